@@ -1,0 +1,49 @@
+# paddock: the front door. Meson and Ninja do the building; this file only
+# names the everyday tasks. See README.md.
+MESON        ?= meson
+NINJA        ?= ninja
+PYTHON       := /usr/bin/python3
+BUILD        := build
+TEST_BUILD   := build-test
+FUZZ_BUILD   := build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps build run test lint fuzz bench clean
+
+all: build
+
+deps:
+	@tools/install-deps
+
+build: deps
+	@test -f $(BUILD)/build.ninja || $(MESON) setup $(BUILD) >/dev/null
+	@$(NINJA) -C $(BUILD)
+
+run: build
+	$(BUILD)/paddock --help
+
+# The test build has ASan and UBSan on and warnings as errors; a sanitizer
+# report fails the run.
+test: deps
+	@test -f $(TEST_BUILD)/build.ninja || $(MESON) setup $(TEST_BUILD) \
+	    -Db_sanitize=address,undefined --werror -Dbuildtype=debug \
+	    -Doptimization=1 >/dev/null
+	@$(NINJA) -C $(TEST_BUILD)
+	@$(PYTHON) tools/run-tests --build $(TEST_BUILD)
+
+lint: deps
+	@$(PYTHON) tools/run-tests --only lint
+
+fuzz: deps
+	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang $(MESON) setup \
+	    $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined \
+	    -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+	@$(NINJA) -C $(FUZZ_BUILD)
+	@$(PYTHON) tools/run-fuzz --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
+
+bench: build
+	@tools/install-deps --bench
+	@$(PYTHON) bench/run --build $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) tests/fuzz/work

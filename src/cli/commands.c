@@ -1,0 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* The subcommand table. Add a command here and in cli.h's users. */
+#include "cli/cli.h"
+
+#include <stddef.h>
+
+const struct cli_command cli_commands[] = {
+	{ NULL, NULL, NULL },
+};

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * paddock: the command-line front door. It only dispatches; every
+ * subcommand lives in its own cmd_*.c and all logic in libpaddock.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "util/log.h"
+#include "util/strutil.h"
+
+static void
+main_usage(FILE *f)
+{
+	(void)fprintf(f,
+	    "Usage: paddock [--log-level LEVEL] COMMAND [ARGS...]\n"
+	    "\n"
+	    "paddock gives a process exactly the filesystem and network "
+	    "access its\npermission profile grants, and nothing more.\n"
+	    "\nCommands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		(void)fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	(void)fprintf(f,
+	    "\nOptions:\n"
+	    "  --log-level LEVEL  error, warn, info (default) or debug\n"
+	    "  -h, --help         show this help\n"
+	    "  --version          show the version\n"
+	    "\nRun 'paddock COMMAND --help' for the options of a command.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		const char *a = argv[i];
+
+		if (streq(a, "-h") || streq(a, "--help")) {
+			main_usage(stdout);
+			return CLI_EXIT_OK;
+		}
+		if (streq(a, "--version")) {
+			(void)printf("paddock %s\n", PADDOCK_VERSION_STRING);
+			return CLI_EXIT_OK;
+		}
+		if (streq(a, "--log-level")) {
+			enum log_level level;
+
+			if (i + 1 >= argc ||
+			    log_level_from_string(argv[i + 1], &level) < 0) {
+				(void)fprintf(stderr,
+				    "paddock: --log-level needs one of "
+				    "error, warn, info, debug\n");
+				return CLI_EXIT_USAGE;
+			}
+			log_set_level(level);
+			i += 2;
+			continue;
+		}
+		(void)fprintf(stderr,
+		    "paddock: unknown option '%s'\n"
+		    "Run 'paddock --help' for usage.\n",
+		    a);
+		return CLI_EXIT_USAGE;
+	}
+	if (i >= argc) {
+		main_usage(stderr);
+		return CLI_EXIT_USAGE;
+	}
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (streq(c->name, argv[i]))
+			return c->run(argc - i, argv + i);
+	if (streq(argv[i], "help")) {
+		main_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	(void)fprintf(stderr,
+	    "paddock: unknown command '%s'\n"
+	    "Run 'paddock --help' for the list of commands.\n",
+	    argv[i]);
+	return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process log. The level is an atomic so any thread may read it; a line is
+ * formatted into a local buffer and written with one fputs() call, which
+ * stdio serialises.
+ */
+#include "util/log.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/limits.h"
+
+_Static_assert(LOG_ESCAPE_BYTES >= 4 * LIMIT_LOG_UNTRUSTED_BYTES + 4,
+    "LOG_ESCAPE_BYTES too small");
+
+static _Atomic int log_level = LOG_LEVEL_INFO;
+
+static const char *const log_level_names[_LOG_LEVEL_MAX] = {
+	[LOG_LEVEL_ERR] = "error",
+	[LOG_LEVEL_WARN] = "warning",
+	[LOG_LEVEL_INFO] = "info",
+	[LOG_LEVEL_DEBUG] = "debug",
+};
+
+void
+log_set_level(enum log_level level)
+{
+	atomic_store(&log_level, (int)level);
+}
+
+enum log_level
+log_get_level(void)
+{
+	return (enum log_level)atomic_load(&log_level);
+}
+
+int
+log_level_from_string(const char *s, enum log_level *ret_level)
+{
+	for (int i = 0; i < _LOG_LEVEL_MAX; i++)
+		if (strcmp(s, log_level_names[i]) == 0) {
+			*ret_level = (enum log_level)i;
+			return 0;
+		}
+	if (strcmp(s, "warn") == 0) {
+		*ret_level = LOG_LEVEL_WARN;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void
+log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)
+{
+	char line[2048];
+	size_t n;
+	int r;
+
+	if ((int)level > atomic_load(&log_level))
+		return;
+	r = snprintf(line, sizeof(line),
+	    "paddock: %s: ", log_level_names[level]);
+	n = r < 0 ? 0 : (size_t)r;
+	r = vsnprintf(line + n, sizeof(line) - n, fmt, ap);
+	if (r > 0)
+		n += (size_t)r;
+	if (n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (err > 0) {
+		r = snprintf(line + n, sizeof(line) - n, ": %s", strerror(err));
+		if (r > 0)
+			n += (size_t)r;
+		if (n >= sizeof(line))
+			n = sizeof(line) - 1;
+	}
+	if (n + 1 < sizeof(line)) {
+		line[n++] = '\n';
+		line[n] = '\0';
+	} else {
+		line[sizeof(line) - 2] = '\n';
+	}
+	(void)fputs(line, stderr);
+}
+
+void
+log_write(enum log_level level, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(level, err, fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	(void)fprintf(stderr, "paddock: fatal: %s\n", line);
+	exit(EXIT_FAILURE);
+}
+
+const char *
+log_escape(char *out, size_t outsz, const void *p, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = p;
+	size_t o = 0,
+	       shown = n < LIMIT_LOG_UNTRUSTED_BYTES ?
+	    n :
+	    LIMIT_LOG_UNTRUSTED_BYTES;
+
+	if (outsz == 0)
+		return out;
+	for (size_t i = 0; i < shown; i++) {
+		unsigned char c = s[i];
+
+		if (o + 5 > outsz)
+			break;
+		if (c == '\\' || c == '\'') {
+			out[o++] = '\\';
+			out[o++] = (char)c;
+		} else if (c >= 0x20 && c < 0x7f) {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	if (shown < n && o + 4 <= outsz) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}

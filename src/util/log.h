@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process log on stderr. One call writes one whole line, so lines from
+ * several threads never interleave. Library modules log at debug only and
+ * return errors as data (STYLE.md §5.4); the CLI and the proxy runtime log.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "util/compiler.h"
+
+enum log_level {
+	LOG_LEVEL_ERR,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_DEBUG,
+	_LOG_LEVEL_MAX,
+};
+
+/* Messages above this level are dropped. Default LOG_LEVEL_INFO. */
+void log_set_level(enum log_level level);
+
+enum log_level log_get_level(void);
+
+/* Parse "error", "warn", "info" or "debug". Returns 0 or -EINVAL. */
+int log_level_from_string(const char *s, enum log_level *ret_level);
+
+/* Write one line at level; err > 0 appends ": strerror(err)". */
+void log_write(enum log_level level, int err, const char *fmt, ...)
+    _printf_(3, 4);
+
+void log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)
+    _printf_(3, 0);
+
+#define log_err(...)   log_write(LOG_LEVEL_ERR, 0, __VA_ARGS__)
+#define log_warn(...)  log_write(LOG_LEVEL_WARN, 0, __VA_ARGS__)
+#define log_info(...)  log_write(LOG_LEVEL_INFO, 0, __VA_ARGS__)
+#define log_debug(...) log_write(LOG_LEVEL_DEBUG, 0, __VA_ARGS__)
+#define log_err_errno(e, ...) \
+	log_write(LOG_LEVEL_ERR, (e) < 0 ? -(e) : (e), __VA_ARGS__)
+#define log_warn_errno(e, ...) \
+	log_write(LOG_LEVEL_WARN, (e) < 0 ? -(e) : (e), __VA_ARGS__)
+#define log_info_errno(e, ...) \
+	log_write(LOG_LEVEL_INFO, (e) < 0 ? -(e) : (e), __VA_ARGS__)
+#define log_debug_errno(e, ...) \
+	log_write(LOG_LEVEL_DEBUG, (e) < 0 ? -(e) : (e), __VA_ARGS__)
+
+/* Print "paddock: fatal: ..." and exit(1). For start-up and broken
+ * invariants only (STYLE.md §5.7). */
+_noreturn_ void fatal(const char *fmt, ...) _printf_(1, 2);
+
+/*
+ * Escape untrusted bytes for a log line: printable ASCII is kept, '\\' and
+ * '\'' are backslash-escaped, everything else becomes \xNN. At most
+ * LIMIT_LOG_UNTRUSTED_BYTES input bytes are shown; a longer input ends in
+ * "...". out is always NUL-terminated. Returns out.
+ */
+const char *log_escape(char *out, size_t outsz, const void *p, size_t n);
+
+/* Size of an out buffer that always holds a full log_escape() result. */
+#define LOG_ESCAPE_BYTES (4 * 256 + 4)
