@@ -74,7 +74,8 @@ naive_glob(const char *g, const char *s)
 			if (i == gl)
 				ok[i][j] = j == sl;
 			else if (g[i] == '*')
-				ok[i][j] = ok[i + 1][j] || (j < sl && ok[i][j + 1]);
+				ok[i][j] =
+				    ok[i + 1][j] || (j < sl && ok[i][j + 1]);
 			else if (j == sl)
 				ok[i][j] = false;
 			else if (g[i] == '?')
@@ -192,8 +193,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 1; i < n_seg; i++)
 		rules[s.n_rules++] = (struct policy_rule_spec){
 			.pattern = seg[i],
-			.list = (bits >> (i - 1)) & 1 ? POLICY_LIST_DENY
-						      : POLICY_LIST_ALLOW,
+			.list = (bits >> (i - 1)) & 1 ? POLICY_LIST_DENY :
+							POLICY_LIST_ALLOW,
 		};
 	if (policy_new(&s, &p, &err) < 0)
 		return 0;
@@ -211,14 +212,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			want_allow = true;
 	}
-	if (want_deny ? v.reason != POLICY_REASON_DENIED
-		      : v.reason != (want_allow ? POLICY_REASON_ALLOW
-						: POLICY_REASON_NOT_ALLOWED))
+	if (want_deny ? v.reason != POLICY_REASON_DENIED :
+			v.reason !=
+		    (want_allow ? POLICY_REASON_ALLOW :
+				  POLICY_REASON_NOT_ALLOWED))
 		abort();
 	if (v.matched != (want_deny || want_allow) ||
 	    (v.matched && !naive_pattern(v.match.pattern, v.host.text)) ||
-	    (v.matched && v.match.list != (want_deny ? POLICY_LIST_DENY
-						     : POLICY_LIST_ALLOW)))
+	    (v.matched &&
+		v.match.list !=
+		    (want_deny ? POLICY_LIST_DENY : POLICY_LIST_ALLOW)))
 		abort();
 	policy_unref(p);
 	return 0;
