@@ -220,6 +220,10 @@ audit_submit(struct audit *a, const struct policy_request *req,
 	struct timespec now;
 	int64_t ms;
 
+	/* A verdict that still waits for a lookup or a decider is not a
+	 * decision: nothing to record. */
+	if (v->next != POLICY_NEXT_DONE)
+		return;
 	(void)clock_gettime(CLOCK_REALTIME, &now);
 	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	if (a->sink != AUDIT_SINK_NONE) {

@@ -723,10 +723,17 @@ test_audit_none_sink_still_keeps_blocked(void **state)
 	struct audit_settings s = { .sink = AUDIT_SINK_NONE };
 	struct audit *a;
 
+	struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTP,
+		.host = "x.example" };
+	struct policy_verdict pending = { .next = POLICY_NEXT_RESOLVE,
+		.decision = POLICY_DECISION_DENY,
+		.reason = POLICY_REASON_NOT_ALLOWED_LOCAL };
+
 	(void)state;
 	assert_int_equal(audit_new(&s, &a), 0);
 	submit(a, "denied.example", "GET");
 	submit(a, "allowed.example", "GET");
+	audit_submit(a, &req, &pending, POLICY_MODE_FULL); /* not final */
 	assert_int_equal(audit_flush(a), 0);
 	assert_int_equal(blocked_total(audit_get_blocked(a)), 1);
 	audit_free(a);
