@@ -116,12 +116,17 @@ toml_parse_kind(const struct toml_value *v)
 	}
 }
 
-/* Where v was defined, for "(defined at L:C)": tables at their header,
- * brace or first dotted key, other values at their key. */
+/* Where a value was defined, for "(defined at L:C)": tables and arrays of
+ * tables at their header, brace or first dotted key, others at their key. */
 static struct toml_pos
 toml_parse_defined_at(const struct toml_entry *en)
 {
-	return en->value->type == TOML_TABLE ? en->value->pos : en->pos;
+	const struct toml_value *v = en->value;
+
+	if (v->type == TOML_TABLE ||
+	    (v->type == TOML_ARRAY && v->def == TOML_DEF_AOT))
+		return v->pos;
+	return en->pos;
 }
 
 /*
@@ -325,7 +330,7 @@ toml_parse_dotted_conflict(struct toml_parser *ps, const struct toml_entry *en,
 	const struct toml_key *k = &ps->key;
 	struct toml_pos where = toml_parse_defined_at(en);
 	char key[TOML_QUOTE_BYTES * 2];
-	const char *v = toml_key_quote(k, i + 1, key, sizeof(key));
+	const char *v = toml_key_path(k, i + 1, key, sizeof(key));
 
 	if (en->value->type == TOML_TABLE && en->value->def == TOML_DEF_HEADER)
 		return toml_error_set(ps->lx.err, k->seg[i].pos,
