@@ -102,8 +102,8 @@ toml_scalar_bad_number(struct toml_lexer *lx, const char *at, const char *b,
 	    toml_scalar_excerpt(ex, b, e), why);
 }
 
-/* Consume digits of base with single underscores between them; returns
- * the digit count, or -EINVAL for a misplaced underscore. */
+/* Consume digits of base with single underscores between them and set
+ * *ret_n to their count; a misplaced underscore is an error. */
 static int
 toml_scalar_digits(struct toml_lexer *lx, const char *b, const char **pp,
     const char *e, int base, size_t *ret_n)
