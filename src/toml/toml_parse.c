@@ -5,8 +5,9 @@
  *
  * Every table and array records how it came to be (enum toml_def):
  *  - IMPLICIT: a parent created by a header, e.g. a in [a.b]. A later
- *    [a] header may still define it, once; dotted keys may extend it,
- *    which defines it (so a later [a] is then refused).
+ *    [a] header may still define it, once; so may dotted keys passing
+ *    through it, after which [a] is refused (toml-lang/toml#771: a table
+ *    block defines its own table and every table left of a dot).
  *  - HEADER: defined by [a] or [[a]]; never defined again, and dotted
  *    keys from another section may not reach into it.
  *  - DOTTED: defined by a dotted key such as a.b = 1. A [a] header may not
