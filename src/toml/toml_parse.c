@@ -357,10 +357,14 @@ toml_parse_dotted_parents(struct toml_parser *ps, struct toml_value **t,
 			if (r < 0)
 				return r;
 		} else if (en->value->type == TOML_TABLE &&
-		    (en->value->def == TOML_DEF_DOTTED ||
-			en->value->def == TOML_DEF_IMPLICIT)) {
+		    en->value->def == TOML_DEF_DOTTED) {
+			v = en->value;
+		} else if (en->value->type == TOML_TABLE &&
+		    en->value->def == TOML_DEF_IMPLICIT) {
+			/* Defined here, so it is placed here. */
 			v = en->value;
 			v->def = TOML_DEF_DOTTED;
+			v->pos = k->seg[i].pos;
 		} else {
 			return toml_parse_dotted_conflict(ps, en, i);
 		}
