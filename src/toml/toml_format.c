@@ -9,14 +9,14 @@
  * "%.*e", whose only locale-dependent part, the radix character, is
  * skipped rather than parsed, so no locale changes the output.
  */
+#include "toml/toml_internal.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "toml/toml_internal.h"
 
 static bool
 toml_format_is_bare(const char *key, size_t len)

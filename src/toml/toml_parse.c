@@ -21,12 +21,12 @@
  * arrays, dotted keys) is limited to LIMIT_TOML_DEPTH levels, which also bounds
  * the recursion here and in every function that walks a tree.
  */
+#include "toml/toml_internal.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "toml/toml_internal.h"
 
 struct toml_parser {
 	struct toml_lexer lx;
