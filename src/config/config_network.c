@@ -311,14 +311,17 @@ config_net_map(struct config_net_ctx *c, const struct toml_value *t,
 		size_t len;
 		const char *k = toml_table_key(m, i, &len);
 		struct config_origin o = config_origin_of_key(m, i);
-		const char *w = config_get_string(m, k, NULL);
+		const struct toml_value *wv = toml_table_value(m, i);
+		const char *w;
 		enum policy_list list = POLICY_LIST_ALLOW;
 		bool none = false, ok;
 
-		if (!w ||
-		    !(streq(w, "allow") || streq(w, "deny") ||
-			streq(w, "none")))
+		if (toml_value_type(wv) != TOML_STRING)
 			continue; /* reported by the structural check */
+		w = toml_value_string(wv, NULL);
+		if (!(streq(w, "allow") || streq(w, "deny") ||
+			streq(w, "none")))
+			continue; /* likewise */
 		if (streq(w, "deny"))
 			list = POLICY_LIST_DENY;
 		none = streq(w, "none");
@@ -356,11 +359,8 @@ config_net_check_addr(struct config_net_ctx *c, const struct toml_value *v,
 	size_t len;
 	const char *s = toml_value_string(v, &len);
 
-	if (!memchr(s, '\0', len) &&
-	    config_addr_parse(s, 0, &a, &replaced, err, sizeof(err)) >= 0)
+	if (config_addr_parse(s, 0, &a, &replaced, err, sizeof(err)) >= 0)
 		return;
-	if (memchr(s, '\0', len))
-		(void)snprintf(err, sizeof(err), "it contains a NUL character");
 	buf_init(&q, 0);
 	if (config_quote(&q, s, len) < 0) {
 		config_net_keep(c, -ENOMEM);

@@ -641,10 +641,194 @@ CONFIG_CASES(DEFINE_CASE)
 #define CASE_ENTRY(name) \
 	cmocka_unit_test_teardown(test_config_##name, teardown),
 
+/* Spec §4.5: the kinds a TOML profile cannot produce. */
+static void
+test_config_project_unrestricted_and_external(void **state)
+{
+	struct config_fs_policy fs = { .kind = CONFIG_FS_KIND_UNRESTRICTED };
+	struct config_sandbox_policy *sp = NULL;
+
+	(void)state;
+	assert_int_equal(config_fs_policy_project(&fs, true, "/w", &sp, NULL),
+	    0);
+	assert_int_equal(sp->type, CONFIG_SANDBOX_DANGER_FULL_ACCESS);
+	sp = config_sandbox_policy_free(sp);
+	assert_int_equal(config_fs_policy_project(&fs, false, "/w", &sp, NULL),
+	    0);
+	assert_int_equal(sp->type, CONFIG_SANDBOX_EXTERNAL_SANDBOX);
+	assert_false(sp->network_access);
+	sp = config_sandbox_policy_free(sp);
+	fs.kind = CONFIG_FS_KIND_EXTERNAL_SANDBOX;
+	assert_int_equal(config_fs_policy_project(&fs, true, "/w", &sp, NULL),
+	    0);
+	assert_int_equal(sp->type, CONFIG_SANDBOX_EXTERNAL_SANDBOX);
+	assert_true(sp->network_access);
+	config_sandbox_policy_free(sp);
+}
+
+/* Spec §4.5 step 4: the first write outside a non-writable cwd. */
+static void
+test_config_project_reports_first_outside_write(void **state)
+{
+	struct config_fs_entry entries[] = {
+		{ .is_special = true,
+		    .special = CONFIG_FS_SPECIAL_ROOT,
+		    .access = CONFIG_FS_ACCESS_READ },
+		{ .path = (char *)"/srv", .access = CONFIG_FS_ACCESS_WRITE },
+	};
+	struct config_fs_policy fs = { .kind = CONFIG_FS_KIND_RESTRICTED,
+		.entries = entries,
+		.n_entries = ELEMENTSOF(entries) };
+	struct config_sandbox_policy *sp = NULL;
+	size_t bad = 99;
+
+	(void)state;
+	assert_int_equal(config_fs_policy_project(&fs, false, "/w", &sp, &bad),
+	    -EINVAL);
+	assert_null(sp);
+	assert_int_equal(bad, 1);
+}
+
+/* Spec §4.3: the rows for the kinds without entries, and network. */
+static void
+test_config_legacy_to_split_kinds(void **state)
+{
+	struct config_sandbox_policy sp = {
+		.type = CONFIG_SANDBOX_EXTERNAL_SANDBOX,
+		.network_access = true,
+	};
+	struct config_fs_policy *fs = NULL;
+
+	(void)state;
+	assert_int_equal(config_fs_policy_from_sandbox_policy(&sp, &fs), 0);
+	assert_int_equal(fs->kind, CONFIG_FS_KIND_EXTERNAL_SANDBOX);
+	assert_int_equal(fs->n_entries, 0);
+	assert_true(config_sandbox_policy_has_full_network(&sp));
+	fs = config_fs_policy_free(fs);
+	sp = (struct config_sandbox_policy){ .type = CONFIG_SANDBOX_READ_ONLY,
+		.read = { .full = true } };
+	assert_int_equal(config_fs_policy_from_sandbox_policy(&sp, &fs), 0);
+	assert_int_equal(fs->n_entries, 1);
+	assert_true(fs->entries[0].is_special);
+	assert_int_equal(fs->entries[0].special, CONFIG_FS_SPECIAL_ROOT);
+	assert_int_equal(fs->entries[0].access, CONFIG_FS_ACCESS_READ);
+	assert_false(config_sandbox_policy_has_full_network(&sp));
+	config_fs_policy_free(fs);
+}
+
+static void
+test_config_diag_format(void **state)
+{
+	struct config_diag diag = {
+		.severity = CONFIG_SEVERITY_ERROR,
+		.code = "nested_entry_not_allowed",
+		.message = "nested entries are only allowed under "
+			   ":project_roots and absolute paths",
+		.origin = { "/home/u/.codex/config.toml", 12, 1 },
+		.key = "permissions.dev.filesystem.\":minimal\"",
+	};
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(config_diag_format(&diag, &b), 0);
+	assert_string_equal(buf_str(&b),
+	    "/home/u/.codex/config.toml:12:1: "
+	    "permissions.dev.filesystem.\":minimal\": nested entries are "
+	    "only allowed under :project_roots and absolute paths");
+	buf_clear(&b);
+	diag.origin = (struct config_origin){ "bad\nname", 0, 0 };
+	diag.key = NULL;
+	assert_int_equal(config_diag_format(&diag, &b), 0);
+	assert_string_equal(buf_str(&b),
+	    "bad\\x0aname: nested entries are only allowed under "
+	    ":project_roots and absolute paths");
+	buf_done(&b);
+}
+
+/* Untrusted bytes in messages are quoted and escaped. */
+static void
+test_config_message_escapes_value(void **state)
+{
+	struct config *cfg = NULL;
+
+	(void)state;
+	cfg = run_case_keep("keys_value_escaped_in_message");
+	assert_null(cfg);
+	rm_tree(tmpdir);
+}
+
+/* More problems than LIMIT_CONFIG_DIAGS: the last slot counts the rest,
+ * and a dropped error still fails the load. */
+static void
+test_config_too_many_problems(void **state)
+{
+	struct config_diags *d = config_diags_new();
+	struct config *cfg = NULL;
+	struct config_options o = { .home = "/nonexistent",
+		.system_file = "",
+		.cwd = "/nonexistent" };
+	const struct config_diag *last;
+	struct buf text;
+
+	(void)state;
+	buf_init(&text, 0);
+	for (int i = 0; i < 1500; i++)
+		assert_int_equal(buf_printf(&text, "unknown_%d = 1\n", i), 0);
+	assert_int_equal(buf_append_str(&text, "sandbox_mode = 1\n"), 0);
+	o.user_text = buf_str(&text);
+	o.user_text_len = text.len;
+	assert_int_equal(config_load(&o, d, &cfg), -EINVAL);
+	assert_int_equal(config_diags_count(d), 1000);
+	assert_int_equal(config_diags_count_severity(d, CONFIG_SEVERITY_ERROR),
+	    1);
+	last = config_diags_get(d, 999);
+	assert_string_equal(last->code, "too_many_problems");
+	assert_int_equal(last->severity, CONFIG_SEVERITY_ERROR);
+	assert_non_null(strstr(last->message, "502 more problems"));
+	config_diags_free(d);
+	buf_done(&text);
+}
+
+static void
+test_config_listen_addr_format(void **state)
+{
+	struct config_listen_addr a = { .family = AF_INET6,
+		.host = "::1",
+		.port = 8081 };
+	char out[CONFIG_ADDR_TEXT_MAX + 8];
+
+	(void)state;
+	assert_string_equal(config_listen_addr_format(&a, out, sizeof(out)),
+	    "[::1]:8081");
+	a = (struct config_listen_addr){ .family = AF_INET,
+		.host = "127.0.0.1",
+		.port = 3128 };
+	assert_string_equal(config_listen_addr_format(&a, out, sizeof(out)),
+	    "127.0.0.1:3128");
+}
+
+/*
+ * Spec §3 E3 ("profiles active but no profile name") is defensive in the
+ * reference too: profiles are active only when some layer or the merged
+ * config sets default_permissions, or when profiles exist without one,
+ * which is E1 (select_profiles_without_default). No config reaches it.
+ */
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = { CONFIG_CASES(CASE_ENTRY) };
+	const struct CMUnitTest tests[] = {
+		CONFIG_CASES(CASE_ENTRY)
+		cmocka_unit_test(test_config_project_unrestricted_and_external),
+		cmocka_unit_test(test_config_project_reports_first_outside_write),
+		cmocka_unit_test(test_config_legacy_to_split_kinds),
+		cmocka_unit_test(test_config_diag_format),
+		cmocka_unit_test_teardown(test_config_message_escapes_value,
+		    teardown),
+		cmocka_unit_test(test_config_too_many_problems),
+		cmocka_unit_test(test_config_listen_addr_format),
+	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
