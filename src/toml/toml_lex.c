@@ -116,9 +116,7 @@ toml_lex_check_char(struct toml_lexer *lx, const char *p, const char *what)
 	}
 	if (c < 0x80) {
 		(void)toml_lex_fail(lx, p,
-		    "control character U+%04X is not allowed in %s; "
-		    "escape it or remove it",
-		    c, what);
+		    "control character U+%04X is not allowed in %s", c, what);
 		return 0;
 	}
 	n = toml_utf8_decode(p, lx->end, &cp);

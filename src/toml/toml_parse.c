@@ -15,10 +15,10 @@
  *    written; nothing may be added to them later.
  *  - AOT: an array of tables, the only array [[a]] may append to.
  *
- * Cost: every key segment is one hash lookup, every byte is read once, so
- * parsing is linear in the input. Nesting (tables, arrays, dotted keys)
- * is limited to LIMIT_TOML_DEPTH levels, which also bounds the recursion
- * here and in every function that walks a tree.
+ * Cost: every key segment is one hash lookup and every byte is looked at a
+ * bounded number of times, so parsing is linear in the input. Nesting (tables,
+ * arrays, dotted keys) is limited to LIMIT_TOML_DEPTH levels, which also bounds
+ * the recursion here and in every function that walks a tree.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -88,40 +88,37 @@ toml_parse_add_table(struct toml_parser *ps, struct toml_value *t, size_t i,
 static const char *
 toml_parse_kind(const struct toml_value *v)
 {
+	static const char *const kinds[_TOML_TYPE_MAX] = {
+		[TOML_TABLE] = "a table",
+		[TOML_ARRAY] = "an array",
+		[TOML_STRING] = "a string",
+		[TOML_INTEGER] = "an integer",
+		[TOML_FLOAT] = "a float",
+		[TOML_BOOL] = "a boolean",
+		[TOML_DATETIME] = "an offset date-time",
+		[TOML_DATETIME_LOCAL] = "a local date-time",
+		[TOML_DATE_LOCAL] = "a local date",
+		[TOML_TIME_LOCAL] = "a local time",
+	};
+
 	if (v->type == TOML_TABLE && v->def == TOML_DEF_INLINE)
 		return "an inline table";
 	if (v->type == TOML_ARRAY && v->def == TOML_DEF_AOT)
 		return "an array of tables";
-	switch (v->type) {
-	case TOML_ARRAY:
-		return "an array";
-	case TOML_INTEGER:
-		return "an integer";
-	case TOML_DATETIME:
-		return "an offset date-time";
-	case TOML_TIME_LOCAL:
-	case TOML_DATE_LOCAL:
-	case TOML_DATETIME_LOCAL:
-		return "a local date or time";
-	case TOML_TABLE:
-		return "a table";
-	case TOML_STRING:
-		return "a string";
-	case TOML_FLOAT:
-		return "a float";
-	case TOML_BOOL:
-		return "a boolean";
-	default:
-		return "a value";
-	}
+	return kinds[v->type];
 }
 
-/* Where v was defined, for "(defined at L:C)": tables at their header,
- * brace or first dotted key, other values at their key. */
+/* Where a value was defined, for "(defined at L:C)": tables and arrays of
+ * tables at their header, brace or first dotted key, others at their key. */
 static struct toml_pos
 toml_parse_defined_at(const struct toml_entry *en)
 {
-	return en->value->type == TOML_TABLE ? en->value->pos : en->pos;
+	const struct toml_value *v = en->value;
+
+	if (v->type == TOML_TABLE ||
+	    (v->type == TOML_ARRAY && v->def == TOML_DEF_AOT))
+		return v->pos;
+	return en->pos;
 }
 
 /*
@@ -325,7 +322,7 @@ toml_parse_dotted_conflict(struct toml_parser *ps, const struct toml_entry *en,
 	const struct toml_key *k = &ps->key;
 	struct toml_pos where = toml_parse_defined_at(en);
 	char key[TOML_QUOTE_BYTES * 2];
-	const char *v = toml_key_quote(k, i + 1, key, sizeof(key));
+	const char *v = toml_key_path(k, i + 1, key, sizeof(key));
 
 	if (en->value->type == TOML_TABLE && en->value->def == TOML_DEF_HEADER)
 		return toml_error_set(ps->lx.err, k->seg[i].pos,
@@ -470,6 +467,27 @@ toml_parse_inline_gap(struct toml_parser *ps)
 	return 0;
 }
 
+/* The comma after a key/value pair in an inline table, and the gap after
+ * it; TOML 1.0 allows no closing brace right after the comma. */
+static int
+toml_parse_inline_comma(struct toml_parser *ps)
+{
+	struct toml_lexer *lx = &ps->lx;
+	int r;
+
+	if (toml_lex_peek(lx) != ',')
+		return toml_lex_fail_expected(lx, lx->p,
+		    "',' or '}' after a key/value pair in an inline table");
+	lx->p++;
+	r = toml_parse_inline_gap(ps);
+	if (r == 0 && lx->version == TOML_VERSION_1_0 &&
+	    toml_lex_peek(lx) == '}')
+		return toml_lex_fail(lx, lx->p,
+		    "a trailing comma in an inline table needs TOML 1.1 "
+		    "(this document is read as 1.0)");
+	return r;
+}
+
 static int
 toml_parse_inline_table(struct toml_parser *ps, size_t depth,
     struct toml_value *t)
@@ -479,31 +497,13 @@ toml_parse_inline_table(struct toml_parser *ps, size_t depth,
 
 	lx->p++;
 	r = toml_parse_inline_gap(ps);
-	if (r < 0 || toml_lex_peek(lx) == '}')
-		goto out;
-	for (;;) {
+	while (r == 0 && toml_lex_peek(lx) != '}') {
 		r = toml_parse_keyval(ps, t, depth);
 		if (r == 0)
 			r = toml_parse_inline_gap(ps);
-		if (r < 0 || toml_lex_peek(lx) == '}')
-			break;
-		if (toml_lex_peek(lx) != ',')
-			return toml_lex_fail_expected(lx, lx->p,
-			    "',' or '}' after a key/value pair in an inline "
-			    "table");
-		lx->p++;
-		r = toml_parse_inline_gap(ps);
-		if (r < 0)
-			break;
-		if (toml_lex_peek(lx) != '}')
-			continue;
-		if (lx->version == TOML_VERSION_1_0)
-			return toml_lex_fail(lx, lx->p,
-			    "a trailing comma in an inline table needs "
-			    "TOML 1.1 (this document is read as 1.0)");
-		break;
+		if (r == 0 && toml_lex_peek(lx) != '}')
+			r = toml_parse_inline_comma(ps);
 	}
-out:
 	if (r == 0)
 		lx->p++;
 	return r;

@@ -92,11 +92,21 @@ toml_scalar_digit_value(int c, int base)
 	return v < base ? v : -1;
 }
 
-/* Consume digits of base with single underscores between them; returns
- * the digit count, or -EINVAL for a misplaced underscore. */
 static int
-toml_scalar_digits(struct toml_lexer *lx, const char **pp, const char *e,
-    int base, size_t *ret_n)
+toml_scalar_bad_number(struct toml_lexer *lx, const char *at, const char *b,
+    const char *e, const char *why)
+{
+	char ex[TOML_SCALAR_EXCERPT + 4];
+
+	return toml_lex_fail(lx, at, "invalid number '%s': %s",
+	    toml_scalar_excerpt(ex, b, e), why);
+}
+
+/* Consume digits of base with single underscores between them and set
+ * *ret_n to their count; a misplaced underscore is an error. */
+static int
+toml_scalar_digits(struct toml_lexer *lx, const char *b, const char **pp,
+    const char *e, int base, size_t *ret_n)
 {
 	const char *p = *pp;
 	size_t n = 0;
@@ -109,9 +119,8 @@ toml_scalar_digits(struct toml_lexer *lx, const char **pp, const char *e,
 			if (n == 0 || p + 1 >= e ||
 			    toml_scalar_digit_value((unsigned char)p[1], base) <
 				0)
-				return toml_lex_fail(lx, p,
-				    "an underscore in a number must be "
-				    "between two digits");
+				return toml_scalar_bad_number(lx, p, b, e,
+				    "an underscore must be between two digits");
 			p++;
 		} else {
 			break;
@@ -152,16 +161,6 @@ toml_scalar_out_of_range(struct toml_lexer *lx, const char *b, const char *e,
 	    toml_scalar_excerpt(ex, b, e));
 }
 
-static int
-toml_scalar_bad_number(struct toml_lexer *lx, const char *at, const char *b,
-    const char *e, const char *why)
-{
-	char ex[TOML_SCALAR_EXCERPT + 4];
-
-	return toml_lex_fail(lx, at, "invalid number '%s': %s",
-	    toml_scalar_excerpt(ex, b, e), why);
-}
-
 static const char *
 toml_scalar_base_name(int base)
 {
@@ -182,7 +181,7 @@ toml_scalar_prefixed(struct toml_lexer *lx, const char *b, const char *e,
 	size_t n;
 	int r;
 
-	r = toml_scalar_digits(lx, &p, e, base, &n);
+	r = toml_scalar_digits(lx, b, &p, e, base, &n);
 	if (r < 0)
 		return r;
 	if (n == 0 || p != e) {
@@ -253,7 +252,7 @@ toml_scalar_fraction_exponent(struct toml_lexer *lx, const char **pp,
 
 	if (p < e && *p == '.') {
 		p++;
-		r = toml_scalar_digits(lx, &p, e, 10, &n);
+		r = toml_scalar_digits(lx, b, &p, e, 10, &n);
 		if (r < 0)
 			return r;
 		if (n == 0)
@@ -265,7 +264,7 @@ toml_scalar_fraction_exponent(struct toml_lexer *lx, const char **pp,
 		p++;
 		if (p < e && (*p == '+' || *p == '-'))
 			p++;
-		r = toml_scalar_digits(lx, &p, e, 10, &n);
+		r = toml_scalar_digits(lx, b, &p, e, 10, &n);
 		if (r < 0)
 			return r;
 		if (n == 0)
@@ -288,7 +287,7 @@ toml_scalar_decimal(struct toml_lexer *lx, const char *b, const char *e,
 	size_t n;
 	int r;
 
-	r = toml_scalar_digits(lx, &p, e, 10, &n);
+	r = toml_scalar_digits(lx, b, &p, e, 10, &n);
 	if (r < 0)
 		return r;
 	if (n == 0)
@@ -324,7 +323,7 @@ toml_scalar_number(struct toml_lexer *lx, const char *b, const char *e,
 		*ret = toml_float_new(*b == '-' ? -d : d);
 		return *ret ? 0 : -ENOMEM;
 	}
-	if (e - b > 2 && b[0] == '0' &&
+	if (e - b >= 2 && b[0] == '0' &&
 	    (b[1] == 'x' || b[1] == 'o' || b[1] == 'b'))
 		return toml_scalar_prefixed(lx, b, e, ret);
 	if (s > b && e - s > 2 && s[0] == '0' &&
@@ -536,6 +535,8 @@ toml_scalar_datetime(struct toml_lexer *lx, const char *b, const char *e,
 			why = "a local time cannot have a date or an offset";
 	} else {
 		why = toml_scalar_datetime_parts(&p, e, v11, &dt, &type);
+		if (!why && p != e)
+			why = "unexpected text after the offset";
 	}
 	if (why) {
 		char ex[TOML_SCALAR_EXCERPT + 4];
@@ -582,12 +583,16 @@ toml_scalar_dispatch(struct toml_lexer *lx, const char *b, const char *e,
 	if (e - b >= 3 && s == b && b[2] == ':' &&
 	    toml_scalar_is_digit((unsigned char)b[0]))
 		return toml_scalar_datetime(lx, b, e, true, ret);
-	if (s < e &&
-	    (toml_scalar_is_digit((unsigned char)*s) || *s == 'i' || *s == 'n'))
+	if (toml_scalar_is_word(s, e, "inf") ||
+	    toml_scalar_is_word(s, e, "nan") ||
+	    (s < e && toml_scalar_is_digit((unsigned char)*s)))
 		return toml_scalar_number(lx, b, e, ret);
 	if (s > b)
 		return toml_scalar_bad_number(lx, s, b, e,
 		    "expected a digit after the sign");
+	if (*b == '.')
+		return toml_scalar_bad_number(lx, b, b, e,
+		    "expected a digit before '.'");
 	return toml_lex_fail(lx, b,
 	    "invalid value '%s' (a string needs quotes)",
 	    toml_scalar_excerpt(ex, b, e));

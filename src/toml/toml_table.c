@@ -157,8 +157,8 @@ toml_table_entries_reserve(struct toml_table *t)
 
 	if (t->n < t->cap)
 		return 0;
-	cap = t->cap ? t->cap : 4;
-	if (!size_mul(cap, 2, &cap))
+	cap = 4;
+	if (t->cap && !size_mul(t->cap, 2, &cap))
 		return -ENOMEM;
 	e = reallocarray(t->entries, cap, sizeof(*e));
 	if (!e)
@@ -354,7 +354,8 @@ toml_table_set(struct toml_value *t, const char *key, size_t len,
 	char *k;
 
 	if (en) {
-		toml_value_free(en->value);
+		if (en->value != v)
+			toml_value_free(en->value);
 		en->value = v;
 		en->pos = key_pos;
 		return 0;

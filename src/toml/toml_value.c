@@ -292,10 +292,10 @@ toml_array_append(struct toml_value *a, struct toml_value *v)
 
 	assert(a->type == TOML_ARRAY);
 	if (arr->n == arr->cap) {
-		size_t cap = arr->cap ? arr->cap : 4;
+		size_t cap = 4;
 		struct toml_value **items;
 
-		if (!size_mul(cap, 2, &cap)) {
+		if (arr->cap && !size_mul(arr->cap, 2, &cap)) {
 			toml_value_free(v);
 			return -ENOMEM;
 		}
