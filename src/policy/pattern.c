@@ -49,7 +49,9 @@ pattern_is_space(char c)
 static bool
 pattern_is_set_byte(char c)
 {
-	return ascii_isalpha(c) || ascii_isdigit(c) || strchr("._~:%", c);
+	/* Not strchr(): it would find the terminator for c == '\0'. */
+	return ascii_isalpha(c) || ascii_isdigit(c) ||
+	    (c != '\0' && strchr("._~:%", c));
 }
 
 bool

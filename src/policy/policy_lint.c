@@ -111,8 +111,8 @@ policy_lint_key_cmp(const void *a, const void *b)
 static bool
 policy_lint_byte_ok(char c)
 {
-	return ascii_isalpha(c) || ascii_isdigit(c) || strchr("-_.:%~", c) ||
-	    strchr("*?[]!^{},", c);
+	return ascii_isalpha(c) || ascii_isdigit(c) ||
+	    (c != '\0' && strchr("-_.:%~*?[]!^{},", c));
 }
 
 struct policy_lint_alt {
