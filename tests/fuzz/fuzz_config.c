@@ -34,9 +34,12 @@ fuzz_overrides(const uint8_t *data, size_t size,
 		const uint8_t *nl = memchr(data + pos, '\n', size - pos);
 		size_t end = nl ? (size_t)(nl - data) : size;
 
-		out[n] = strndup((const char *)data + pos + 4, end - pos - 4);
+		/* Not strndup(): the input has no terminator to look for. */
+		out[n] = malloc(end - pos - 4 + 1);
 		if (!out[n])
 			break;
+		memcpy(out[n], data + pos + 4, end - pos - 4);
+		out[n][end - pos - 4] = '\0';
 		n++;
 		pos = nl ? end + 1 : size;
 	}
