@@ -496,9 +496,11 @@ config_net_rules(struct config_net_ctx *c)
 			    (struct config_domain_rule){ .list = it->list,
 				    .origin = it->origin };
 			net->rules[net->n_rules].pattern = strdup(it->text);
-			if (!net->rules[net->n_rules].pattern)
-				return -ENOMEM;
+			net->rules[net->n_rules].key = strdup(it->key);
 			net->n_rules++;
+			if (!net->rules[net->n_rules - 1].pattern ||
+			    !net->rules[net->n_rules - 1].key)
+				return -ENOMEM;
 		}
 	return 0;
 }
@@ -659,6 +661,91 @@ config_net_policy_specs(struct config *cfg)
 	return 0;
 }
 
+/* The policy engine's lint codes, in the spelling of ours. */
+static const char *
+config_net_lint_code(const char *code)
+{
+	static const struct {
+		const char *lint, *ours;
+	} codes[] = {
+		{ "allow-and-deny", "allow_and_deny" },
+		{ "duplicate", "duplicate_pattern" },
+		{ "apex-not-covered", "apex_not_covered" },
+		{ "never-matches", "pattern_never_matches" },
+		{ "port-ignored", "pattern_port_ignored" },
+	};
+
+	for (size_t i = 0; i < ELEMENTSOF(codes); i++)
+		if (streq(code, codes[i].lint))
+			return codes[i].ours;
+	return code; /* a literal in the policy module: static */
+}
+
+struct config_net_lint_ctx {
+	const struct config *cfg;
+	struct config_diags *d;
+};
+
+static void
+config_net_lint_cb(void *userdata, size_t rule, const char *code,
+    const char *message)
+{
+	const struct config_net_lint_ctx *l = userdata;
+	const struct config_domain_rule *r;
+	struct buf b;
+	int res = 0;
+
+	if (rule == l->cfg->net.n_rules)
+		return; /* the sentinel, see below */
+	r = rule < l->cfg->net.n_rules ? &l->cfg->net.rules[rule] : NULL;
+	/* The message quotes a pattern: keep control bytes out of it. */
+	buf_init(&b, 0);
+	for (const char *p = message; *p && res >= 0; p++)
+		res = (unsigned char)*p < 0x20 || *p == 0x7f ?
+		    buf_printf(&b, "\\x%02x", (unsigned char)*p) :
+		    buf_append_char(&b, *p);
+	if (res < 0)
+		config_diags_set_oom(l->d);
+	else
+		config_diags_add_at(l->d, CONFIG_SEVERITY_WARNING,
+		    config_net_lint_code(code), r ? &r->origin : NULL,
+		    r ? r->key : NULL, "%s", buf_str(&b));
+	buf_done(&b);
+}
+
+/*
+ * Patterns that are legal but likely not what was meant (policy_lint).
+ *
+ * XXX: policy_lint() hands qsort() a NULL array when it has no rule or no
+ * "*.x" pattern to sort, which UBSan rejects. Until the policy module
+ * guards that, one sentinel "*.x" rule keeps both lists non-empty; its
+ * own warnings are dropped by the callback.
+ */
+static int
+config_net_lint(const struct config *cfg, struct config_diags *d)
+{
+	struct config_net_lint_ctx l = { .cfg = cfg, .d = d };
+	size_t n = cfg->net.n_rules;
+	struct policy_rule_spec *rules;
+	struct policy_settings s;
+
+	rules = calloc(n + 1, sizeof(*rules));
+	if (!rules)
+		return -ENOMEM;
+	if (n > 0)
+		memcpy(rules, cfg->rule_specs, n * sizeof(*rules));
+	rules[n] = (struct policy_rule_spec){
+		.pattern = "*.paddock-lint-sentinel.invalid",
+		.list = POLICY_LIST_DENY,
+	};
+	config_policy_settings(cfg, &s);
+	s.rules = rules;
+	s.n_rules = n + 1;
+	policy_lint(&s, config_net_lint_cb, &l);
+	free(rules);
+	return 0;
+}
+
 int
 config_network_load(struct config *cfg, struct config_diags *d)
 {
@@ -710,6 +797,8 @@ config_network_load(struct config *cfg, struct config_diags *d)
 	}
 	if (r >= 0)
 		r = config_net_policy_specs(cfg);
+	if (r >= 0)
+		r = config_net_lint(cfg, d);
 	config_net_items_clear(&c.allow_list);
 	config_net_items_clear(&c.deny_list);
 	config_net_items_clear(&c.domains);
@@ -726,8 +815,10 @@ config_network_done(struct config_network *net)
 {
 	free(net->proxy_url);
 	free(net->socks_url);
-	for (size_t i = 0; net->rules && i < net->n_rules; i++)
+	for (size_t i = 0; net->rules && i < net->n_rules; i++) {
 		free(net->rules[i].pattern);
+		free(net->rules[i].key);
+	}
 	free(net->rules);
 	for (size_t i = 0; net->unix_sockets && i < net->n_unix_sockets; i++)
 		free(net->unix_sockets[i].path);

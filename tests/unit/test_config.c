@@ -627,7 +627,8 @@ teardown(void **state)
 	X(net_listen_hostname)                          \
 	X(net_mitm_not_implemented)                     \
 	X(net_invalid_mode)                             \
-	X(net_unused_profile_checked)
+	X(net_unused_profile_checked)                   \
+	X(net_policy_lint)
 
 #define DEFINE_CASE(name)                            \
 	static void test_config_##name(void **state) \
