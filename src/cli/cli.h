@@ -21,3 +21,4 @@ extern const struct cli_command cli_commands[];
 
 /* The subcommands (cmd_<name>.c). */
 int cmd_config(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
