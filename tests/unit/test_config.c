@@ -819,10 +819,11 @@ test_config_listen_addr_format(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		CONFIG_CASES(CASE_ENTRY)
+	const struct CMUnitTest cases[] = { CONFIG_CASES(CASE_ENTRY) };
+	const struct CMUnitTest api[] = {
 		cmocka_unit_test(test_config_project_unrestricted_and_external),
-		cmocka_unit_test(test_config_project_reports_first_outside_write),
+		cmocka_unit_test(
+		    test_config_project_reports_first_outside_write),
 		cmocka_unit_test(test_config_legacy_to_split_kinds),
 		cmocka_unit_test(test_config_diag_format),
 		cmocka_unit_test_teardown(test_config_message_escapes_value,
@@ -830,6 +831,9 @@ main(void)
 		cmocka_unit_test(test_config_too_many_problems),
 		cmocka_unit_test(test_config_listen_addr_format),
 	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests_name("config cases", cases, NULL, NULL);
+	failed += cmocka_run_group_tests_name("config api", api, NULL, NULL);
+	return failed;
 }
