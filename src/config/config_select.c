@@ -74,7 +74,7 @@ config_select_config_profile(struct config_select_ctx *c)
 
 	if (name) {
 		o = (struct config_origin){ c->cfg->cli_profile_source, 1,
-			(uint32_t)sizeof("--profile ") };
+			(uint32_t)strlen("--profile ") + 1 };
 	} else {
 		name = config_get_string(tree, "profile", &pv);
 		if (!name)
