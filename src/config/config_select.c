@@ -138,9 +138,16 @@ config_select_syntax(struct config_select_ctx *c)
 		return config_select_set_reason(c, "--sandbox", "", "");
 	}
 	if (c->psm) {
+		struct buf q;
+
 		c->syntax = CONFIG_SELECT_LEGACY;
-		return config_select_set_reason(c,
-		    "sandbox_mode of config profile \"", c->cprofile, "\"");
+		buf_init(&q, 0);
+		r = config_quote(&q, c->cprofile, strlen(c->cprofile));
+		if (r >= 0)
+			r = config_select_set_reason(c,
+			    "sandbox_mode of config profile ", buf_str(&q), "");
+		buf_done(&q);
+		return r < 0 ? -ENOMEM : 0;
 	}
 	/* Each enabled layer decides on its own keys, the higher one last;
 	 * within a layer default_permissions wins. */
