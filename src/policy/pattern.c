@@ -204,7 +204,9 @@ pattern_idna(struct pattern *p, char *err, size_t errsz)
 static void
 pattern_strip_port(const char **s, size_t *n, bool *had_port)
 {
-	const char *b = *s, *close, *colon;
+	const char *b = *s;
+	const char *close;
+	const char *colon;
 	size_t len = *n;
 
 	if (memchr(b, '/', len))
@@ -357,7 +359,9 @@ struct pattern_expander {
 static int
 pattern_expand_rest(struct pattern_expander *e, const char *s, size_t n)
 {
-	const char *open = memchr(s, '{', n), *close, *alt;
+	const char *open = memchr(s, '{', n);
+	const char *close;
+	const char *alt;
 	size_t lit, mark;
 	int r;
 

@@ -97,7 +97,8 @@ policy_lint_keys_done(struct policy_lint_keys *k)
 static int
 policy_lint_key_cmp(const void *a, const void *b)
 {
-	const struct policy_lint_key *x = a, *y = b;
+	const struct policy_lint_key *x = a;
+	const struct policy_lint_key *y = b;
 	int c = strcmp(x->key, y->key);
 
 	if (c)

@@ -94,7 +94,9 @@ naive_glob(const char *g, const char *s)
 static bool
 naive_braces(const char *g, const char *s)
 {
-	const char *open = strchr(g, '{'), *close, *alt;
+	const char *open = strchr(g, '{');
+	const char *close;
+	const char *alt;
 	char buf[2 * MAX_TEXT + 8];
 
 	if (!open)

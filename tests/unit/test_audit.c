@@ -240,7 +240,8 @@ test_audit_event_never_logs_a_path(void **state)
 		struct policy_verdict v;
 		struct audit_event ev;
 		struct blocked_record r;
-		char *text, *btext;
+		char *text;
+		char *btext;
 
 		verdict_for(req.protocol, req.host, req.method, false, true,
 		    &v);
@@ -331,7 +332,8 @@ static void
 test_audit_blocked_evicts_oldest(void **state)
 {
 	struct blocked *b = blocked_new();
-	struct blocked_record r, *out;
+	struct blocked_record r;
+	struct blocked_record *out;
 	size_t n;
 
 	(void)state;
