@@ -9,6 +9,8 @@
  * error still fails the load. Allocation failures are remembered rather
  * than returned, which keeps the many reporting sites free of checks.
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +19,6 @@
 
 #include <jansson.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/limits.h"

@@ -16,6 +16,8 @@
  * A file named explicitly (--config, a system file given by the caller)
  * must exist.
  */
+#include "config/config_internal.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -25,7 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

@@ -9,11 +9,12 @@
  * Profiles that are not in use are compiled too, so their problems show
  * up as warnings; like the reference, they never fail the load.
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
