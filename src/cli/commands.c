@@ -5,5 +5,8 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
+	{ "config", "check, show or describe the effective configuration",
+	    cmd_config },
+	{ "policy", "judge a request against the network policy", cmd_policy },
 	{ NULL, NULL, NULL },
 };
