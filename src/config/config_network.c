@@ -700,8 +700,6 @@ config_net_lint_cb(void *userdata, size_t rule, const char *code,
 	struct buf b;
 	int res = 0;
 
-	if (rule == l->cfg->net.n_rules)
-		return; /* the sentinel, see below */
 	r = rule < l->cfg->net.n_rules ? &l->cfg->net.rules[rule] : NULL;
 	/* The message quotes a pattern: keep control bytes out of it. */
 	buf_init(&b, 0);
@@ -718,37 +716,15 @@ config_net_lint_cb(void *userdata, size_t rule, const char *code,
 	buf_done(&b);
 }
 
-/*
- * Patterns that are legal but likely not what was meant (policy_lint).
- *
- * XXX: policy_lint() hands qsort() a NULL array when it has no rule or no
- * "*.x" pattern to sort, which UBSan rejects. Until the policy module
- * guards that, one sentinel "*.x" rule keeps both lists non-empty; its
- * own warnings are dropped by the callback.
- */
-static int
+/* Patterns that are legal but likely not what was meant (policy_lint). */
+static void
 config_net_lint(const struct config *cfg, struct config_diags *d)
 {
 	struct config_net_lint_ctx l = { .cfg = cfg, .d = d };
-	size_t n = cfg->net.n_rules;
-	struct policy_rule_spec *rules;
 	struct policy_settings s;
 
-	rules = calloc(n + 1, sizeof(*rules));
-	if (!rules)
-		return -ENOMEM;
-	if (n > 0)
-		memcpy(rules, cfg->rule_specs, n * sizeof(*rules));
-	rules[n] = (struct policy_rule_spec){
-		.pattern = "*.paddock-lint-sentinel.invalid",
-		.list = POLICY_LIST_DENY,
-	};
 	config_policy_settings(cfg, &s);
-	s.rules = rules;
-	s.n_rules = n + 1;
 	policy_lint(&s, config_net_lint_cb, &l);
-	free(rules);
-	return 0;
 }
 
 int
@@ -803,7 +779,7 @@ config_network_load(struct config *cfg, struct config_diags *d)
 	if (r >= 0)
 		r = config_net_policy_specs(cfg);
 	if (r >= 0)
-		r = config_net_lint(cfg, d);
+		config_net_lint(cfg, d);
 	config_net_items_clear(&c.allow_list);
 	config_net_items_clear(&c.deny_list);
 	config_net_items_clear(&c.domains);

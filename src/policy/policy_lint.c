@@ -198,6 +198,8 @@ policy_lint_rule(const struct policy_lint *l, size_t i, struct pattern *p,
 static void
 policy_lint_groups(const struct policy_lint *l, struct policy_lint_keys *k)
 {
+	if (k->n == 0)
+		return; /* qsort() must not see the NULL of an empty list */
 	qsort(k->v, k->n, sizeof(*k->v), policy_lint_key_cmp);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct policy_lint_key *x = &k->v[i];
@@ -220,6 +222,8 @@ static void
 policy_lint_apexes(const struct policy_lint *l, const struct hostset *set,
     struct policy_lint_keys *k)
 {
+	if (k->n == 0)
+		return; /* qsort() must not see the NULL of an empty list */
 	qsort(k->v, k->n, sizeof(*k->v), policy_lint_key_cmp);
 	for (size_t i = 0; i < k->n; i++) {
 		const struct policy_lint_key *x = &k->v[i];
