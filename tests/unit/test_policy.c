@@ -1384,6 +1384,25 @@ test_policy_lint_warnings(void **state)
 	    ELEMENTSOF(want));
 }
 
+/* No rules, or no "*.x" rules: nothing to warn about and nothing to sort
+ * (qsort() on the NULL of an empty list is undefined; UBSan aborts). */
+static void
+test_policy_lint_empty_lists(void **state)
+{
+	struct policy_rule_spec exact = { .pattern = "a.com",
+		.list = POLICY_LIST_ALLOW };
+	struct policy_settings s = { .enabled = true };
+	struct lint_seen seen = { 0 };
+
+	(void)state;
+	policy_lint(&s, lint_cb, &seen);
+	assert_int_equal(seen.n, 0);
+	s.rules = &exact;
+	s.n_rules = 1;
+	policy_lint(&s, lint_cb, &seen);
+	assert_int_equal(seen.n, 0);
+}
+
 int
 main(void)
 {
@@ -1407,6 +1426,7 @@ main(void)
 		cmocka_unit_test(test_policy_judge_loop_resolve_then_ask),
 		cmocka_unit_test(test_policy_names_and_headers),
 		cmocka_unit_test(test_policy_lint_warnings),
+		cmocka_unit_test(test_policy_lint_empty_lists),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
