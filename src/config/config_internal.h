@@ -202,9 +202,6 @@ extern const char *const config_access_words[];
  * suggestion), wrong types, words outside an enum. */
 void config_keys_check(const struct toml_value *root, struct config_diags *d);
 
-/* "a string", "an integer", ... */
-const char *config_type_phrase(const struct toml_value *v);
-
 /* Typed lookups in t (which may be NULL or not a table) that return NULL
  * (or false) for a missing key or a value of the wrong type, which
  * config_keys_check() reported already. Strings with a NUL count as

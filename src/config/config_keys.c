@@ -410,25 +410,6 @@ struct config_keys_ctx {
 	struct config_keypath kp;
 };
 
-const char *
-config_type_phrase(const struct toml_value *v)
-{
-	static const char *const phrases[_TOML_TYPE_MAX] = {
-		[TOML_TABLE] = "a table",
-		[TOML_ARRAY] = "an array",
-		[TOML_STRING] = "a string",
-		[TOML_INTEGER] = "an integer",
-		[TOML_FLOAT] = "a float",
-		[TOML_BOOL] = "a boolean",
-		[TOML_DATETIME] = "an offset date-time",
-		[TOML_DATETIME_LOCAL] = "a local date-time",
-		[TOML_DATE_LOCAL] = "a local date",
-		[TOML_TIME_LOCAL] = "a local time",
-	};
-
-	return phrases[toml_value_type(v)];
-}
-
 static bool
 config_word_in(const char *const *words, const char *s, size_t len)
 {
@@ -512,7 +493,7 @@ config_keys_mismatch(struct config_keys_ctx *c, const struct toml_value *v,
 	struct config_origin o = config_origin_of(v);
 
 	config_diags_add(c->d, CONFIG_SEVERITY_ERROR, "type_mismatch", &o,
-	    &c->kp, "expected %s, found %s", expected, config_type_phrase(v));
+	    &c->kp, "expected %s, found %s", expected, toml_value_phrase(v));
 }
 
 /* "a", "b" or "c" */
@@ -598,7 +579,7 @@ config_keys_check_strings(struct config_keys_ctx *c, const struct toml_value *v)
 			config_diags_add(c->d, CONFIG_SEVERITY_ERROR,
 			    "type_mismatch", &o, &c->kp,
 			    "element %zu is %s; expected a string", i + 1,
-			    config_type_phrase(e));
+			    toml_value_phrase(e));
 	}
 }
 

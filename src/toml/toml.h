@@ -109,6 +109,10 @@ enum toml_type toml_value_type(const struct toml_value *v);
  * "offset date-time", "local date-time", "local date", "local time". */
 const char *toml_type_name(enum toml_type t);
 
+/* The value's kind as a phrase for messages: "an integer", "a table",
+ * "an inline table", "an array of tables", ... (static storage). */
+const char *toml_value_phrase(const struct toml_value *v);
+
 struct toml_pos toml_value_pos(const struct toml_value *v);
 
 /* The source name given at parse time (borrowed), or NULL. */

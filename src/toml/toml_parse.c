@@ -85,30 +85,6 @@ toml_parse_add_table(struct toml_parser *ps, struct toml_value *t, size_t i,
 	return 0;
 }
 
-/* "an integer", "an inline table", "an array of tables", ... */
-static const char *
-toml_parse_kind(const struct toml_value *v)
-{
-	static const char *const kinds[_TOML_TYPE_MAX] = {
-		[TOML_TABLE] = "a table",
-		[TOML_ARRAY] = "an array",
-		[TOML_STRING] = "a string",
-		[TOML_INTEGER] = "an integer",
-		[TOML_FLOAT] = "a float",
-		[TOML_BOOL] = "a boolean",
-		[TOML_DATETIME] = "an offset date-time",
-		[TOML_DATETIME_LOCAL] = "a local date-time",
-		[TOML_DATE_LOCAL] = "a local date",
-		[TOML_TIME_LOCAL] = "a local time",
-	};
-
-	if (v->type == TOML_TABLE && v->def == TOML_DEF_INLINE)
-		return "an inline table";
-	if (v->type == TOML_ARRAY && v->def == TOML_DEF_AOT)
-		return "an array of tables";
-	return kinds[v->type];
-}
-
 /* Where a value was defined, for "(defined at L:C)": tables and arrays of
  * tables at their header, brace or first dotted key, others at their key. */
 static struct toml_pos
@@ -141,7 +117,7 @@ toml_parse_header_conflict(struct toml_parser *ps, const struct toml_entry *en,
 	return toml_error_set(ps->lx.err, k->seg[i].pos,
 	    "cannot define table %s%s%s: %s is already %s (defined at %u:%u)",
 	    aot ? "[[" : "[", hdr, aot ? "]]" : "]", at,
-	    toml_parse_kind(en->value), where.line, where.column);
+	    toml_value_phrase(en->value), where.line, where.column);
 }
 
 /* Walk the parents of the header key from the root, creating implicit
@@ -332,7 +308,7 @@ toml_parse_dotted_conflict(struct toml_parser *ps, const struct toml_entry *en,
 		    v, where.line, where.column);
 	return toml_error_set(ps->lx.err, k->seg[i].pos,
 	    "cannot add keys to %s: it is already %s (defined at %u:%u)", v,
-	    toml_parse_kind(en->value), where.line, where.column);
+	    toml_value_phrase(en->value), where.line, where.column);
 }
 
 /* Walk (creating) the tables of a dotted key below t; *t and *depth move

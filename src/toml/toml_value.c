@@ -32,6 +32,29 @@ toml_type_name(enum toml_type t)
 	return (unsigned)t < _TOML_TYPE_MAX ? toml_type_names[t] : "unknown";
 }
 
+const char *
+toml_value_phrase(const struct toml_value *v)
+{
+	static const char *const kinds[_TOML_TYPE_MAX] = {
+		[TOML_TABLE] = "a table",
+		[TOML_ARRAY] = "an array",
+		[TOML_STRING] = "a string",
+		[TOML_INTEGER] = "an integer",
+		[TOML_FLOAT] = "a float",
+		[TOML_BOOL] = "a boolean",
+		[TOML_DATETIME] = "an offset date-time",
+		[TOML_DATETIME_LOCAL] = "a local date-time",
+		[TOML_DATE_LOCAL] = "a local date",
+		[TOML_TIME_LOCAL] = "a local time",
+	};
+
+	if (v->type == TOML_TABLE && v->def == TOML_DEF_INLINE)
+		return "an inline table";
+	if (v->type == TOML_ARRAY && v->def == TOML_DEF_AOT)
+		return "an array of tables";
+	return kinds[v->type];
+}
+
 struct toml_value *
 toml_value_new(enum toml_type t, enum toml_def def, struct toml_pos pos,
     const char *source)
