@@ -372,9 +372,13 @@ cmd_policy_print(const struct policy_request *req,
 	else
 		(void)printf("matched: no rule\n");
 	(void)printf("addresses:");
-	for (size_t i = 0; i < n_addrs; i++)
-		(void)printf("%s%s", i ? ", " : " ",
-		    cmd_policy_addr_text(&addrs[i], text, sizeof(text)));
+	for (size_t i = 0; i < n_addrs; i++) {
+		const char *class = policy_addr_class(&addrs[i]);
+
+		(void)printf("%s%s%s%s%s", i ? ", " : " ",
+		    cmd_policy_addr_text(&addrs[i], text, sizeof(text)),
+		    class ? " (" : "", class ? class : "", class ? ")" : "");
+	}
 	(void)printf("%s\n",
 	    n_addrs      ? "" :
 		resolved ? " none (the name did not resolve)" :

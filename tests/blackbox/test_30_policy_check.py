@@ -196,3 +196,13 @@ def test_config_error_exits_2(home):
     r = home.check("--resolve", "93.184.216.34", "example.com")
     assert r.rc == 2
     assert "[global_wildcard]" in r.err
+
+
+def test_text_output_names_the_class_of_each_non_public_address(home):
+    home.config(NETWORK)
+    r = home.check("--resolve", "10.1.2.3,93.184.216.34,::1",
+                   "www.example.com")
+    assert r.rc == 1, r.err
+    assert "reason: not_allowed_local:" in r.out
+    assert ("addresses: 10.1.2.3 (private), 93.184.216.34, ::1 (loopback)"
+            in r.out.splitlines())
