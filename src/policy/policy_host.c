@@ -262,6 +262,10 @@ policy_host_parse(const char *in, size_t len, struct policy_host *ret)
 	}
 	while (n > 0 && policy_host_is_space(s[n - 1]))
 		n--;
+	/* No host holds a NUL; inet_pton() would stop at one and judge
+	 * only the text before it. */
+	if (memchr(s, '\0', n))
+		return -EINVAL;
 
 	if (n > 0 && s[0] == '[') {
 		/* "[v6]" or "[v6]:port"; brackets hold IPv6 and nothing else.

@@ -298,6 +298,10 @@ test_policy_host_length_limits(void **state)
 	assert_int_equal(policy_host_parse("a\0b.com", 7, &h), -EINVAL);
 	assert_int_equal(policy_host_parse("0::%\0\0\t\t", 8, &h), -EINVAL);
 	assert_int_equal(policy_host_parse("fe80::1%lo\0", 11, &h), -EINVAL);
+	/* inet_pton() stops at a NUL: what follows must not be dropped */
+	assert_int_equal(policy_host_parse("::1\0zz", 6, &h), -EINVAL);
+	assert_int_equal(policy_host_parse("[::1\0]:80", 9, &h), -EINVAL);
+	assert_int_equal(policy_host_parse("::1\0", 4, &h), -EINVAL);
 	assert_int_equal(policy_host_parse(NULL, 0, &h), -EINVAL);
 }
 
