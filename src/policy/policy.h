@@ -115,7 +115,8 @@ const char *policy_reason_message(enum policy_reason r);
 /*
  * Hosts. A request host is canonicalised (spec network §2.1: trim,
  * brackets, port, ASCII lower-case, trailing dots, IPv6 zone; plus every
- * IPv4 form resolvers accept: 127.1, 0x7f.0.0.1, 0177.0.0.1, 2130706433)
+ * IPv4 form resolvers accept: 127.1, 0x7f.0.0.1, 0177.0.0.1, 2130706433,
+ * and IPv4-mapped IPv6 ::ffff:a.b.c.d, which is the IPv4 address a.b.c.d)
  * before anything is compared. Anything that is neither an IP literal nor a
  * valid DNS name is invalid.
  */

@@ -8,9 +8,9 @@
  *  - an IPv6 literal (bracketed, or bare with two or more colons), printed
  *    in the form inet_ntop() gives, with an optional zone "%id";
  *  - an IPv4 literal in any form the WHATWG URL host parser and the BSD
- *    resolvers accept (127.1, 0x7f.0.0.1, 0177.0.0.1, 2130706433), printed
- *    as a dotted quad, so no spelling of a local address can pass for a
- *    name;
+ *    resolvers accept (127.1, 0x7f.0.0.1, 0177.0.0.1, 2130706433), or an
+ *    IPv4-mapped IPv6 literal, printed as a dotted quad, so no spelling of
+ *    an IPv4 address can pass for a name or for another address;
  *  - a DNS name: labels of letters, digits, '-' and '_', 1 to 63 bytes
  *    each, at most 253 bytes in all, ASCII only (clients send punycode).
  * A name whose last label looks like a number must parse as IPv4 (the
@@ -108,12 +108,23 @@ policy_host_ends_in_number(const char *s, size_t len)
 	return true;
 }
 
+static void
+policy_host_set_ipv4(struct policy_host *ret, const uint8_t a[4])
+{
+	memset(ret->addr, 0, sizeof(ret->addr));
+	memcpy(ret->addr, a, 4);
+	ret->kind = POLICY_HOST_IPV4;
+	(void)snprintf(ret->text, sizeof(ret->text), "%u.%u.%u.%u", a[0], a[1],
+	    a[2], a[3]);
+}
+
 /* WHATWG URL "IPv4 parser": one to four parts; every part but the last is
  * a byte, the last fills the remaining bytes. */
 static int
 policy_host_parse_ipv4(const char *s, size_t len, struct policy_host *ret)
 {
 	uint32_t parts[4], addr = 0;
+	uint8_t bytes[4];
 	size_t n = 0, start = 0;
 	int r;
 
@@ -138,13 +149,11 @@ policy_host_parse_ipv4(const char *s, size_t len, struct policy_host *ret)
 		return -EINVAL;
 	addr |= parts[n - 1];
 
-	ret->kind = POLICY_HOST_IPV4;
-	ret->addr[0] = (uint8_t)(addr >> 24);
-	ret->addr[1] = (uint8_t)(addr >> 16);
-	ret->addr[2] = (uint8_t)(addr >> 8);
-	ret->addr[3] = (uint8_t)addr;
-	(void)snprintf(ret->text, sizeof(ret->text), "%u.%u.%u.%u",
-	    ret->addr[0], ret->addr[1], ret->addr[2], ret->addr[3]);
+	bytes[0] = (uint8_t)(addr >> 24);
+	bytes[1] = (uint8_t)(addr >> 16);
+	bytes[2] = (uint8_t)(addr >> 8);
+	bytes[3] = (uint8_t)addr;
+	policy_host_set_ipv4(ret, bytes);
 	return 0;
 }
 
@@ -173,6 +182,8 @@ policy_host_zone(const char *z, size_t n, const char **ret, size_t *ret_len)
 	return 0;
 }
 
+static const uint8_t policy_host_v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+
 static int
 policy_host_parse_ipv6(const char *s, size_t len, struct policy_host *ret)
 {
@@ -188,6 +199,19 @@ policy_host_parse_ipv6(const char *s, size_t len, struct policy_host *ret)
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET6, addr, ret->addr) != 1)
 		return -EINVAL;
+	/* An IPv4-mapped address (RFC 4291 §2.5.5.2) reaches the IPv4
+	 * address it maps, so it is that address: "[::ffff:10.0.0.1]" must
+	 * meet the rules written for 10.0.0.1. A zone has no place there. */
+	if (memcmp(ret->addr, policy_host_v4_mapped,
+		sizeof(policy_host_v4_mapped)) == 0) {
+		uint8_t v4[4];
+
+		if (pct)
+			return -EINVAL;
+		memcpy(v4, ret->addr + 12, sizeof(v4));
+		policy_host_set_ipv4(ret, v4);
+		return 0;
+	}
 	if (pct && policy_host_zone(pct + 1, len - alen - 1, &zone, &zlen) < 0)
 		return -EINVAL;
 	if (!inet_ntop(AF_INET6, ret->addr, ret->text, sizeof(ret->text)))
