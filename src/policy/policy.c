@@ -508,6 +508,8 @@ policy_judge_host(const struct policy *p, const struct policy_input *in,
     struct policy_verdict *v, bool *ret_override)
 {
 	struct hostset_result m;
+	const char *zone;
+	uint32_t deny;
 
 	*ret_override = false;
 	if (!v->host_valid) {
@@ -518,10 +520,22 @@ policy_judge_host(const struct policy *p, const struct policy_input *in,
 		return true;
 	}
 	hostset_match(p->set, v->host.text, strlen(v->host.text), &m);
-	if (m.rule[POLICY_LIST_DENY] != HOSTSET_NONE) {
+	deny = m.rule[POLICY_LIST_DENY];
+	zone = strchr(v->host.text, '%');
+	if (deny == HOSTSET_NONE && zone) {
+		/* A deny written without a zone covers the address on every
+		 * interface: "[fe80::1%25eth0]" must not slip past "fe80::1".
+		 */
+		struct hostset_result bare;
+
+		hostset_match(p->set, v->host.text,
+		    (size_t)(zone - v->host.text), &bare);
+		deny = bare.rule[POLICY_LIST_DENY];
+	}
+	if (deny != HOSTSET_NONE) {
 		policy_judge_set(v, POLICY_DECISION_DENY, POLICY_REASON_DENIED,
 		    POLICY_SOURCE_BASELINE_POLICY);
-		policy_judge_match(p, m.rule[POLICY_LIST_DENY], v);
+		policy_judge_match(p, deny, v);
 		return true;
 	}
 	if (!p->allow_local_binding) {
