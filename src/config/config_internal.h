@@ -131,6 +131,17 @@ struct config {
 int config_layers_load(struct config *cfg, const struct config_options *opts,
     struct config_diags *d);
 
+/*
+ * Read a whole file of at most max bytes. Returns 0 with *ret (caller
+ * frees; NUL-terminated, may hold NULs) or with *ret NULL when the file
+ * does not exist; -EISDIR, -E2BIG, -ENOMEM or another -errno otherwise.
+ * Unless any_type, only a regular file is read (-EINVAL for a FIFO, a
+ * device or a socket): a file a checkout supplies must never block the
+ * load. A file the user named may be a pipe (--config <(...)).
+ */
+int config_layers_read(const char *path, size_t max, bool any_type, char **ret,
+    size_t *ret_len);
+
 /* The trust_level that a [projects] table gives path (keys compared after
  * normalisation), or NULL. */
 const char *config_layers_trust(const struct toml_value *projects,

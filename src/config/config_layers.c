@@ -35,32 +35,28 @@
 
 #define CONFIG_SYSTEM_FILE "/etc/codex/config.toml"
 
-/*
- * Read a whole file of at most max bytes. Returns 0 with *ret (caller
- * frees; NUL-terminated) or with *ret NULL when the file does not exist;
- * -EISDIR, -E2BIG or another -errno otherwise.
- */
-static int
-config_layers_read(const char *path, size_t max, char **ret, size_t *ret_len)
+int
+config_layers_read(const char *path, size_t max, bool any_type, char **ret,
+    size_t *ret_len)
 {
 	_cleanup_close_ int fd = -1;
 	struct buf b;
 	struct stat st;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		if (errno == ENOENT || errno == ENOTDIR) {
-			*ret = NULL;
-			*ret_len = 0;
-			return 0;
-		}
-		return -errno;
-	}
+	*ret = NULL;
+	*ret_len = 0;
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path,
+	    O_RDONLY | O_CLOEXEC | O_NOCTTY | (any_type ? 0 : O_NONBLOCK));
+	if (fd < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return -EISDIR;
-	buf_init(&b, max);
+	if (!any_type && !S_ISREG(st.st_mode))
+		return -EINVAL;
+	buf_init(&b, 0);
 	for (;;) {
 		ssize_t n;
 		int r = buf_reserve(&b, 4096);
@@ -81,6 +77,12 @@ config_layers_read(const char *path, size_t max, char **ret, size_t *ret_len)
 			break;
 		b.len += (size_t)n;
 		b.data[b.len] = '\0';
+		/* Checked after the read, so a file of exactly max bytes
+		 * passes whatever the chunk size. */
+		if (b.len > max) {
+			buf_done(&b);
+			return -E2BIG;
+		}
 	}
 	*ret_len = b.len;
 	*ret = buf_take(&b);
@@ -163,8 +165,8 @@ config_layers_load_file(struct config *cfg, enum config_layer_source source,
 	int r;
 
 	if (!text) {
-		r = config_layers_read(path, LIMIT_CONFIG_FILE_BYTES, &buf,
-		    &len);
+		r = config_layers_read(path, LIMIT_CONFIG_FILE_BYTES, required,
+		    &buf, &len);
 		if (r == -ENOMEM)
 			return r;
 		if (r == -E2BIG) {
@@ -177,7 +179,7 @@ config_layers_load_file(struct config *cfg, enum config_layer_source source,
 		if (r < 0) {
 			config_diags_add(d, CONFIG_SEVERITY_ERROR,
 			    "file_unreadable", &o, NULL, "cannot read: %s",
-			    strerror(-r));
+			    r == -EINVAL ? "not a regular file" : strerror(-r));
 			return 0;
 		}
 		if (!buf) {
@@ -415,9 +417,59 @@ config_layers_project_root(struct config *cfg)
 }
 
 /*
+ * The main checkout named by the .git file dotgit whose text says
+ * "gitdir: <main>/.git/worktrees/<name>", or NULL (*ret untouched). Git
+ * records the worktree's .git file in <name>/gitdir; without that
+ * back-link the pointer is only a claim, which a .git file in an unpacked
+ * archive can make about any checkout, so it lends no trust.
+ */
+static int
+config_layers_worktree_main(const char *dotgit, char *text, char **ret)
+{
+	_cleanup_free_ char *link = NULL;
+	_cleanup_free_ char *back = NULL;
+	_cleanup_free_ char *linked = NULL;
+	char *gitdir = strstr(text, "gitdir:");
+	size_t len;
+	char *wt;
+	int r;
+
+	if (!gitdir)
+		return 0;
+	gitdir += strlen("gitdir:");
+	gitdir[strcspn(gitdir, "\r\n")] = '\0';
+	while (*gitdir == ' ' || *gitdir == '\t')
+		gitdir++;
+	wt = strstr(gitdir, "/.git/worktrees/");
+	if (!config_path_is_absolute(gitdir) || !wt)
+		return 0;
+	link = config_path_join(gitdir, "gitdir");
+	if (!link)
+		return -ENOMEM;
+	r = config_layers_read(link, LIMIT_CONFIG_GITDIR_BYTES, false, &back,
+	    &len);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0 || !back || memchr(back, '\0', len))
+		return 0;
+	back[strcspn(back, "\r\n")] = '\0';
+	/* Git writes it absolute, or relative to <name> with
+	 * worktree.useRelativePaths. */
+	linked = config_path_join(gitdir, back);
+	if (!linked)
+		return -ENOMEM;
+	if (!streq(linked, dotgit))
+		return 0;
+	*wt = '\0';
+	*ret = config_path_normalize(gitdir);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/*
  * The root git project of the cwd, which [projects] trust may name (spec
  * §2.3): the nearest ancestor holding .git; for a linked worktree, whose
- * .git file points into <main>/.git/worktrees/<name>, the main checkout.
+ * .git file points into <main>/.git/worktrees/<name> and is listed there,
+ * the main checkout.
  */
 static int
 config_layers_git_root(struct config *cfg)
@@ -432,31 +484,20 @@ config_layers_git_root(struct config *cfg)
 		struct stat st;
 		size_t len;
 		char *parent;
-		char *gitdir;
-		char *wt;
 		int r;
 
 		if (!dotgit)
 			return -ENOMEM;
 		if (lstat(dotgit, &st) == 0) {
 			r = config_layers_read(dotgit,
-			    LIMIT_CONFIG_GITDIR_BYTES, &text, &len);
+			    LIMIT_CONFIG_GITDIR_BYTES, false, &text, &len);
 			if (r == -ENOMEM)
 				return r;
-			gitdir =
-			    r >= 0 && text ? strstr(text, "gitdir:") : NULL;
-			if (gitdir) {
-				gitdir += strlen("gitdir:");
-				gitdir[strcspn(gitdir, "\r\n")] = '\0';
-				while (*gitdir == ' ' || *gitdir == '\t')
-					gitdir++;
-				wt = strstr(gitdir, "/.git/worktrees/");
-				if (config_path_is_absolute(gitdir) && wt) {
-					*wt = '\0';
-					cfg->git_root =
-					    config_path_normalize(gitdir);
-					return cfg->git_root ? 0 : -ENOMEM;
-				}
+			if (r >= 0 && text) {
+				r = config_layers_worktree_main(dotgit, text,
+				    &cfg->git_root);
+				if (r < 0 || cfg->git_root)
+					return r;
 			}
 			cfg->git_root = TAKE_PTR(dir);
 			return 0;

@@ -212,18 +212,14 @@ config_sandbox_gitdir(const char *dotgit, const char *root)
 	char *end;
 	char *target;
 	struct stat st;
-	FILE *f;
 	size_t n;
 
-	f = fopen(dotgit, "re");
-	if (!f)
+	/* A regular file only: .git may have become a FIFO since the
+	 * stat(), and reading one would block the load. */
+	if (config_layers_read(dotgit, LIMIT_CONFIG_GITDIR_BYTES, false, &text,
+		&n) < 0 ||
+	    !text || n == 0 || memchr(text, '\0', n))
 		return NULL;
-	text = malloc(LIMIT_CONFIG_GITDIR_BYTES + 1);
-	n = text ? fread(text, 1, LIMIT_CONFIG_GITDIR_BYTES, f) : 0;
-	(void)fclose(f);
-	if (!text || n == 0 || memchr(text, '\0', n))
-		return NULL;
-	text[n] = '\0';
 	colon = strchr(text, ':');
 	if (!colon)
 		return NULL;

@@ -279,6 +279,96 @@ def test_untrusted_layer_shows_in_text_output(tree):
     assert f"is marked untrusted in {tree.home}/config.toml]" in r.out
 
 
+CONFIG_FILE_LIMIT = 16 * 1024 * 1024
+
+
+@pytest.mark.parametrize("size,ok", [(CONFIG_FILE_LIMIT, True),
+                                     (CONFIG_FILE_LIMIT - 100, True),
+                                     (CONFIG_FILE_LIMIT + 1, False)])
+def test_config_file_size_limit_is_exact(tree, size, ok):
+    line = "#" * 1023 + "\n"
+    text = line * ((size - 1) // len(line))
+    text += "#" * (size - len(text) - 1) + "\n"
+    assert len(text) == size
+    (tree.home / "config.toml").write_text(text)
+    r = tree.run("config", "check")
+    assert r.rc == (0 if ok else 1), r.out
+    assert ("[file_too_large]" in r.out) == (not ok)
+
+
+def _worktree(tree, main, wt, backlink=True):
+    """A linked worktree wt of the checkout main, as git makes them."""
+    admin = tree.root / main / ".git" / "worktrees" / "w"
+    admin.mkdir(parents=True)
+    (tree.root / wt).mkdir(exist_ok=True)
+    dotgit = tree.write(f"{wt}/.git", f"gitdir: {admin}\n")
+    if backlink:
+        (admin / "gitdir").write_text(f"{dotgit}\n")
+    return tree.root / main
+
+
+def test_linked_worktree_is_trusted_through_its_main_checkout(tree):
+    main = _worktree(tree, "main", "wt")
+    tree.user_config(f"""
+        [projects."{main}"]
+        trust_level = "trusted"
+        """)
+    proj_cfg = tree.write("wt/.codex/config.toml",
+                          'sandbox_mode = "danger-full-access"\n')
+    r, doc = tree.json("config", "show", cwd=tree.root / "wt")
+    assert r.rc == 0
+    assert doc["layers"][-1]["path"] == str(proj_cfg)
+    assert doc["layers"][-1]["enabled"] is True
+    assert doc["sandbox_policy"] == {"type": "danger-full-access"}
+
+
+def test_forged_git_file_does_not_borrow_a_trusted_checkout(tree):
+    # An unpacked archive can hold a .git file naming any checkout; only
+    # a worktree that the checkout lists as its own shares its trust.
+    main = _worktree(tree, "main", "evil", backlink=False)
+    tree.user_config(f"""
+        [projects."{main}"]
+        trust_level = "trusted"
+        """)
+    tree.write("evil/.codex/config.toml",
+               'sandbox_mode = "danger-full-access"\n')
+    r, doc = tree.json("config", "show", cwd=tree.root / "evil")
+    assert r.rc == 0
+    assert doc["layers"][-1]["enabled"] is False
+    assert doc["sandbox_policy"] == {"type": "read-only"}
+
+
+def test_git_file_naming_another_worktree_is_not_trusted(tree):
+    main = _worktree(tree, "main", "wt")
+    tree.write("evil/.git", f"gitdir: {main}/.git/worktrees/w\n")
+    tree.user_config(f"""
+        [projects."{main}"]
+        trust_level = "trusted"
+        """)
+    tree.write("evil/.codex/config.toml",
+               'sandbox_mode = "danger-full-access"\n')
+    r, doc = tree.json("config", "show", cwd=tree.root / "evil")
+    assert r.rc == 0
+    assert doc["layers"][-1]["enabled"] is False
+    assert doc["sandbox_policy"] == {"type": "read-only"}
+
+
+def test_fifo_named_git_does_not_hang_the_load(tree):
+    os.mkfifo(tree.proj / ".git")
+    tree.user_config('sandbox_mode = "workspace-write"\n')
+    r, doc = tree.json("config", "show")
+    assert r.rc == 0
+    assert doc["sandbox_policy"]["type"] == "workspace-write"
+
+
+def test_fifo_as_config_file_is_an_error_not_a_hang(tree):
+    os.mkfifo(tree.home / "config.toml")
+    r = tree.run("config", "check")
+    assert r.rc == 1
+    assert "not a regular file" in r.out
+    assert "[file_unreadable]" in r.out
+
+
 # --- -c overrides ---------------------------------------------------------
 
 def test_override_with_quoted_key_and_plain_string(tree):
