@@ -101,10 +101,13 @@ config_fs_policy_append(struct config_fs_policy *p, bool is_special,
 
 	if (!size_add(p->n_entries, 1, &n))
 		return -ENOMEM;
-	v = reallocarray(p->entries, n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	p->entries = v;
+	if (!p->entries || n > size_room(p->n_entries)) {
+		v = reallocarray(p->entries, size_room(n), sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		p->entries = v;
+	}
+	v = p->entries;
 	e = &v[p->n_entries];
 	*e = (struct config_fs_entry){ .is_special = is_special,
 		.special = special,
@@ -226,10 +229,14 @@ config_fs_add(struct config_fs_ctx *c, bool is_special,
 	char *key;
 	int r;
 
-	keys = reallocarray(c->keys, c->fs->n_entries + 1, sizeof(char *));
-	if (!keys)
-		return -ENOMEM;
-	c->keys = keys;
+	/* Parallel to c->fs->entries, so it grows the same way. */
+	if (!c->keys || c->fs->n_entries + 1 > size_room(c->fs->n_entries)) {
+		keys = reallocarray(c->keys, size_room(c->fs->n_entries + 1),
+		    sizeof(char *));
+		if (!keys)
+			return -ENOMEM;
+		c->keys = keys;
+	}
 	key = config_keypath_format(&c->kp);
 	if (!key)
 		return -ENOMEM;
@@ -678,13 +685,13 @@ config_fs_fold_entry(struct config_fs_fold *f, const struct config_fs_entry *e,
 		f->first_outside = i;
 	if (!e->is_special) {
 		if (!write)
-			return config_strv_add_unique(&f->readable,
-			    &f->n_readable, e->path);
+			return config_strv_add(&f->readable, &f->n_readable,
+			    e->path);
 		if (streq(e->path, cwd))
 			f->ws_writable = true;
 		else
-			return config_strv_add_unique(&f->writable,
-			    &f->n_writable, e->path);
+			return config_strv_add(&f->writable, &f->n_writable,
+			    e->path);
 		return 0;
 	}
 	switch (e->special) {
@@ -702,16 +709,15 @@ config_fs_fold_entry(struct config_fs_fold *f, const struct config_fs_entry *e,
 			p = config_path_join(cwd, e->subpath);
 			if (!p)
 				return -ENOMEM;
-			return write ? config_strv_add_unique(&f->writable,
-					   &f->n_writable, p) :
-				       config_strv_add_unique(&f->readable,
-					   &f->n_readable, p);
+			return write ?
+			    config_strv_add(&f->writable, &f->n_writable, p) :
+			    config_strv_add(&f->readable, &f->n_readable, p);
 		}
 		if (write)
 			f->ws_writable = true;
 		else
-			return config_strv_add_unique(&f->readable,
-			    &f->n_readable, cwd);
+			return config_strv_add(&f->readable, &f->n_readable,
+			    cwd);
 		return 0;
 	case CONFIG_FS_SPECIAL_TMPDIR:
 		if (write) {
@@ -719,15 +725,13 @@ config_fs_fold_entry(struct config_fs_fold *f, const struct config_fs_entry *e,
 			return 0;
 		}
 		p = config_path_tmpdir();
-		return p ?
-		    config_strv_add_unique(&f->readable, &f->n_readable, p) :
-		    0;
+		return p ? config_strv_add(&f->readable, &f->n_readable, p) : 0;
 	case CONFIG_FS_SPECIAL_SLASH_TMP:
 		if (write)
 			f->slash_tmp_writable = true;
 		else if (config_fs_is_dir("/tmp"))
-			return config_strv_add_unique(&f->readable,
-			    &f->n_readable, "/tmp");
+			return config_strv_add(&f->readable, &f->n_readable,
+			    "/tmp");
 		return 0;
 	case CONFIG_FS_SPECIAL_UNKNOWN:
 	case _CONFIG_FS_SPECIAL_MAX:
@@ -769,6 +773,10 @@ config_fs_policy_project(const struct config_fs_policy *fs,
 	}
 	for (size_t i = 0; r >= 0 && i < fs->n_entries; i++)
 		r = config_fs_fold_entry(&f, &fs->entries[i], i, cwd);
+	if (r >= 0)
+		r = config_strv_dedup(f.readable, &f.n_readable);
+	if (r >= 0)
+		r = config_strv_dedup(f.writable, &f.n_writable);
 	if (r < 0)
 		goto out;
 	if (f.full_write)

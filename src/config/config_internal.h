@@ -279,9 +279,28 @@ struct config_fs_policy *config_fs_policy_new(enum config_fs_kind kind);
 struct config_sandbox_policy *config_sandbox_policy_new(
     enum config_sandbox_type type);
 
-/* Append a copy of path to a string array unless it is there already.
- * Returns 0 or -ENOMEM. */
-int config_strv_add_unique(char ***v, size_t *n, const char *path);
+/*
+ * String arrays (v, n), built from (NULL, 0) by these functions only: the
+ * capacity is implied by n. Append a copy of s; the _unique form does
+ * nothing when s is there already (a linear scan: for short lists; long
+ * ones are appended to and deduplicated once). Return 0 or -ENOMEM.
+ */
+int config_strv_add(char ***v, size_t *n, const char *s);
+int config_strv_add_unique(char ***v, size_t *n, const char *s);
+
+/* Drop every later copy of a string from v, keeping the order. Returns 0
+ * or -ENOMEM (v unchanged). */
+int config_strv_dedup(char **v, size_t *n);
+
+/* strcmp(), or with fold the way host patterns compare: ASCII case and
+ * one trailing dot aside. */
+int config_strv_cmp(const char *a, const char *b, bool fold);
+
+/* Set drop[i] for every v[i] whose key (config_strv_cmp) occurs again in
+ * v[0..n): all but the last occurrence (keep_last) or all but the first.
+ * Sorts a copy: O(n log n). Returns 0 or -ENOMEM. */
+int config_strv_dups(const char *const *v, size_t n, bool fold, bool keep_last,
+    bool *drop);
 
 void config_strv_free(char **v, size_t n);
 

@@ -135,10 +135,13 @@ config_net_items_add(struct config_net_items *items, const char *text,
 
 	if (!size_add(items->n, 1, &n))
 		return -ENOMEM;
-	v = reallocarray(items->v, n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	items->v = v;
+	if (!items->v || n > size_room(items->n)) {
+		v = reallocarray(items->v, size_room(n), sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		items->v = v;
+	}
+	v = items->v;
 	key = config_keypath_format(kp);
 	if (!key)
 		return -ENOMEM;
@@ -168,22 +171,49 @@ config_net_items_clear(struct config_net_items *items)
 	*items = (struct config_net_items){ 0 };
 }
 
-/* Patterns compare like hosts: ASCII case and one trailing dot aside. */
-static bool
-config_net_same_pattern(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
+struct config_net_ref {
+	const char *text;
+	size_t pos;
+	bool path;
+};
 
-	if (la > 0 && a[la - 1] == '.')
-		la--;
-	if (lb > 0 && b[lb - 1] == '.')
-		lb--;
-	if (la != lb)
-		return false;
-	for (size_t i = 0; i < la; i++)
-		if (ascii_tolower(a[i]) != ascii_tolower(b[i]))
-			return false;
-	return true;
+static int
+config_net_ref_cmp(const void *pa, const void *pb)
+{
+	const struct config_net_ref *a = pa;
+	const struct config_net_ref *b = pb;
+	int c = config_strv_cmp(a->text, b->text, !a->path);
+
+	if (c != 0)
+		return c;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static void
+config_net_refs_sort(struct config_net_ref *refs, size_t n)
+{
+	if (n > 0) /* qsort() must not see the NULL of an empty list */
+		qsort(refs, n, sizeof(*refs), config_net_ref_cmp);
+}
+
+/* The first position holding text's key in sorted refs, or SIZE_MAX. */
+static size_t
+config_net_refs_find(const struct config_net_ref *refs, size_t n,
+    const char *text, bool path)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (config_strv_cmp(refs[mid].text, text, !path) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < n && config_strv_cmp(refs[lo].text, text, !path) == 0)
+		return refs[lo].pos;
+	return SIZE_MAX;
 }
 
 /* Check one domain pattern; returns false when it is not usable. */
@@ -284,21 +314,34 @@ config_net_list(struct config_net_ctx *c, const struct toml_value *t,
 	config_keypath_pop(&c->kp);
 }
 
-/* Upsert: a later entry for the same text replaces the earlier one. */
+/* A map's entries in the order given; a later entry for the same key
+ * replaces the earlier one, and takes its place at the end. */
 static int
-config_net_upsert(struct config_net_items *items, const char *text,
-    enum policy_list list, bool none, const struct config_origin *o,
-    const struct config_keypath *kp)
+config_net_items_dedup(struct config_net_items *items, bool path)
 {
-	for (size_t i = 0; i < items->n; i++)
-		if (config_net_same_pattern(items->v[i].text, text)) {
+	size_t n = items->n, k = 0;
+	const char **texts = calloc(n ? n : 1, sizeof(*texts));
+	bool *drop = calloc(n ? n : 1, sizeof(*drop));
+	int r = -ENOMEM;
+
+	if (!texts || !drop)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		texts[i] = items->v[i].text;
+	r = config_strv_dups(texts, n, !path, true, drop);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (drop[i])
 			free(items->v[i].key);
-			memmove(&items->v[i], &items->v[i + 1],
-			    (items->n - i - 1) * sizeof(items->v[0]));
-			items->n--;
-			break;
-		}
-	return config_net_items_add(items, text, list, none, o, kp);
+		else
+			items->v[k++] = items->v[i];
+	}
+	items->n = k;
+out:
+	free(texts);
+	free(drop);
+	return r;
 }
 
 /* A map key: [... .domains] or [... .unix_sockets]. */
@@ -336,7 +379,8 @@ config_net_map(struct config_net_ctx *c, const struct toml_value *t,
 			ok = config_net_check_pattern(c, k, len, list, &o);
 		if (ok && c->apply)
 			config_net_keep(c,
-			    config_net_upsert(into, k, list, none, &o, &c->kp));
+			    config_net_items_add(into, k, list, none, &o,
+				&c->kp));
 		config_keypath_pop(&c->kp);
 	}
 	config_keypath_pop(&c->kp);
@@ -463,7 +507,8 @@ config_net_deny_wins(struct config_net_ctx *c,
 
 /*
  * The final domain rules: the lists, then the map entries; an allow whose
- * pattern is also denied is dropped with a warning (deny wins).
+ * pattern is also denied is dropped with a warning naming the first deny
+ * (deny wins).
  */
 static int
 config_net_rules(struct config_net_ctx *c)
@@ -472,74 +517,103 @@ config_net_rules(struct config_net_ctx *c)
 	const struct config_net_items *srcs[] = { &c->allow_list, &c->deny_list,
 		&c->domains };
 	size_t total = c->allow_list.n + c->deny_list.n + c->domains.n;
+	const struct config_net_item **all =
+	    calloc(total ? total : 1, sizeof(*all));
+	struct config_net_ref *denies =
+	    calloc(total ? total : 1, sizeof(*denies));
+	size_t n_all = 0, n_denies = 0;
+	int r = -ENOMEM;
 
 	net->rules = calloc(total ? total : 1, sizeof(*net->rules));
-	if (!net->rules)
-		return -ENOMEM;
+	if (!net->rules || !all || !denies)
+		goto out;
 	for (size_t s = 0; s < ELEMENTSOF(srcs); s++)
 		for (size_t i = 0; i < srcs[s]->n; i++) {
-			const struct config_net_item *it = &srcs[s]->v[i];
-			const struct config_net_item *deny = NULL;
-
-			for (size_t t = 0; t < ELEMENTSOF(srcs) && !deny &&
-			     it->list == POLICY_LIST_ALLOW;
-			     t++)
-				for (size_t j = 0; j < srcs[t]->n && !deny; j++)
-					if (srcs[t]->v[j].list ==
-						POLICY_LIST_DENY &&
-					    config_net_same_pattern(srcs[t]
-									->v[j]
-									.text,
-						it->text))
-						deny = &srcs[t]->v[j];
-			if (deny) {
-				config_net_deny_wins(c, it, deny);
-				continue;
-			}
-			net->rules[net->n_rules] =
-			    (struct config_domain_rule){ .list = it->list,
-				    .origin = it->origin };
-			net->rules[net->n_rules].pattern = strdup(it->text);
-			net->rules[net->n_rules].key = strdup(it->key);
-			net->n_rules++;
-			if (!net->rules[net->n_rules - 1].pattern ||
-			    !net->rules[net->n_rules - 1].key)
-				return -ENOMEM;
+			if (srcs[s]->v[i].list == POLICY_LIST_DENY)
+				denies[n_denies++] =
+				    (struct config_net_ref){ srcs[s]->v[i].text,
+					    n_all, false };
+			all[n_all++] = &srcs[s]->v[i];
 		}
-	return 0;
+	config_net_refs_sort(denies, n_denies);
+	for (size_t i = 0; i < n_all; i++) {
+		const struct config_net_item *it = all[i];
+		struct config_domain_rule *rule = &net->rules[net->n_rules];
+		size_t deny = it->list == POLICY_LIST_ALLOW ?
+		    config_net_refs_find(denies, n_denies, it->text, false) :
+		    SIZE_MAX;
+
+		if (deny != SIZE_MAX) {
+			config_net_deny_wins(c, it, all[deny]);
+			continue;
+		}
+		*rule = (struct config_domain_rule){ .list = it->list,
+			.origin = it->origin };
+		rule->pattern = strdup(it->text);
+		rule->key = strdup(it->key);
+		net->n_rules++;
+		if (!rule->pattern || !rule->key)
+			goto out;
+	}
+	r = 0;
+out:
+	free(all);
+	free(denies);
+	return r;
 }
 
-/* The allowed unix sockets: the list, then the map's "allow" entries; a
- * map "none" takes a path back out. */
+/* The allowed unix sockets: the list, then the map's "allow" entries,
+ * each once; a map "none" takes a path back out. */
 static int
 config_net_sockets(struct config_net_ctx *c)
 {
 	struct config_network *net = &c->cfg->net;
-	size_t total = c->socket_list.n + c->sockets.n;
+	size_t total = c->socket_list.n + c->sockets.n, n_none = 0, k = 0;
+	struct config_net_ref *none = calloc(total ? total : 1, sizeof(*none));
+	const char **paths = calloc(total ? total : 1, sizeof(*paths));
+	bool *drop = calloc(total ? total : 1, sizeof(*drop));
+	int r = -ENOMEM;
 
 	net->unix_sockets =
 	    calloc(total ? total : 1, sizeof(*net->unix_sockets));
-	if (!net->unix_sockets)
-		return -ENOMEM;
+	if (!net->unix_sockets || !none || !paths || !drop)
+		goto out;
+	for (size_t i = 0; i < c->sockets.n; i++)
+		if (c->sockets.v[i].none)
+			none[n_none++] =
+			    (struct config_net_ref){ c->sockets.v[i].text, i,
+				    true };
+	config_net_refs_sort(none, n_none);
 	for (size_t i = 0; i < total; i++) {
 		const struct config_net_item *it = i < c->socket_list.n ?
 		    &c->socket_list.v[i] :
 		    &c->sockets.v[i - c->socket_list.n];
-		bool skip = it->none;
 
-		for (size_t j = 0; j < c->sockets.n && !skip; j++)
-			skip = c->sockets.v[j].none &&
-			    streq(c->sockets.v[j].text, it->text);
-		for (size_t j = 0; j < net->n_unix_sockets && !skip; j++)
-			skip = streq(net->unix_sockets[j].path, it->text);
-		if (skip)
+		if (it->none ||
+		    config_net_refs_find(none, n_none, it->text, true) !=
+			SIZE_MAX)
 			continue;
 		net->unix_sockets[net->n_unix_sockets].path = strdup(it->text);
 		if (!net->unix_sockets[net->n_unix_sockets].path)
-			return -ENOMEM;
-		net->unix_sockets[net->n_unix_sockets++].origin = it->origin;
+			goto out;
+		net->unix_sockets[net->n_unix_sockets].origin = it->origin;
+		paths[net->n_unix_sockets++] = it->text;
 	}
-	return 0;
+	r = config_strv_dups(paths, net->n_unix_sockets, false, false, drop);
+	if (r < 0)
+		goto out;
+	for (size_t i = 0; i < net->n_unix_sockets; i++) {
+		if (drop[i])
+			free(net->unix_sockets[i].path);
+		else
+			net->unix_sockets[k++] = net->unix_sockets[i];
+	}
+	net->n_unix_sockets = k;
+out:
+	free(none);
+	free(paths);
+	free(drop);
+	return r;
 }
 
 /* Resolve one listener and clamp it to loopback (spec network §7.1).
@@ -754,6 +828,10 @@ config_network_load(struct config *cfg, struct config_diags *d)
 		config_net_table(&c, prof);
 	}
 	r = c.r;
+	if (r >= 0)
+		r = config_net_items_dedup(&c.domains, false);
+	if (r >= 0)
+		r = config_net_items_dedup(&c.sockets, true);
 	if (r >= 0)
 		r = config_net_rules(&c);
 	if (r >= 0)

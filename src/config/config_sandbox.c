@@ -53,25 +53,115 @@ config_strv_free(char **v, size_t n)
 }
 
 int
-config_strv_add_unique(char ***v, size_t *n, const char *s)
+config_strv_add(char ***v, size_t *n, const char *s)
 {
-	char **nv;
+	char **nv = *v;
 	size_t m;
 
-	for (size_t i = 0; i < *n; i++)
-		if (streq((*v)[i], s))
-			return 0;
 	if (!size_add(*n, 1, &m))
 		return -ENOMEM;
-	nv = reallocarray(*v, m, sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
+	if (!nv || m > size_room(*n)) {
+		nv = reallocarray(*v, size_room(m), sizeof(char *));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+	}
 	nv[*n] = strdup(s);
 	if (!nv[*n])
 		return -ENOMEM;
 	*n = m;
 	return 0;
+}
+
+int
+config_strv_add_unique(char ***v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (streq((*v)[i], s))
+			return 0;
+	return config_strv_add(v, n, s);
+}
+
+int
+config_strv_cmp(const char *a, const char *b, bool fold)
+{
+	size_t la, lb;
+
+	if (!fold)
+		return strcmp(a, b);
+	la = strlen(a);
+	lb = strlen(b);
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	for (size_t i = 0; i < la && i < lb; i++) {
+		unsigned char ca = (unsigned char)ascii_tolower(a[i]);
+		unsigned char cb = (unsigned char)ascii_tolower(b[i]);
+
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+	}
+	return la < lb ? -1 : la > lb;
+}
+
+struct config_strv_ref {
+	const char *s;
+	size_t pos;
+	bool fold;
+};
+
+static int
+config_strv_ref_cmp(const void *pa, const void *pb)
+{
+	const struct config_strv_ref *a = pa;
+	const struct config_strv_ref *b = pb;
+	int c = config_strv_cmp(a->s, b->s, a->fold);
+
+	if (c != 0)
+		return c;
+	return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+int
+config_strv_dups(const char *const *v, size_t n, bool fold, bool keep_last,
+    bool *drop)
+{
+	struct config_strv_ref *refs = calloc(n ? n : 1, sizeof(*refs));
+
+	if (!refs)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		refs[i] = (struct config_strv_ref){ v[i], i, fold };
+	if (n > 0) /* qsort() must not see the NULL of an empty list */
+		qsort(refs, n, sizeof(*refs), config_strv_ref_cmp);
+	for (size_t i = 0; i + 1 < n; i++)
+		if (config_strv_cmp(refs[i].s, refs[i + 1].s, fold) == 0)
+			drop[keep_last ? refs[i].pos : refs[i + 1].pos] = true;
+	free(refs);
+	return 0;
+}
+
+int
+config_strv_dedup(char **v, size_t *n)
+{
+	bool *drop = calloc(*n ? *n : 1, sizeof(*drop));
+	size_t k = 0;
+	int r;
+
+	if (!drop)
+		return -ENOMEM;
+	r = config_strv_dups((const char *const *)v, *n, false, false, drop);
+	for (size_t i = 0; r >= 0 && i < *n; i++) {
+		if (drop[i])
+			free(v[i]);
+		else
+			v[k++] = v[i];
+	}
+	if (r >= 0)
+		*n = k;
+	free(drop);
+	return r;
 }
 
 struct config_sandbox_policy *
@@ -148,12 +238,12 @@ config_sandbox_roots(const struct config *cfg, const struct toml_value *sww,
 		}
 		if (r < 0)
 			return r;
-		r = config_strv_add_unique(&sp->writable_roots,
-		    &sp->n_writable_roots, path);
+		r = config_strv_add(&sp->writable_roots, &sp->n_writable_roots,
+		    path);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return config_strv_dedup(sp->writable_roots, &sp->n_writable_roots);
 }
 
 int

@@ -197,8 +197,11 @@ config_select_legacy_extra(struct config_select_ctx *c)
 	if (cfg->sandbox->type != CONFIG_SANDBOX_WORKSPACE_WRITE)
 		return 0;
 	for (size_t i = 0; r >= 0 && i < cfg->n_add_dirs; i++)
-		r = config_strv_add_unique(&cfg->sandbox->writable_roots,
+		r = config_strv_add(&cfg->sandbox->writable_roots,
 		    &cfg->sandbox->n_writable_roots, cfg->add_dirs[i]);
+	if (r >= 0)
+		r = config_strv_dedup(cfg->sandbox->writable_roots,
+		    &cfg->sandbox->n_writable_roots);
 	return r;
 }
 

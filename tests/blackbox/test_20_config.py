@@ -43,10 +43,11 @@ class Tree:
         env["HOME"] = str(self.user)
         return env
 
-    def run(self, *args, cwd=None):
+    def run(self, *args, cwd=None, timeout=60):
         where = ["--home", str(self.home), "--system-config", "",
                  "--cwd", str(cwd or self.proj)]
-        return self._paddock(*args[:2], *where, *args[2:], env=self.env())
+        return self._paddock(*args[:2], *where, *args[2:], env=self.env(),
+                             timeout=timeout)
 
     def json(self, *args, cwd=None):
         r = self.run(*args, "--json", cwd=cwd)
@@ -294,6 +295,37 @@ def test_config_file_size_limit_is_exact(tree, size, ok):
     r = tree.run("config", "check")
     assert r.rc == (0 if ok else 1), r.out
     assert ("[file_too_large]" in r.out) == (not ok)
+
+
+LONG = 100_000
+
+
+@pytest.mark.parametrize("form", ["list", "map", "sockets", "filesystem",
+                                  "writable_roots"])
+def test_long_lists_load_in_linear_time(tree, form):
+    # Each of these once compared every entry with every other one (or
+    # grew its array one element at a time): minutes for a few MB.
+    if form == "list":
+        items = ",".join(f'"h{i}.example.com"' for i in range(LONG))
+        text = f"[network]\nallowed_domains = [{items}]\n" \
+            'denied_domains = ["h7.example.com"]\n'
+    elif form == "map":
+        text = "[network.domains]\n" + "".join(
+            f'"h{i}.example.com" = "allow"\n' for i in range(LONG))
+    elif form == "sockets":
+        text = "[network.unix_sockets]\n" + "".join(
+            f'"/run/{i}.sock" = "allow"\n' for i in range(LONG))
+    elif form == "filesystem":
+        text = 'default_permissions = "p"\n[permissions.p.filesystem]\n' \
+            '":project_roots" = "write"\n' + "".join(
+                f'"/r/{i}" = "write"\n' for i in range(LONG))
+    else:
+        items = ",".join(f'"/r/{i}"' for i in range(LONG))
+        text = 'sandbox_mode = "workspace-write"\n' \
+            f"[sandbox_workspace_write]\nwritable_roots = [{items}]\n"
+    (tree.home / "config.toml").write_text(text)
+    r = tree.run("config", "check", timeout=30)
+    assert r.rc == 0, r.out
 
 
 def _worktree(tree, main, wt, backlink=True):

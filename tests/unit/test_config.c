@@ -629,6 +629,7 @@ teardown(void **state)
 	X(net_global_wildcard)                          \
 	X(net_invalid_pattern)                          \
 	X(net_unix_socket_paths)                        \
+	X(net_unix_socket_paths_are_case_sensitive)     \
 	X(net_listen_address_invalid)                   \
 	X(net_listen_address_forms)                     \
 	X(net_listen_address_clamped)                   \
