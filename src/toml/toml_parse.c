@@ -19,7 +19,8 @@
  * Cost: every key segment is one hash lookup and every byte is looked at a
  * bounded number of times, so parsing is linear in the input. Nesting (tables,
  * arrays, dotted keys) is limited to LIMIT_TOML_DEPTH levels, which also bounds
- * the recursion here and in every function that walks a tree.
+ * the recursion here and in every function that walks a tree, and the number
+ * of values to LIMIT_TOML_VALUES, which bounds the memory.
  */
 #include "toml/toml_internal.h"
 
@@ -35,7 +36,8 @@ struct toml_parser {
 	struct toml_value *section; /* receives key/value lines */
 	size_t section_depth;
 	struct toml_key key;
-	struct buf str; /* scratch for string values */
+	struct buf str;  /* scratch for string values */
+	size_t n_values; /* tables, arrays and scalars made so far */
 };
 
 static struct toml_value *
@@ -50,6 +52,18 @@ toml_parse_too_deep(struct toml_parser *ps, struct toml_pos pos)
 {
 	return toml_error_set(ps->lx.err, pos,
 	    "nesting is deeper than %d levels", LIMIT_TOML_DEPTH);
+}
+
+/* Count n more values against LIMIT_TOML_VALUES: a value costs about 100
+ * bytes, so 16 MiB of "0," would otherwise become well over a gigabyte. */
+static int
+toml_parse_count(struct toml_parser *ps, size_t n, struct toml_pos pos)
+{
+	ps->n_values += n;
+	if (ps->n_values <= LIMIT_TOML_VALUES)
+		return 0;
+	return toml_error_set(ps->lx.err, pos,
+	    "the document holds more than %u values", LIMIT_TOML_VALUES);
 }
 
 /* A heap copy of key segment i, for a table entry to own. */
@@ -69,10 +83,15 @@ toml_parse_add_table(struct toml_parser *ps, struct toml_value *t, size_t i,
     enum toml_def def, struct toml_pos pos, struct toml_value **ret)
 {
 	const struct toml_key *k = &ps->key;
-	struct toml_value *v = toml_parse_new(ps, TOML_TABLE, def, pos);
-	char *key = toml_parse_seg_dup(k, i);
+	struct toml_value *v;
+	char *key;
 	int r;
 
+	r = toml_parse_count(ps, 1, pos);
+	if (r < 0)
+		return r;
+	v = toml_parse_new(ps, TOML_TABLE, def, pos);
+	key = toml_parse_seg_dup(k, i);
 	if (!v || !key) {
 		free(key);
 		toml_value_free(v);
@@ -230,6 +249,9 @@ toml_parse_define_aot(struct toml_parser *ps, struct toml_pos hdr)
 	if (en &&
 	    (en->value->type != TOML_ARRAY || en->value->def != TOML_DEF_AOT))
 		return toml_parse_redefined(ps, en, hdr, true);
+	r = toml_parse_count(ps, en ? 1 : 2, hdr);
+	if (r < 0)
+		return r;
 	elem = toml_parse_new(ps, TOML_TABLE, TOML_DEF_HEADER, hdr);
 	if (!elem)
 		return -ENOMEM;
@@ -517,6 +539,9 @@ toml_parse_value(struct toml_parser *ps, size_t depth, struct toml_value **ret)
 
 	if (depth > LIMIT_TOML_DEPTH)
 		return toml_parse_too_deep(ps, pos);
+	r = toml_parse_count(ps, 1, pos);
+	if (r < 0)
+		return r;
 	if (c == '[' || c == '{') {
 		bool arr = c == '[';
 

@@ -8,8 +8,9 @@
 
 /* TOML parser. */
 #define LIMIT_TOML_INPUT_BYTES (16u * 1024 * 1024) /* default maximum input */
-#define LIMIT_TOML_DEPTH       128 /* nested arrays and inline tables */
-#define LIMIT_TOML_ERROR_BYTES 256 /* one error message */
+#define LIMIT_TOML_DEPTH       128        /* nested arrays and inline tables */
+#define LIMIT_TOML_VALUES      (1u << 20) /* tables, arrays, scalars */
+#define LIMIT_TOML_ERROR_BYTES 256        /* one error message */
 
 /* Config files. */
 #define LIMIT_CONFIG_FILE_BYTES   LIMIT_TOML_INPUT_BYTES

@@ -402,6 +402,40 @@ test_toml_size_limit(void **state)
 	free(text);
 }
 
+/* Every table, array and scalar counts; the root table does not. */
+static void
+test_toml_value_limit(void **state)
+{
+	struct buf doc;
+	char msg[64];
+	struct toml_value *root;
+	size_t ok_len;
+
+	(void)state;
+	(void)snprintf(msg, sizeof(msg),
+	    "the document holds more than %u values", LIMIT_TOML_VALUES);
+	/* [t] and a are two values, the elements the rest. */
+	buf_init(&doc, 0);
+	assert_int_equal(buf_append_str(&doc, "[t]\na = [0"), 0);
+	for (unsigned i = 3; i < LIMIT_TOML_VALUES; i++)
+		assert_int_equal(buf_append_str(&doc, ",0"), 0);
+	assert_int_equal(buf_append_str(&doc, "]\n"), 0);
+	ok_len = doc.len;
+	root = parse_ok(buf_str(&doc), V11);
+	assert_int_equal(toml_array_size(get_path(root, "t.a")),
+	    LIMIT_TOML_VALUES - 2);
+	toml_value_free(root);
+
+	/* One more table header, or one more element, is too many. */
+	assert_int_equal(buf_append_str(&doc, "[u]\n"), 0);
+	assert_error(buf_str(&doc), V11, 3, 1, msg);
+	doc.len = ok_len - 2;
+	assert_int_equal(buf_append_str(&doc, ",0]\n"), 0);
+	assert_error(buf_str(&doc), V11, 2, 6 + 2 * (LIMIT_TOML_VALUES - 2),
+	    msg);
+	buf_done(&doc);
+}
+
 static void
 test_toml_versions_differ(void **state)
 {
@@ -916,6 +950,7 @@ main(void)
 		cmocka_unit_test(test_toml_errors_cut_long_keys),
 		cmocka_unit_test(test_toml_depth_limit),
 		cmocka_unit_test(test_toml_size_limit),
+		cmocka_unit_test(test_toml_value_limit),
 		cmocka_unit_test(test_toml_versions_differ),
 		cmocka_unit_test(test_toml_strings_in_every_form),
 		cmocka_unit_test(test_toml_numbers_and_dates),
