@@ -99,6 +99,12 @@ config_diags_get(const struct config_diags *d, size_t i)
 }
 
 bool
+config_diags_full(const struct config_diags *d)
+{
+	return d->n >= LIMIT_CONFIG_DIAGS;
+}
+
+bool
 config_diags_oom(const struct config_diags *d)
 {
 	return d->oom;

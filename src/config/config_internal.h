@@ -55,6 +55,10 @@ void config_diags_addv(struct config_diags *d, enum config_severity sev,
     const char *code, const struct config_origin *origin, const char *key,
     const char *fmt, va_list ap) _printf_(6, 0);
 
+/* True when the list is full: a diagnostic added now is only counted, so
+ * a caller may skip the work of its message. */
+bool config_diags_full(const struct config_diags *d);
+
 /* Remembered out-of-memory condition. */
 bool config_diags_oom(const struct config_diags *d);
 void config_diags_set_oom(struct config_diags *d);

@@ -301,7 +301,7 @@ LONG = 100_000
 
 
 @pytest.mark.parametrize("form", ["list", "map", "sockets", "filesystem",
-                                  "writable_roots"])
+                                  "writable_roots", "unknown_keys"])
 def test_long_lists_load_in_linear_time(tree, form):
     # Each of these once compared every entry with every other one (or
     # grew its array one element at a time): minutes for a few MB.
@@ -319,6 +319,10 @@ def test_long_lists_load_in_linear_time(tree, form):
         text = 'default_permissions = "p"\n[permissions.p.filesystem]\n' \
             '":project_roots" = "write"\n' + "".join(
                 f'"/r/{i}" = "write"\n' for i in range(LONG))
+    elif form == "unknown_keys":
+        # Only the first 1000 problems are listed; the rest must not
+        # cost a "did you mean" search each.
+        text = "".join(f"modelx{i} = 1\n" for i in range(2 * LONG))
     else:
         items = ",".join(f'"/r/{i}"' for i in range(LONG))
         text = 'sandbox_mode = "workspace-write"\n' \
