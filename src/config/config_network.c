@@ -249,7 +249,7 @@ config_net_check_pattern(struct config_net_ctx *c, const char *s, size_t len,
 		buf_done(&q);
 		return false;
 	}
-	if (policy_pattern_check(s, list, err, sizeof(err)) < 0) {
+	if (policy_pattern_check(s, list, NULL, err, sizeof(err)) < 0) {
 		config_net_report(c, CONFIG_SEVERITY_ERROR,
 		    "invalid_domain_pattern", o, "%s: %s", buf_str(&q), err);
 		buf_done(&q);
@@ -562,6 +562,36 @@ out:
 	return r;
 }
 
+/*
+ * The policy engine takes at most LIMIT_POLICY_HOSTS host patterns once
+ * "{...}" alternatives are expanded (each pattern may have 256). Report
+ * the rule that goes past it; returns false then.
+ */
+static bool
+config_net_count_hosts(struct config_net_ctx *c)
+{
+	const struct config_network *net = &c->cfg->net;
+	size_t total = 0;
+
+	for (size_t i = 0; i < net->n_rules; i++) {
+		const struct config_domain_rule *rule = &net->rules[i];
+		size_t n = 1;
+
+		(void)policy_pattern_check(rule->pattern, rule->list, &n, NULL,
+		    0);
+		total += n;
+		if (total > LIMIT_POLICY_HOSTS) {
+			config_diags_add_at(c->d, CONFIG_SEVERITY_ERROR,
+			    "too_many_patterns", &rule->origin, rule->key,
+			    "the domain rules come to more than %u host "
+			    "patterns once '{...}' alternatives are expanded",
+			    LIMIT_POLICY_HOSTS);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The allowed unix sockets: the list, then the map's "allow" entries,
  * each once; a map "none" takes a path back out. */
 static int
@@ -856,7 +886,7 @@ config_network_load(struct config *cfg, struct config_diags *d)
 	}
 	if (r >= 0)
 		r = config_net_policy_specs(cfg);
-	if (r >= 0)
+	if (r >= 0 && config_net_count_hosts(&c))
 		config_net_lint(cfg, d);
 	config_net_items_clear(&c.allow_list);
 	config_net_items_clear(&c.deny_list);

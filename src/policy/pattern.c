@@ -237,6 +237,7 @@ pattern_strip_port(const char **s, size_t *n, bool *had_port)
 struct pattern_global_check {
 	enum pattern_kind kind;
 	bool global;
+	unsigned n_alts;
 };
 
 /* Made of '*' and '?' only, with a '*': it matches every host (of at least
@@ -247,6 +248,7 @@ pattern_global_cb(void *userdata, const char *alt, size_t len)
 	struct pattern_global_check *c = userdata;
 	bool star = false;
 
+	c->n_alts++;
 	if (c->kind == PATTERN_SUBDOMAINS)
 		return 0; /* "?*.alt" always needs a dot */
 	for (size_t i = 0; i < len; i++) {
@@ -268,6 +270,7 @@ pattern_parse(const char *text, struct pattern *ret, char *err, size_t errsz)
 
 	ret->kind = PATTERN_EXACT;
 	ret->glob = ret->had_port = false;
+	ret->n_alts = 0;
 	ret->len = 0;
 	ret->body[0] = '\0';
 	if (!text)
@@ -343,6 +346,7 @@ pattern_parse(const char *text, struct pattern *ret, char *err, size_t errsz)
 		return pattern_error(err, errsz,
 		    "the global wildcard is not accepted; list the domains "
 		    "instead");
+	ret->n_alts = global.n_alts;
 	return 0;
 }
 

@@ -30,8 +30,9 @@ enum pattern_kind {
 /* Embeddable (large: keep it off hot paths). */
 struct pattern {
 	enum pattern_kind kind;
-	bool glob;     /* the body holds '*', '?', '[' or '{' */
-	bool had_port; /* a ":port" was dropped from the body */
+	bool glob;       /* the body holds '*', '?', '[' or '{' */
+	bool had_port;   /* a ":port" was dropped from the body */
+	unsigned n_alts; /* "{a,b}" alternatives of the body: 1 without */
 	size_t len;
 	char body[PATTERN_BODY_MAX]; /* canonical, NUL-terminated */
 };

@@ -206,17 +206,21 @@ policy_verdict_reason(const struct policy_verdict *v, enum policy_reason r)
 }
 
 int
-policy_pattern_check(const char *pattern, enum policy_list list, char *err,
-    size_t errsz)
+policy_pattern_check(const char *pattern, enum policy_list list,
+    size_t *ret_hosts, char *err, size_t errsz)
 {
 	struct pattern p;
+	int r;
 
 	if ((unsigned)list >= _POLICY_LIST_MAX) {
 		if (errsz > 0)
 			(void)snprintf(err, errsz, "unknown pattern list");
 		return -EINVAL;
 	}
-	return pattern_parse(pattern, &p, err, errsz);
+	r = pattern_parse(pattern, &p, err, errsz);
+	if (r >= 0 && ret_hosts)
+		*ret_hosts = p.n_alts;
+	return r;
 }
 
 struct policy *
@@ -286,7 +290,7 @@ policy_add_cb(void *userdata, const char *alt, size_t len)
 /* Compile rule i into p. Returns 0, -EINVAL (message in err) or -ENOMEM. */
 static int
 policy_add_rule(struct policy *p, const struct policy_rule_spec *rs, size_t i,
-    struct pattern *pat, char *err, size_t errsz)
+    struct pattern *pat, size_t *n_hosts, char *err, size_t errsz)
 {
 	struct policy_rule *rule = &p->rules[i];
 	struct policy_add add;
@@ -299,6 +303,16 @@ policy_add_rule(struct policy *p, const struct policy_rule_spec *rs, size_t i,
 	r = pattern_parse(rs->pattern, pat, err, errsz);
 	if (r < 0)
 		return r;
+	/* Braces multiply: 256 alternatives a rule would let a 16 MiB
+	 * config ask for gigabytes. */
+	*n_hosts += pat->n_alts;
+	if (*n_hosts > LIMIT_POLICY_HOSTS) {
+		(void)snprintf(err, errsz,
+		    "more than %u host patterns in all once '{...}' "
+		    "alternatives are expanded",
+		    LIMIT_POLICY_HOSTS);
+		return -EINVAL;
+	}
 	rule->list = rs->list;
 	rule->line = rs->line;
 	rule->column = rs->column;
@@ -325,6 +339,7 @@ policy_new(const struct policy_settings *s, struct policy **ret,
 	struct policy_error e = { .rule = SIZE_MAX };
 	struct pattern *pat = NULL;
 	struct policy *p = NULL;
+	size_t n_hosts = 0;
 	int r = -EINVAL;
 
 	if ((unsigned)s->mode >= _POLICY_MODE_MAX) {
@@ -352,8 +367,8 @@ policy_new(const struct policy_settings *s, struct policy **ret,
 		goto fail;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		p->n_rules = i + 1;
-		r = policy_add_rule(p, &s->rules[i], i, pat, e.message,
-		    sizeof(e.message));
+		r = policy_add_rule(p, &s->rules[i], i, pat, &n_hosts,
+		    e.message, sizeof(e.message));
 		if (r < 0) {
 			e.rule = i;
 			goto fail;

@@ -176,9 +176,11 @@ struct policy_error {
 };
 
 /* Check one pattern the way policy_new() will (global "*", glob syntax,
- * IDNA conversion). Returns 0 or -EINVAL with a message in err. */
-int policy_pattern_check(const char *pattern, enum policy_list list, char *err,
-    size_t errsz);
+ * IDNA conversion). Returns 0 with *ret_hosts (when not NULL) set to the
+ * number of host patterns it expands to ("{a,b}.x" is two; a policy holds
+ * at most LIMIT_POLICY_HOSTS), or -EINVAL with a message in err. */
+int policy_pattern_check(const char *pattern, enum policy_list list,
+    size_t *ret_hosts, char *err, size_t errsz);
 
 /*
  * Lint warnings for config check: a pattern both allowed and denied,
@@ -192,7 +194,9 @@ void policy_lint(const struct policy_settings *s,
     void *userdata);
 
 /* Compile settings. Returns 0 with *ret (refcount 1), or -EINVAL with
- * *reterr, or -ENOMEM. Strings are copied. */
+ * *reterr (a bad pattern, more than LIMIT_POLICY_RULES rules or more than
+ * LIMIT_POLICY_HOSTS host patterns after "{...}" expansion), or -ENOMEM.
+ * Strings are copied. */
 int policy_new(const struct policy_settings *s, struct policy **ret,
     struct policy_error *reterr);
 

@@ -268,6 +268,7 @@ policy_lint(const struct policy_settings *s,
 	struct hostset *set = hostset_new();
 	struct pattern *p = malloc(sizeof(*p));
 	bool set_ok = set != NULL;
+	size_t n_hosts = 0;
 
 	if (!p || s->n_rules > LIMIT_POLICY_RULES)
 		goto out;
@@ -282,6 +283,11 @@ policy_lint(const struct policy_settings *s,
 		    pattern_parse(rs->pattern, p, NULL, 0) < 0)
 			continue;
 		policy_lint_rule(&l, i, p, &rules, &apexes);
+		/* Past the limit policy_new() refuses the set, and building
+		 * it here would only cost memory. */
+		n_hosts += p->n_alts;
+		if (n_hosts > LIMIT_POLICY_HOSTS)
+			set_ok = false;
 		if (set_ok && pattern_expand(p, policy_lint_add_cb, &add) < 0)
 			set_ok = false;
 	}

@@ -30,6 +30,7 @@
 #define LIMIT_POLICY_PATTERN_BYTES    1024       /* one pattern as written */
 #define LIMIT_POLICY_RULES            (1u << 20) /* patterns per policy */
 #define LIMIT_POLICY_ALTERNATIVES     256 /* "{a,b}" expansions per pattern */
+#define LIMIT_POLICY_HOSTS            (1u << 20) /* rules after expansion */
 
 /* Audit events and the blocked-request buffer (spec network §8.3, §9). */
 #define LIMIT_AUDIT_QUEUE        1024 /* records waiting for the writer */

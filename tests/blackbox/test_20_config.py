@@ -332,6 +332,20 @@ def test_long_lists_load_in_linear_time(tree, form):
     assert r.rc == 0, r.out
 
 
+def test_brace_expansion_is_bounded_in_all(tree):
+    # 4097 patterns of 256 alternatives each: past the 2^20 host patterns
+    # a policy takes. Each alone is fine; the sum is an error, at the
+    # pattern that goes past it, before anything is built from them.
+    body = "{a,b}" * 8
+    items = ",\n".join(f'"p{i}{body}.example"' for i in range(4097))
+    cfg = tree.user_config(f"[network]\nallowed_domains = [\n{items}]\n")
+    r = tree.run("config", "check", timeout=30)
+    assert r.rc == 1, r.out
+    assert re.search(rf"^error: {re.escape(str(cfg))}:4099:1: "
+                     r"network\.allowed_domains: .*more than 1048576 host "
+                     r"patterns.*\[too_many_patterns\]$", r.out, re.M)
+
+
 def _worktree(tree, main, wt, backlink=True):
     """A linked worktree wt of the checkout main, as git makes them."""
     admin = tree.root / main / ".git" / "worktrees" / "w"

@@ -449,7 +449,7 @@ test_policy_pattern_check_rejects(void **state)
 		for (int list = 0; list < _POLICY_LIST_MAX; list++) {
 			err[0] = '\0';
 			r = policy_pattern_check(pattern_bad[i].pattern,
-			    (enum policy_list)list, err, sizeof(err));
+			    (enum policy_list)list, NULL, err, sizeof(err));
 			CHECK(r == -EINVAL, "'%s' accepted in %s",
 			    pattern_bad[i].pattern,
 			    policy_list_name((enum policy_list)list));
@@ -457,10 +457,11 @@ test_policy_pattern_check_rejects(void **state)
 			    "'%s': message '%s'", pattern_bad[i].pattern, err);
 		}
 	}
-	assert_int_equal(policy_pattern_check(NULL, POLICY_LIST_ALLOW, NULL, 0),
+	assert_int_equal(policy_pattern_check(NULL, POLICY_LIST_ALLOW, NULL,
+			     NULL, 0),
 	    -EINVAL);
-	assert_int_equal(policy_pattern_check("a.com", _POLICY_LIST_MAX, err,
-			     sizeof(err)),
+	assert_int_equal(policy_pattern_check("a.com", _POLICY_LIST_MAX, NULL,
+			     err, sizeof(err)),
 	    -EINVAL);
 }
 
@@ -476,7 +477,7 @@ test_policy_pattern_check_accepts(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < ELEMENTSOF(ok); i++)
-		CHECK(policy_pattern_check(ok[i], POLICY_LIST_DENY, err,
+		CHECK(policy_pattern_check(ok[i], POLICY_LIST_DENY, NULL, err,
 			  sizeof(err)) == 0,
 		    "'%s' rejected: %s", ok[i], err);
 }
@@ -507,6 +508,44 @@ test_policy_new_reports_failing_rule(void **state)
 	assert_true(policy_enabled(p));
 	assert_null(policy_unref(p));
 	assert_null(policy_unref(NULL));
+}
+
+/* Braces multiply: the alternatives of all rules count against one limit
+ * (4097 rules of 256 alternatives are just past it). */
+static void
+test_policy_new_limits_expanded_hosts(void **state)
+{
+	static const char body[] = "{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}{a,b}";
+	size_t n = LIMIT_POLICY_HOSTS / 256 + 1;
+	struct policy_rule_spec *rules = calloc(n, sizeof(*rules));
+	char(*text)[64] = calloc(n, sizeof(*text));
+	struct policy_settings s = { .enabled = true, .rules = rules };
+	struct policy_error e;
+	struct policy *p = NULL;
+	size_t hosts = 0;
+
+	(void)state;
+	assert_non_null(rules);
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++) {
+		(void)snprintf(text[i], sizeof(text[i]), "%zu%s.example", i,
+		    body);
+		rules[i] = (struct policy_rule_spec){ .pattern = text[i] };
+	}
+	assert_int_equal(policy_pattern_check(text[0], POLICY_LIST_ALLOW,
+			     &hosts, NULL, 0),
+	    0);
+	assert_int_equal(hosts, 256);
+	s.n_rules = n - 1;
+	assert_int_equal(policy_new(&s, &p, &e), 0);
+	p = policy_unref(p);
+	s.n_rules = n;
+	assert_int_equal(policy_new(&s, &p, &e), -EINVAL);
+	assert_null(p);
+	assert_int_equal(e.rule, n - 1);
+	assert_non_null(strstr(e.message, "host patterns in all"));
+	free(rules);
+	free(text);
 }
 
 static void
@@ -1453,6 +1492,7 @@ main(void)
 		cmocka_unit_test(test_policy_pattern_check_rejects),
 		cmocka_unit_test(test_policy_pattern_check_accepts),
 		cmocka_unit_test(test_policy_new_reports_failing_rule),
+		cmocka_unit_test(test_policy_new_limits_expanded_hosts),
 		cmocka_unit_test(test_policy_match_reports_origin),
 		cmocka_unit_test(test_policy_addr_classes),
 		cmocka_unit_test(test_policy_judge_decision_order),
