@@ -516,6 +516,38 @@ policy_judge_local(const struct policy_input *in,
 	return POLICY_LOCAL_BLOCKED;
 }
 
+/*
+ * The deny rule for host h, whose own text matched as m. A deny names an
+ * address, so it also covers the forms that reach that address: every
+ * zone of a pattern without one ("fe80::1" denies "[fe80::1%25eth0]"),
+ * and the IPv4 address a NAT64 address (64:ff9b::/96, RFC 6052 §2.1)
+ * is translated to.
+ */
+static uint32_t
+policy_judge_deny(const struct policy *p, const struct policy_host *h,
+    const struct hostset_result *m)
+{
+	static const uint8_t nat64[12] = { 0x00, 0x64, 0xff, 0x9b };
+	const char *zone = strchr(h->text, '%');
+	struct hostset_result alt;
+	char v4[16];
+
+	if (m->rule[POLICY_LIST_DENY] != HOSTSET_NONE ||
+	    h->kind != POLICY_HOST_IPV6)
+		return m->rule[POLICY_LIST_DENY];
+	if (zone) {
+		hostset_match(p->set, h->text, (size_t)(zone - h->text), &alt);
+		if (alt.rule[POLICY_LIST_DENY] != HOSTSET_NONE)
+			return alt.rule[POLICY_LIST_DENY];
+	}
+	if (memcmp(h->addr, nat64, sizeof(nat64)) != 0)
+		return HOSTSET_NONE;
+	(void)snprintf(v4, sizeof(v4), "%u.%u.%u.%u", h->addr[12], h->addr[13],
+	    h->addr[14], h->addr[15]);
+	hostset_match(p->set, v4, strlen(v4), &alt);
+	return alt.rule[POLICY_LIST_DENY];
+}
+
 /* spec network §2.4 plus the decider (§8.2). Returns false when the caller
  * must resolve or ask first (v->next says which). */
 static bool
@@ -523,7 +555,6 @@ policy_judge_host(const struct policy *p, const struct policy_input *in,
     struct policy_verdict *v, bool *ret_override)
 {
 	struct hostset_result m;
-	const char *zone;
 	uint32_t deny;
 
 	*ret_override = false;
@@ -535,18 +566,7 @@ policy_judge_host(const struct policy *p, const struct policy_input *in,
 		return true;
 	}
 	hostset_match(p->set, v->host.text, strlen(v->host.text), &m);
-	deny = m.rule[POLICY_LIST_DENY];
-	zone = strchr(v->host.text, '%');
-	if (deny == HOSTSET_NONE && zone) {
-		/* A deny written without a zone covers the address on every
-		 * interface: "[fe80::1%25eth0]" must not slip past "fe80::1".
-		 */
-		struct hostset_result bare;
-
-		hostset_match(p->set, v->host.text,
-		    (size_t)(zone - v->host.text), &bare);
-		deny = bare.rule[POLICY_LIST_DENY];
-	}
+	deny = policy_judge_deny(p, &v->host, &m);
 	if (deny != HOSTSET_NONE) {
 		policy_judge_set(v, POLICY_DECISION_DENY, POLICY_REASON_DENIED,
 		    POLICY_SOURCE_BASELINE_POLICY);
