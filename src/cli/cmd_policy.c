@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "policy/policy.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 /* How many addresses one name may bring into the verdict. */
@@ -352,11 +353,14 @@ cmd_policy_print(const struct policy_request *req,
 {
 	const char *xpe = policy_reason_x_proxy_error(v->reason);
 	char text[INET6_ADDRSTRLEN];
+	char raw[LOG_ESCAPE_BYTES];
 
 	(void)printf("host: %s (port %u, %s%s%s)\n",
-	    v->host_valid ? v->host.text : req->host, req->port,
-	    policy_protocol_name(req->protocol), req->method ? ", " : "",
-	    req->method ? req->method : "");
+	    v->host_valid ?
+		v->host.text :
+		log_escape(raw, sizeof(raw), req->host, strlen(req->host)),
+	    req->port, policy_protocol_name(req->protocol),
+	    req->method ? ", " : "", req->method ? req->method : "");
 	(void)printf("decision: %s\n", policy_decision_name(v->decision));
 	(void)printf("reason: %s: %s\n", policy_reason_name(v->reason),
 	    policy_reason_message(v->reason));
@@ -383,6 +387,9 @@ cmd_policy_print(const struct policy_request *req,
 	    n_addrs      ? "" :
 		resolved ? " none (the name did not resolve)" :
 			   " none (no lookup was needed)");
+	if (!v->host_valid && v->reason != POLICY_REASON_PROXY_DISABLED)
+		(void)printf("note: the host is not a valid host name or IP "
+			     "address, so no rule can allow it\n");
 	if (v->reason == POLICY_REASON_PROXY_DISABLED)
 		(void)printf("note: the network proxy is disabled in the "
 			     "config (network.enabled is false), so every "

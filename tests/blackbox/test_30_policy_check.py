@@ -206,3 +206,15 @@ def test_text_output_names_the_class_of_each_non_public_address(home):
     assert "reason: not_allowed_local:" in r.out
     assert ("addresses: 10.1.2.3 (private), 93.184.216.34, ::1 (loopback)"
             in r.out.splitlines())
+
+
+@pytest.mark.parametrize("host", ["exa mple.com", "1.2.3.4.5", "a..b",
+                                  "[127.0.0.1]", "ex\x1bample.com"])
+def test_invalid_host_says_why(home, host):
+    home.config(NETWORK)
+    r = home.check("--resolve", "93.184.216.34", host)
+    assert r.rc == 1, r.err
+    assert "decision: deny" in r.out
+    assert ("note: the host is not a valid host name or IP address, so no "
+            "rule can allow it") in r.out
+    assert "\x1b" not in r.out  # the raw argument is printed escaped
