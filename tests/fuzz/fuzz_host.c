@@ -4,7 +4,8 @@
  *  - a valid result is canonical: parsing its text again gives the same
  *    kind, text and address;
  *  - a name has only name bytes, no empty or long label, and no numeric
- *    last label; IPv4 and IPv6 text round-trips through inet_pton;
+ *    last label; IPv4 and IPv6 text round-trips through inet_pton; an
+ *    IPv4-mapped IPv6 address always comes out as IPv4;
  *  - nothing the C library's own IPv4 parser (inet_aton, which resolvers
  *    use for numeric hosts) reads as an address is judged a name, or as a
  *    different address.
@@ -51,6 +52,7 @@ check_name(const char *t)
 static void
 check_addr(const struct policy_host *h)
 {
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
 	uint8_t a[16];
 	char text[POLICY_HOST_TEXT_MAX];
 	char *pct;
@@ -61,6 +63,9 @@ check_addr(const struct policy_host *h)
 			abort();
 		return;
 	}
+	/* An IPv4-mapped address is judged as the IPv4 address it maps. */
+	if (memcmp(h->addr, mapped, sizeof(mapped)) == 0)
+		abort();
 	memcpy(text, h->text, sizeof(text));
 	pct = strchr(text, '%');
 	if (pct)
