@@ -265,6 +265,12 @@ struct policy_verdict {
 	size_t n_events;
 };
 
+/* The name of reason r as verdict v reports it: v's custom_reason for
+ * POLICY_REASON_CUSTOM, else policy_reason_name(r). Borrowed from v or
+ * static. */
+const char *policy_verdict_reason(const struct policy_verdict *v,
+    enum policy_reason r);
+
 /* Judge what is known so far; see the top of this file. */
 void policy_judge(const struct policy *p, const struct policy_input *in,
     struct policy_verdict *ret);

@@ -17,6 +17,14 @@
 /* Logging: untrusted bytes are escaped and capped at this many input bytes. */
 #define LIMIT_LOG_UNTRUSTED_BYTES 256
 
+/* Policy engine: request hosts and patterns. */
+#define LIMIT_POLICY_HOST_INPUT_BYTES 1024       /* a request host as sent */
+#define LIMIT_POLICY_ZONE_BYTES       64         /* an IPv6 zone id ("%eth0") */
+#define LIMIT_POLICY_LABEL_BYTES      63         /* one DNS label (RFC 1035) */
+#define LIMIT_POLICY_PATTERN_BYTES    1024       /* one pattern as written */
+#define LIMIT_POLICY_RULES            (1u << 20) /* patterns per policy */
+#define LIMIT_POLICY_ALTERNATIVES     256 /* "{a,b}" expansions per pattern */
+
 /*
  * The proxy data plane (src/proxy). Timeouts are milliseconds of monotonic
  * time. The ones marked "overridable" can be changed per proxy (paddock
