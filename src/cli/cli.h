@@ -18,3 +18,6 @@ struct cli_command {
 
 /* The table of subcommands, terminated by an entry with name NULL. */
 extern const struct cli_command cli_commands[];
+
+/* The subcommands (cmd_<name>.c). */
+int cmd_config(int argc, char **argv);

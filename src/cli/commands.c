@@ -5,5 +5,7 @@
 #include <stddef.h>
 
 const struct cli_command cli_commands[] = {
+	{ "config", "check, show or describe the effective configuration",
+	    cmd_config },
 	{ NULL, NULL, NULL },
 };

@@ -134,6 +134,7 @@ bool config_sandbox_mode_is_valid(const char *mode);
 
 /*
  * Layers, lowest precedence first, including disabled project layers.
+ * A missing system or user file is no layer.
  */
 enum config_layer_source {
 	CONFIG_LAYER_SYSTEM,
@@ -143,11 +144,11 @@ enum config_layer_source {
 	_CONFIG_LAYER_SOURCE_MAX,
 };
 
+/* A layer whose file exists (or the overrides, when there are any). */
 struct config_layer {
 	enum config_layer_source source;
-	const char *path; /* the file, or "command line" for overrides */
-	bool exists;      /* a missing system or user file is listed too */
-	bool enabled;     /* takes part in the merge */
+	const char *path;            /* the file; NULL for the overrides */
+	bool enabled;                /* takes part in the merge */
 	const char *disabled_reason; /* NULL when enabled */
 };
 

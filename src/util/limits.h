@@ -12,7 +12,12 @@
 #define LIMIT_TOML_ERROR_BYTES 256 /* one error message */
 
 /* Config files. */
-#define LIMIT_CONFIG_FILE_BYTES LIMIT_TOML_INPUT_BYTES
+#define LIMIT_CONFIG_FILE_BYTES   LIMIT_TOML_INPUT_BYTES
+#define LIMIT_CONFIG_LAYERS       256  /* system, user, project, overrides */
+#define LIMIT_CONFIG_DIAGS        1000 /* kept per load; the rest counted */
+#define LIMIT_CONFIG_QUOTE_BYTES  200  /* of a value quoted in a message */
+#define LIMIT_CONFIG_GITDIR_BYTES 4096 /* a .git pointer file */
+#define LIMIT_CONFIG_SUGGEST_DIST 3    /* edit distance of "did you mean" */
 
 /* Logging: untrusted bytes are escaped and capped at this many input bytes. */
 #define LIMIT_LOG_UNTRUSTED_BYTES 256

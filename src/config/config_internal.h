@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Declarations shared by the files of src/config/ and by nothing else:
+ * the config object itself, the diagnostics helpers and the steps of
+ * config_load() (layers -> merge -> selection -> permissions -> network).
+ * Other modules include only config.h.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "policy/policy.h"
+#include "util/compiler.h"
+
+struct buf;
+struct toml_value;
+
+/* A dotted key path under construction; segments are borrowed. */
+#define CONFIG_KEYPATH_MAX 16
+
+struct config_keypath {
+	const char *seg[CONFIG_KEYPATH_MAX];
+	size_t len[CONFIG_KEYPATH_MAX];
+	size_t n;
+};
+
+/* Push a segment (len bytes). The walkers never nest deeper than the
+ * schema, which is far below CONFIG_KEYPATH_MAX. */
+void config_keypath_push(struct config_keypath *kp, const char *seg,
+    size_t len);
+void config_keypath_pop(struct config_keypath *kp);
+
+/* The path as TOML dotted key text (caller frees), or NULL on ENOMEM. */
+char *config_keypath_format(const struct config_keypath *kp);
+
+/*
+ * Recording diagnostics. Allocation failures are remembered in the list
+ * and turned into -ENOMEM by config_load(), so callers need not check.
+ * key may be NULL; origin may be NULL or have a NULL file.
+ */
+void config_diags_add(struct config_diags *d, enum config_severity sev,
+    const char *code, const struct config_origin *origin,
+    const struct config_keypath *key, const char *fmt, ...) _printf_(6, 7);
+
+/* The same with the key path already formatted (or NULL). */
+void config_diags_add_at(struct config_diags *d, enum config_severity sev,
+    const char *code, const struct config_origin *origin, const char *key,
+    const char *fmt, ...) _printf_(6, 7);
+
+void config_diags_addv(struct config_diags *d, enum config_severity sev,
+    const char *code, const struct config_origin *origin, const char *key,
+    const char *fmt, va_list ap) _printf_(6, 0);
+
+/* Remembered out-of-memory condition. */
+bool config_diags_oom(const struct config_diags *d);
+void config_diags_set_oom(struct config_diags *d);
+
+/* Where a TOML value was written. */
+struct config_origin config_origin_of(const struct toml_value *v);
+
+/* Where the i-th key of table t was written (its value's source). */
+struct config_origin config_origin_of_key(const struct toml_value *t, size_t i);
+
+/*
+ * Append s[0..len) to out as a double-quoted, escaped string, at most
+ * LIMIT_CONFIG_QUOTE_BYTES input bytes: control bytes become \xNN, '"' and
+ * '\\' are escaped, UTF-8 is kept. Returns 0 or a negative errno.
+ */
+int config_quote(struct buf *out, const char *s, size_t len);
+
+/* The length of the valid UTF-8 sequence starting s[0..n), or 0. */
+size_t config_utf8_len(const unsigned char *s, size_t n);
+
+/*
+ * JSON helpers (config_json.c). config_json_text() turns any bytes into a
+ * JSON string (invalid UTF-8 becomes U+FFFD; NULL becomes null). Each
+ * returns a new reference or NULL on ENOMEM.
+ */
+struct json_t *config_json_text(const char *s);
+struct json_t *config_json_strv(char *const *v, size_t n);
+
+/* A layer as loaded. */
+struct config_layer_state {
+	struct config_layer pub;
+	char *path;              /* owned; pub.path points here */
+	char *disabled_reason;   /* owned */
+	char *dir;               /* base for relative paths */
+	struct toml_value *tree; /* NULL when missing or disabled */
+	char **sources;          /* overrides: one source name per -c */
+	size_t n_sources;
+};
+
+struct config {
+	char *cwd;       /* session cwd, absolute, normalised */
+	char *home;      /* CODEX_HOME */
+	char *user_home; /* $HOME for ~ expansion, or NULL */
+	char *git_root;  /* root git project of the cwd, or NULL */
+	char *project_root;
+	char *user_file; /* where the user layer is (or would be) */
+
+	struct config_layer_state *layers;
+	size_t n_layers;
+	struct toml_value *tree; /* merged */
+
+	/* Command-line values and where they were given. */
+	char *cli_profile_source;
+	char *cli_sandbox_source;
+	char **add_dirs; /* resolved against the cwd */
+	size_t n_add_dirs;
+
+	enum config_syntax syntax;
+	char *default_permissions;
+	const struct toml_value *profile; /* selected, in tree; or NULL */
+	struct config_fs_policy *fs;
+	struct config_sandbox_policy *sandbox;
+	bool network_sandbox_enabled;
+	struct config_writable_root *roots;
+	size_t n_roots;
+
+	struct config_network net;
+	struct policy_rule_spec *rule_specs;
+};
+
+/* Step 1 (config_layers.c): find, read, parse and order the layers; builds
+ * the overrides layer from -c and --permissions. Returns 0 or -ENOMEM;
+ * problems go to d. */
+int config_layers_load(struct config *cfg, const struct config_options *opts,
+    struct config_diags *d);
+
+/* The trust_level that a [projects] table gives path (keys compared after
+ * normalisation), or NULL. */
+const char *config_layers_trust(const struct toml_value *projects,
+    const char *path);
+
+/* The base directory for relative paths written in source (a layer path or
+ * a command-line source name): the file's directory, else the cwd. */
+const char *config_layers_base_dir(const struct config *cfg,
+    const char *source);
+
+/* Step 2 (config_merge.c): merge src into dst, tables key by key, anything
+ * else replaced by a copy. Returns 0 or -ENOMEM. */
+int config_merge(struct toml_value *dst, const struct toml_value *src);
+
+/*
+ * -c KEY=VALUE (config_override.c): parse arg and set the value in tree,
+ * creating (or replacing) intermediate tables. source names the argument
+ * in origins and must outlive tree. Returns 0, -EINVAL (reported to d) or
+ * -ENOMEM.
+ */
+int config_override_apply(struct toml_value *tree, const char *arg,
+    const char *source, size_t arg_col, struct config_diags *d);
+
+/*
+ * The schema of everything paddock reads (config_keys.c). One table drives
+ * the structural check of every layer, the "did you mean" suggestions and
+ * the JSON Schema (config_schema.c).
+ */
+enum config_kind {
+	CONFIG_KIND_ANY, /* known to the reference, ignored by paddock */
+	CONFIG_KIND_BOOL,
+	CONFIG_KIND_STRING,
+	CONFIG_KIND_ENUM,
+	CONFIG_KIND_STRINGS,  /* array of strings */
+	CONFIG_KIND_TABLE,    /* fixed fields */
+	CONFIG_KIND_MAP,      /* free keys, one value schema */
+	CONFIG_KIND_FS_TABLE, /* path spec -> access or scoped table */
+	_CONFIG_KIND_MAX,
+};
+
+struct config_node;
+
+struct config_key {
+	const char *name; /* NULL ends a field list */
+	const struct config_node *node;
+	const char *def; /* the default as JSON text, or NULL */
+	const char *doc;
+};
+
+struct config_node {
+	enum config_kind kind;
+	const char *defname; /* its name under $defs, or NULL to inline */
+	const char *doc;
+	const struct config_key *fields; /* TABLE */
+	const char *const *ignored;      /* TABLE: NULL-terminated */
+	const struct config_node *value; /* MAP */
+	const char *const *words;        /* ENUM: NULL-terminated */
+	const char *noun;                /* ENUM: what a word names */
+	bool absolute_keys; /* MAP: keys are absolute paths (warned) */
+};
+
+/* The root of the schema. */
+extern const struct config_node config_schema_root;
+
+/* The access words of a filesystem entry: "read", "write", "none". */
+extern const char *const config_access_words[];
+
+/* Structural check of one layer against the schema: unknown keys (with a
+ * suggestion), wrong types, words outside an enum. */
+void config_keys_check(const struct toml_value *root, struct config_diags *d);
+
+/* "a string", "an integer", ... */
+const char *config_type_phrase(const struct toml_value *v);
+
+/* Typed lookups that return NULL (or false) for a missing key or a value
+ * of the wrong type, which config_keys_check() reported already. */
+const struct toml_value *config_get_table(const struct toml_value *t,
+    const char *key);
+const char *config_get_string(const struct toml_value *t, const char *key,
+    const struct toml_value **ret_value);
+bool config_get_bool(const struct toml_value *t, const char *key, bool *ret);
+
+/* Paths (config_path.c): lexical, no filesystem access. */
+bool config_path_is_absolute(const char *p);
+
+/* Normalise an absolute path: collapse "//", drop ".", resolve ".." (never
+ * above "/"), drop a trailing "/". Caller frees; NULL on ENOMEM. */
+char *config_path_normalize(const char *p);
+
+/* base joined with rel (rel may be absolute), normalised. */
+char *config_path_join(const char *base, const char *rel);
+
+/*
+ * Resolve a path written in config: "~" and "~/..." expand to home, an
+ * absolute path is normalised, anything else joins base. Returns 0,
+ * -ENOENT when "~" is needed but home is NULL, or -ENOMEM.
+ */
+int config_path_resolve(const char *p, const char *base, const char *home,
+    char **ret);
+
+/* True when p equals prefix or lies below it, compared by component. */
+bool config_path_has_prefix(const char *p, const char *prefix);
+
+/* The directory part of an absolute path (caller frees). */
+char *config_path_dirname(const char *p);
+
+/* $TMPDIR when set, non-empty and absolute, normalised (caller frees);
+ * NULL otherwise or on ENOMEM. */
+char *config_path_tmpdir(void);
+
+/* Step 3 (config_select.c): choose the legacy or the profile path (spec
+ * §2.2), compile and project the permissions, add the extra roots, derive
+ * the split policies and the writable roots. Returns 0 or -ENOMEM. */
+int config_select(struct config *cfg, const struct config_options *opts,
+    struct config_diags *d);
+
+/*
+ * Filesystem profiles (config_fs.c). Compile [permissions.<name>] (spec
+ * §4.4) and report the key grammar (§3 E5-E7, E9-E11) and writes outside
+ * a non-writable workspace root (E8). Errors are reported at severity sev
+ * (a warning for a profile not in use). Returns 0 with *ret, or -ENOMEM.
+ */
+int config_fs_compile(const struct config *cfg, const char *name,
+    const struct toml_value *profile, enum config_severity sev,
+    struct config_diags *d, struct config_fs_policy **ret);
+
+/* Append an entry (strings copied; subpath may be NULL). */
+int config_fs_policy_append(struct config_fs_policy *p, bool is_special,
+    enum config_fs_special special, const char *path, const char *subpath,
+    enum config_fs_access access, const struct config_origin *origin);
+
+/* A new, empty policy of the given kind, or NULL on ENOMEM. */
+struct config_fs_policy *config_fs_policy_new(enum config_fs_kind kind);
+
+/* Legacy policies (config_sandbox.c). A new policy, or NULL on ENOMEM. */
+struct config_sandbox_policy *config_sandbox_policy_new(
+    enum config_sandbox_type type);
+
+/* Append a copy of path to a string array unless it is there already.
+ * Returns 0 or -ENOMEM. */
+int config_strv_add_unique(char ***v, size_t *n, const char *path);
+
+void config_strv_free(char **v, size_t n);
+
+/* Derive the legacy policy from a mode and [sandbox_workspace_write]
+ * (spec §2.3); bad writable roots are reported to d. Returns 0 or
+ * -ENOMEM. */
+int config_sandbox_from_mode(const struct config *cfg, const char *mode,
+    const struct toml_value *sww, struct config_diags *d,
+    struct config_sandbox_policy **ret);
+
+/* Step 4 (config_network.c): effective network settings and their
+ * validation, for the selected profile (NULL on the legacy path); checks
+ * the network tables of all other profiles at warning level. Returns 0 or
+ * -ENOMEM. */
+int config_network_load(struct config *cfg, struct config_diags *d);
+
+void config_network_done(struct config_network *net);
+
+/* Listener addresses (config_addr.c): parse value as spec network §1.3 and
+ * resolve to a bind address. Returns 0, or -EINVAL with a reason in err. */
+int config_addr_parse(const char *value, uint16_t default_port,
+    struct config_listen_addr *ret, bool *ret_host_replaced, char *err,
+    size_t errsz);
+
+/* True for 127.0.0.0/8 and ::1. */
+bool config_addr_is_loopback(const struct config_listen_addr *a);

@@ -1,0 +1,685 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The effective network settings (spec network §1, §7.1).
+ *
+ * Defaults first, then the top-level [network] table, then the selected
+ * profile's [permissions.<name>.network], key by key. A list key
+ * (allowed_domains, denied_domains, allow_unix_sockets) replaces the list
+ * of the level below; the map forms ([...domains], [...unix_sockets]) are
+ * merged entry by entry, a later entry for the same pattern replacing an
+ * earlier one. A pattern both allowed and denied is denied, and the
+ * dropped allow is reported. Every pattern keeps the file:line:col it was
+ * written at, for the policy engine's "which rule matched" answers.
+ *
+ * Everything is validated here, once: patterns (policy_pattern_check()),
+ * the global "*", unix socket paths, listener addresses. The network
+ * tables of profiles that are not in use are checked too, at warning level.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_internal.h"
+#include "toml/toml.h"
+#include "util/buf.h"
+#include "util/cleanup.h"
+#include "util/size.h"
+#include "util/strutil.h"
+
+#define CONFIG_NET_DEFAULT_PROXY_URL  "http://127.0.0.1:3128"
+#define CONFIG_NET_DEFAULT_SOCKS_URL  "http://127.0.0.1:8081"
+#define CONFIG_NET_DEFAULT_HTTP_PORT  3128
+#define CONFIG_NET_DEFAULT_SOCKS_PORT 8081
+
+/* A pattern or socket path as collected, before the final lists. */
+struct config_net_item {
+	const char *text; /* borrowed from the merged tree */
+	enum policy_list list;
+	bool none; /* a unix_sockets entry set to "none" */
+	struct config_origin origin;
+};
+
+struct config_net_items {
+	struct config_net_item *v;
+	size_t n;
+};
+
+struct config_net_ctx {
+	struct config *cfg;
+	struct config_diags *d;
+	enum config_severity sev; /* warning for profiles not in use */
+	const char *profile;      /* the profile, for messages; or NULL */
+	struct config_keypath kp;
+	bool apply; /* false: only validate */
+	struct config_net_items allow_list, deny_list, domains;
+	struct config_net_items socket_list, sockets;
+	const struct toml_value *mitm_value;
+	const struct toml_value *proxy_url_value, *socks_url_value;
+	int r;
+};
+
+static void
+config_net_keep(struct config_net_ctx *c, int r)
+{
+	if (r < 0 && c->r >= 0)
+		c->r = r;
+}
+
+static void config_net_report(struct config_net_ctx *c,
+    enum config_severity sev, const char *code, const struct config_origin *o,
+    const char *fmt, ...) _printf_(5, 6);
+
+static void
+config_net_report(struct config_net_ctx *c, enum config_severity sev,
+    const char *code, const struct config_origin *o, const char *fmt, ...)
+{
+	struct buf b;
+	va_list ap;
+	int r;
+
+	if (sev == CONFIG_SEVERITY_ERROR)
+		sev = c->sev;
+	buf_init(&b, 0);
+	va_start(ap, fmt);
+	r = buf_vprintf(&b, fmt, ap);
+	va_end(ap);
+	if (r >= 0 && c->sev == CONFIG_SEVERITY_WARNING && c->profile)
+		r = buf_printf(&b, " (profile \"%s\" is not in use)",
+		    c->profile);
+	if (r < 0)
+		config_net_keep(c, r);
+	else
+		config_diags_add(c->d, sev, code, o, &c->kp, "%s", buf_str(&b));
+	buf_done(&b);
+}
+
+static int
+config_net_items_add(struct config_net_items *items, const char *text,
+    enum policy_list list, bool none, const struct config_origin *o)
+{
+	struct config_net_item *v;
+	size_t n;
+
+	if (!size_add(items->n, 1, &n))
+		return -ENOMEM;
+	v = reallocarray(items->v, n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	items->v = v;
+	v[items->n] = (struct config_net_item){ .text = text,
+		.list = list,
+		.none = none,
+		.origin = *o };
+	items->n = n;
+	return 0;
+}
+
+static void
+config_net_items_clear(struct config_net_items *items)
+{
+	free(items->v);
+	*items = (struct config_net_items){ 0 };
+}
+
+/* Patterns compare like hosts: ASCII case and one trailing dot aside. */
+static bool
+config_net_same_pattern(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 0 && a[la - 1] == '.')
+		la--;
+	if (lb > 0 && b[lb - 1] == '.')
+		lb--;
+	if (la != lb)
+		return false;
+	for (size_t i = 0; i < la; i++)
+		if (ascii_tolower(a[i]) != ascii_tolower(b[i]))
+			return false;
+	return true;
+}
+
+/* Check one domain pattern; returns false when it is not usable. */
+static bool
+config_net_check_pattern(struct config_net_ctx *c, const char *s, size_t len,
+    enum policy_list list, const struct config_origin *o)
+{
+	char err[256];
+	size_t a = 0, b = len;
+	struct buf q;
+
+	while (a < b && (s[a] == ' ' || s[a] == '\t'))
+		a++;
+	while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+		b--;
+	if (b - a == 1 && s[a] == '*') {
+		config_net_report(c, CONFIG_SEVERITY_ERROR, "global_wildcard",
+		    o,
+		    "\"*\" would match every host; use exact hosts or scoped "
+		    "wildcards such as *.example.com or **.example.com");
+		return false;
+	}
+	buf_init(&q, 0);
+	if (config_quote(&q, s, len) < 0) {
+		buf_done(&q);
+		config_net_keep(c, -ENOMEM);
+		return false;
+	}
+	if (memchr(s, '\0', len)) {
+		config_net_report(c, CONFIG_SEVERITY_ERROR,
+		    "invalid_domain_pattern", o, "%s contains a NUL character",
+		    buf_str(&q));
+		buf_done(&q);
+		return false;
+	}
+	if (policy_pattern_check(s, list, err, sizeof(err)) < 0) {
+		config_net_report(c, CONFIG_SEVERITY_ERROR,
+		    "invalid_domain_pattern", o, "%s: %s", buf_str(&q), err);
+		buf_done(&q);
+		return false;
+	}
+	buf_done(&q);
+	return true;
+}
+
+/* Check one allowed unix socket path: absolute and NUL-free. */
+static bool
+config_net_check_socket(struct config_net_ctx *c, const char *s, size_t len,
+    const struct config_origin *o)
+{
+	struct buf q;
+	bool ok = len > 0 && s[0] == '/' && !memchr(s, '\0', len);
+
+	if (ok)
+		return true;
+	buf_init(&q, 0);
+	if (config_quote(&q, s, len) < 0)
+		config_net_keep(c, -ENOMEM);
+	else
+		config_net_report(c, CONFIG_SEVERITY_ERROR,
+		    "invalid_unix_socket_path", o,
+		    "%s is not an absolute path without NUL characters",
+		    buf_str(&q));
+	buf_done(&q);
+	return false;
+}
+
+/* A list key: every string element checked, the list replaced. */
+static void
+config_net_list(struct config_net_ctx *c, const struct toml_value *t,
+    const char *key, enum policy_list list, bool sockets,
+    struct config_net_items *into)
+{
+	const struct toml_value *a = toml_table_get_str(t, key);
+
+	if (!a || toml_value_type(a) != TOML_ARRAY)
+		return;
+	config_keypath_push(&c->kp, key, strlen(key));
+	if (c->apply)
+		into->n = 0;
+	for (size_t i = 0; i < toml_array_size(a); i++) {
+		const struct toml_value *e = toml_array_get(a, i);
+		struct config_origin o = config_origin_of(e);
+		const char *s;
+		size_t len;
+		bool ok;
+
+		if (toml_value_type(e) != TOML_STRING)
+			continue; /* reported by the structural check */
+		s = toml_value_string(e, &len);
+		ok = sockets ? config_net_check_socket(c, s, len, &o) :
+			       config_net_check_pattern(c, s, len, list, &o);
+		if (ok && c->apply)
+			config_net_keep(c,
+			    config_net_items_add(into, s, list, false, &o));
+	}
+	config_keypath_pop(&c->kp);
+}
+
+/* Upsert: a later entry for the same text replaces the earlier one. */
+static int
+config_net_upsert(struct config_net_items *items, const char *text,
+    enum policy_list list, bool none, const struct config_origin *o)
+{
+	for (size_t i = 0; i < items->n; i++)
+		if (config_net_same_pattern(items->v[i].text, text)) {
+			memmove(&items->v[i], &items->v[i + 1],
+			    (items->n - i - 1) * sizeof(items->v[0]));
+			items->n--;
+			break;
+		}
+	return config_net_items_add(items, text, list, none, o);
+}
+
+/* A map key: [... .domains] or [... .unix_sockets]. */
+static void
+config_net_map(struct config_net_ctx *c, const struct toml_value *t,
+    const char *key, bool sockets, struct config_net_items *into)
+{
+	const struct toml_value *m = config_get_table(t, key);
+
+	if (!m)
+		return;
+	config_keypath_push(&c->kp, key, strlen(key));
+	for (size_t i = 0; i < toml_table_size(m); i++) {
+		size_t len;
+		const char *k = toml_table_key(m, i, &len);
+		struct config_origin o = config_origin_of_key(m, i);
+		const char *w = config_get_string(m, k, NULL);
+		enum policy_list list = POLICY_LIST_ALLOW;
+		bool none = false, ok;
+
+		if (!w ||
+		    !(streq(w, "allow") || streq(w, "deny") ||
+			streq(w, "none")))
+			continue; /* reported by the structural check */
+		if (streq(w, "deny"))
+			list = POLICY_LIST_DENY;
+		none = streq(w, "none");
+		config_keypath_push(&c->kp, k, len);
+		if (sockets)
+			ok = none || config_net_check_socket(c, k, len, &o);
+		else
+			ok = config_net_check_pattern(c, k, len, list, &o);
+		config_keypath_pop(&c->kp);
+		if (ok && c->apply)
+			config_net_keep(c,
+			    config_net_upsert(into, k, list, none, &o));
+	}
+	config_keypath_pop(&c->kp);
+}
+
+static void
+config_net_bool(struct config_net_ctx *c, const struct toml_value *t,
+    const char *key, bool *into)
+{
+	if (c->apply)
+		(void)config_get_bool(t, key, into);
+}
+
+/* Report a listener address that does not parse. */
+static void
+config_net_check_addr(struct config_net_ctx *c, const struct toml_value *v,
+    const char *key)
+{
+	struct config_origin o = config_origin_of(v);
+	struct config_listen_addr a;
+	char err[128];
+	bool replaced;
+
+	if (config_addr_parse(toml_value_string(v, NULL), 0, &a, &replaced, err,
+		sizeof(err)) >= 0)
+		return;
+	config_keypath_push(&c->kp, key, strlen(key));
+	config_net_report(c, CONFIG_SEVERITY_ERROR, "invalid_listen_address",
+	    &o, "cannot use %s as a listen address: %s",
+	    toml_value_string(v, NULL), err);
+	config_keypath_pop(&c->kp);
+}
+
+static void
+config_net_url(struct config_net_ctx *c, const struct toml_value *t,
+    const char *key, char **into, const struct toml_value **into_value)
+{
+	const struct toml_value *v = NULL;
+	const char *s = config_get_string(t, key, &v);
+	char *copy;
+
+	if (!s)
+		return;
+	config_net_check_addr(c, v, key);
+	if (!c->apply)
+		return;
+	copy = strdup(s);
+	if (!copy) {
+		config_net_keep(c, -ENOMEM);
+		return;
+	}
+	free(*into);
+	*into = copy;
+	*into_value = v;
+}
+
+/* Apply (or only check) one network table. */
+static void
+config_net_table(struct config_net_ctx *c, const struct toml_value *t)
+{
+	struct config_network *net = &c->cfg->net;
+	const struct toml_value *mode = NULL;
+	const char *s;
+
+	config_net_bool(c, t, "enabled", &net->enabled);
+	config_net_url(c, t, "proxy_url", &net->proxy_url, &c->proxy_url_value);
+	config_net_bool(c, t, "enable_socks5", &net->enable_socks5);
+	config_net_url(c, t, "socks_url", &net->socks_url, &c->socks_url_value);
+	config_net_bool(c, t, "enable_socks5_udp", &net->enable_socks5_udp);
+	config_net_bool(c, t, "allow_upstream_proxy",
+	    &net->allow_upstream_proxy);
+	config_net_bool(c, t, "dangerously_allow_non_loopback_proxy",
+	    &net->dangerously_allow_non_loopback_proxy);
+	config_net_bool(c, t, "allow_local_binding", &net->allow_local_binding);
+	config_net_bool(c, t, "dangerously_allow_all_unix_sockets",
+	    &net->dangerously_allow_all_unix_sockets);
+	s = config_get_string(t, "mode", &mode);
+	if (c->apply && s && streq(s, "limited"))
+		net->mode = POLICY_MODE_LIMITED;
+	else if (c->apply && s && streq(s, "full"))
+		net->mode = POLICY_MODE_FULL;
+	if (c->apply && toml_table_get_str(t, "mitm") &&
+	    config_get_bool(t, "mitm", &net->mitm))
+		c->mitm_value = toml_table_get_str(t, "mitm");
+	config_net_list(c, t, "allowed_domains", POLICY_LIST_ALLOW, false,
+	    &c->allow_list);
+	config_net_list(c, t, "denied_domains", POLICY_LIST_DENY, false,
+	    &c->deny_list);
+	config_net_list(c, t, "allow_unix_sockets", POLICY_LIST_ALLOW, true,
+	    &c->socket_list);
+	config_net_map(c, t, "domains", false, &c->domains);
+	config_net_map(c, t, "unix_sockets", true, &c->sockets);
+}
+
+/*
+ * The final domain rules: the lists, then the map entries; an allow whose
+ * pattern is also denied is dropped with a warning (deny wins).
+ */
+static int
+config_net_rules(struct config_net_ctx *c)
+{
+	struct config_network *net = &c->cfg->net;
+	const struct config_net_items *srcs[] = { &c->allow_list, &c->deny_list,
+		&c->domains };
+	size_t total = c->allow_list.n + c->deny_list.n + c->domains.n;
+
+	net->rules = calloc(total ? total : 1, sizeof(*net->rules));
+	if (!net->rules)
+		return -ENOMEM;
+	for (size_t s = 0; s < ELEMENTSOF(srcs); s++)
+		for (size_t i = 0; i < srcs[s]->n; i++) {
+			const struct config_net_item *it = &srcs[s]->v[i];
+			const struct config_net_item *deny = NULL;
+
+			for (size_t t = 0; t < ELEMENTSOF(srcs) && !deny &&
+			     it->list == POLICY_LIST_ALLOW;
+			     t++)
+				for (size_t j = 0; j < srcs[t]->n && !deny; j++)
+					if (srcs[t]->v[j].list ==
+						POLICY_LIST_DENY &&
+					    config_net_same_pattern(srcs[t]
+									->v[j]
+									.text,
+						it->text))
+						deny = &srcs[t]->v[j];
+			if (deny) {
+				config_diags_add(c->d, CONFIG_SEVERITY_WARNING,
+				    "allow_overridden_by_deny", &it->origin,
+				    NULL,
+				    "\"%s\" is allowed here but denied at "
+				    "%s:%u:%u; the deny wins",
+				    it->text,
+				    deny->origin.file ? deny->origin.file : "?",
+				    deny->origin.line, deny->origin.column);
+				continue;
+			}
+			net->rules[net->n_rules] =
+			    (struct config_domain_rule){ .list = it->list,
+				    .origin = it->origin };
+			net->rules[net->n_rules].pattern = strdup(it->text);
+			if (!net->rules[net->n_rules].pattern)
+				return -ENOMEM;
+			net->n_rules++;
+		}
+	return 0;
+}
+
+/* The allowed unix sockets: the list, then the map's "allow" entries; a
+ * map "none" takes a path back out. */
+static int
+config_net_sockets(struct config_net_ctx *c)
+{
+	struct config_network *net = &c->cfg->net;
+	size_t total = c->socket_list.n + c->sockets.n;
+
+	net->unix_sockets =
+	    calloc(total ? total : 1, sizeof(*net->unix_sockets));
+	if (!net->unix_sockets)
+		return -ENOMEM;
+	for (size_t i = 0; i < total; i++) {
+		const struct config_net_item *it = i < c->socket_list.n ?
+		    &c->socket_list.v[i] :
+		    &c->sockets.v[i - c->socket_list.n];
+		bool skip = it->none;
+
+		for (size_t j = 0; j < c->sockets.n && !skip; j++)
+			skip = c->sockets.v[j].none &&
+			    streq(c->sockets.v[j].text, it->text);
+		for (size_t j = 0; j < net->n_unix_sockets && !skip; j++)
+			skip = streq(net->unix_sockets[j].path, it->text);
+		if (skip)
+			continue;
+		net->unix_sockets[net->n_unix_sockets].path = strdup(it->text);
+		if (!net->unix_sockets[net->n_unix_sockets].path)
+			return -ENOMEM;
+		net->unix_sockets[net->n_unix_sockets++].origin = it->origin;
+	}
+	return 0;
+}
+
+/* Resolve one listener and clamp it to loopback (spec network §7.1). */
+static void
+config_net_listener(struct config_net_ctx *c, const char *name, const char *url,
+    const struct toml_value *v, uint16_t default_port,
+    struct config_listen_addr *a)
+{
+	const struct config_network *net = &c->cfg->net;
+	struct config_origin o =
+	    v ? config_origin_of(v) : (struct config_origin){ 0 };
+	bool unix_proxying =
+	    net->n_unix_sockets > 0 || net->dangerously_allow_all_unix_sockets;
+	char err[128], text[CONFIG_ADDR_TEXT_MAX + 8];
+	bool replaced;
+
+	if (config_addr_parse(url, default_port, a, &replaced, err,
+		sizeof(err)) < 0) {
+		/* Reported where it was written; bind the default. */
+		(void)config_addr_parse("127.0.0.1", default_port, a, &replaced,
+		    err, sizeof(err));
+		return;
+	}
+	(void)config_listen_addr_format(a, text, sizeof(text));
+	if (replaced)
+		config_diags_add(c->d, CONFIG_SEVERITY_WARNING,
+		    "listen_host_replaced", &o, NULL,
+		    "%s: the host of %s is not an IP address; the %s listener "
+		    "binds %s (names are never resolved)",
+		    name, url, name, text);
+	if (unix_proxying) {
+		if (a->family == AF_INET && streq(a->host, "127.0.0.1"))
+			return;
+		(void)config_addr_parse("127.0.0.1", a->port, a, &replaced, err,
+		    sizeof(err));
+		a->clamped = true;
+		config_diags_add(c->d, CONFIG_SEVERITY_WARNING,
+		    "listen_address_clamped", &o, NULL,
+		    "%s: unix socket proxying is configured, so the %s "
+		    "listener binds 127.0.0.1:%u instead of %s",
+		    name, name, a->port, text);
+		return;
+	}
+	if (config_addr_is_loopback(a))
+		return;
+	if (net->dangerously_allow_non_loopback_proxy) {
+		config_diags_add(c->d, CONFIG_SEVERITY_WARNING,
+		    "non_loopback_listener", &o, NULL,
+		    "%s: DANGEROUS: the %s listener binds %s, which is not a "
+		    "loopback address; other hosts can reach it",
+		    name, name, text);
+		return;
+	}
+	(void)config_addr_parse("127.0.0.1", a->port, a, &replaced, err,
+	    sizeof(err));
+	a->clamped = true;
+	config_diags_add(c->d, CONFIG_SEVERITY_WARNING,
+	    "listen_address_clamped", &o, NULL,
+	    "%s: %s is not a loopback address; the %s listener binds "
+	    "127.0.0.1:%u instead (set dangerously_allow_non_loopback_proxy "
+	    "to keep it)",
+	    name, text, name, a->port);
+}
+
+static int
+config_net_defaults(struct config_network *net)
+{
+	*net = (struct config_network){
+		.enable_socks5 = true,
+		.enable_socks5_udp = true,
+		.allow_upstream_proxy = true,
+		.mode = POLICY_MODE_FULL,
+	};
+	net->proxy_url = strdup(CONFIG_NET_DEFAULT_PROXY_URL);
+	net->socks_url = strdup(CONFIG_NET_DEFAULT_SOCKS_URL);
+	return net->proxy_url && net->socks_url ? 0 : -ENOMEM;
+}
+
+/* Check the network tables of the profiles that are not in use. */
+static void
+config_net_others(struct config_net_ctx *c)
+{
+	const struct toml_value *perms =
+	    config_get_table(c->cfg->tree, "permissions");
+
+	c->apply = false;
+	c->sev = CONFIG_SEVERITY_WARNING;
+	for (size_t i = 0; perms && i < toml_table_size(perms); i++) {
+		size_t len;
+		const char *name = toml_table_key(perms, i, &len);
+		const struct toml_value *p = toml_table_value(perms, i);
+		const struct toml_value *t = config_get_table(p, "network");
+
+		if (!t || p == c->cfg->profile)
+			continue;
+		c->profile = name;
+		c->kp.n = 0;
+		config_keypath_push(&c->kp, "permissions",
+		    strlen("permissions"));
+		config_keypath_push(&c->kp, name, len);
+		config_keypath_push(&c->kp, "network", strlen("network"));
+		config_net_table(c, t);
+	}
+}
+
+static int
+config_net_policy_specs(struct config *cfg)
+{
+	const struct config_network *net = &cfg->net;
+
+	cfg->rule_specs =
+	    calloc(net->n_rules ? net->n_rules : 1, sizeof(*cfg->rule_specs));
+	if (!cfg->rule_specs)
+		return -ENOMEM;
+	for (size_t i = 0; i < net->n_rules; i++)
+		cfg->rule_specs[i] = (struct policy_rule_spec){
+			.pattern = net->rules[i].pattern,
+			.list = net->rules[i].list,
+			.file = net->rules[i].origin.file,
+			.line = net->rules[i].origin.line,
+			.column = net->rules[i].origin.column,
+		};
+	return 0;
+}
+
+int
+config_network_load(struct config *cfg, struct config_diags *d)
+{
+	struct config_net_ctx c = { .cfg = cfg, .d = d, .apply = true };
+	const struct toml_value *base = config_get_table(cfg->tree, "network");
+	const struct toml_value *prof =
+	    config_get_table(cfg->profile, "network");
+	struct config_network *net = &cfg->net;
+	int r;
+
+	r = config_net_defaults(net);
+	if (r < 0)
+		return r;
+	if (base) {
+		config_keypath_push(&c.kp, "network", strlen("network"));
+		config_net_table(&c, base);
+	}
+	if (prof) {
+		c.kp.n = 0;
+		config_keypath_push(&c.kp, "permissions",
+		    strlen("permissions"));
+		config_keypath_push(&c.kp, cfg->default_permissions,
+		    strlen(cfg->default_permissions));
+		config_keypath_push(&c.kp, "network", strlen("network"));
+		config_net_table(&c, prof);
+	}
+	r = c.r;
+	if (r >= 0)
+		r = config_net_rules(&c);
+	if (r >= 0)
+		r = config_net_sockets(&c);
+	if (r >= 0) {
+		config_net_listener(&c, "proxy_url", net->proxy_url,
+		    c.proxy_url_value, CONFIG_NET_DEFAULT_HTTP_PORT,
+		    &net->http_addr);
+		config_net_listener(&c, "socks_url", net->socks_url,
+		    c.socks_url_value, CONFIG_NET_DEFAULT_SOCKS_PORT,
+		    &net->socks_addr);
+		if (net->mitm && c.mitm_value) {
+			struct config_origin o = config_origin_of(c.mitm_value);
+
+			config_diags_add(d, CONFIG_SEVERITY_WARNING,
+			    "mitm_not_implemented", &o, NULL,
+			    "mitm: TLS interception is not implemented yet, so "
+			    "mitm = true changes nothing");
+		}
+		config_net_others(&c);
+		r = c.r;
+	}
+	if (r >= 0)
+		r = config_net_policy_specs(cfg);
+	config_net_items_clear(&c.allow_list);
+	config_net_items_clear(&c.deny_list);
+	config_net_items_clear(&c.domains);
+	config_net_items_clear(&c.socket_list);
+	config_net_items_clear(&c.sockets);
+	return r;
+}
+
+void
+config_network_done(struct config_network *net)
+{
+	free(net->proxy_url);
+	free(net->socks_url);
+	for (size_t i = 0; net->rules && i < net->n_rules; i++)
+		free(net->rules[i].pattern);
+	free(net->rules);
+	for (size_t i = 0; net->unix_sockets && i < net->n_unix_sockets; i++)
+		free(net->unix_sockets[i].path);
+	free(net->unix_sockets);
+	*net = (struct config_network){ 0 };
+}
+
+const struct config_network *
+config_get_network(const struct config *cfg)
+{
+	return &cfg->net;
+}
+
+void
+config_policy_settings(const struct config *cfg, struct policy_settings *ret)
+{
+	*ret = (struct policy_settings){
+		.enabled = cfg->net.enabled,
+		.mode = cfg->net.mode,
+		/* Interception is a later issue: until then the engine must
+		 * not count on it, whatever mitm says. */
+		.mitm = false,
+		.allow_local_binding = cfg->net.allow_local_binding,
+		.rules = cfg->rule_specs,
+		.n_rules = cfg->net.n_rules,
+	};
+}
