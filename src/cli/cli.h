@@ -21,3 +21,5 @@ extern const struct cli_command cli_commands[];
 
 /* The subcommands (cmd_<name>.c). */
 int cmd_config(int argc, char **argv);
+int cmd_env(int argc, char **argv);
+int cmd_proxy(int argc, char **argv);

@@ -7,5 +7,9 @@
 const struct cli_command cli_commands[] = {
 	{ "config", "check, show or describe the effective configuration",
 	    cmd_config },
+	{ "proxy", "run the network policy proxy in the foreground",
+	    cmd_proxy },
+	{ "env", "print the environment a child needs to use the proxy",
+	    cmd_env },
 	{ NULL, NULL, NULL },
 };

@@ -61,3 +61,5 @@
 #define LIMIT_DECIDER_QUEUE        4096 /* requests waiting for the decider */
 #define LIMIT_PROXY_ENV_URL_BYTES  2048 /* an upstream proxy URL */
 #define LIMIT_NO_PROXY_ENTRIES     256
+#define LIMIT_LINGER_MS            2000 /* reading after our last answer */
+#define LIMIT_REPORT_QUEUE         65536 /* audit/access records in flight */
