@@ -498,6 +498,7 @@ http_parser_errno_status(const struct http_parser *p, llhttp_errno_t e)
 		return 502;
 	switch (e) {
 	case HPE_PAUSED_H2_UPGRADE:
+	case HPE_INVALID_VERSION:
 		return 505;
 	default:
 		return 400;

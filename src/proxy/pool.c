@@ -15,6 +15,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "proxy/session.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 #include "util/strutil.h"
@@ -50,8 +51,7 @@ pool_drop(struct pool *p, struct pool_conn *c)
 {
 	TAILQ_REMOVE(&p->conns, c, link);
 	p->n--;
-	if (c->bev)
-		bufferevent_free(c->bev);
+	session_bev_free(c->bev);
 	free(c->key);
 	free(c);
 }
@@ -152,7 +152,7 @@ pool_put(struct pool *p, const char *key, uint64_t gen, struct bufferevent *bev)
 		c->key = strdup(key);
 	if (!c || !c->key) {
 		free(c);
-		bufferevent_free(bev);
+		session_bev_free(bev);
 		return;
 	}
 	c->pool = p;

@@ -338,15 +338,15 @@ proxy_get_conf(struct proxy *p)
 }
 
 bool
-proxy_session_reserve(struct proxy *p, uint64_t cap)
+proxy_session_add(struct proxy *p, uint64_t cap)
 {
-	uint_fast64_t n = atomic_load(&p->sessions);
+	return atomic_fetch_add(&p->sessions, 1) + 1 >= cap;
+}
 
-	do {
-		if (n >= cap)
-			return false;
-	} while (!atomic_compare_exchange_weak(&p->sessions, &n, n + 1));
-	return true;
+bool
+proxy_session_at_cap(struct proxy *p, uint64_t cap)
+{
+	return atomic_load(&p->sessions) >= cap;
 }
 
 void

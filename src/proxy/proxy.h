@@ -168,9 +168,13 @@ struct proxy *proxy_free(struct proxy *p);
 /* The current snapshot, with a new reference. Thread-safe. */
 struct proxy_conf *proxy_get_conf(struct proxy *p);
 
-/* Session accounting across all workers, for the session cap. */
-bool proxy_session_reserve(struct proxy *p, uint64_t cap);
+/* Session accounting across all workers, for the session cap. Counting
+ * a new session returns true when the cap is reached: the caller stops
+ * accepting. (Workers racing for the last slot may overshoot by one each;
+ * a connection already accepted is served, never reset.) */
+bool proxy_session_add(struct proxy *p, uint64_t cap);
 void proxy_session_release(struct proxy *p);
+bool proxy_session_at_cap(struct proxy *p, uint64_t cap);
 
 struct paddock_decision;
 

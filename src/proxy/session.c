@@ -219,6 +219,25 @@ session_bev_new(struct session *s, int fd)
 }
 
 void
+session_bev_free(struct bufferevent *bev)
+{
+	evutil_socket_t fd;
+
+	if (!bev)
+		return;
+	fd = bufferevent_getfd(bev);
+	(void)bufferevent_disable(bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	/* Detach the socket and close it ourselves: a freed bufferevent may
+	 * stay around until its deferred callbacks ran, and a session's
+	 * sockets must be gone when its close is reported. */
+	(void)bufferevent_setfd(bev, -1);
+	if (fd >= 0)
+		(void)close(fd);
+	bufferevent_free(bev);
+}
+
+void
 session_attach_upstream(struct session *s, struct bufferevent *bev)
 {
 	assert(!s->upstream.bev);
@@ -240,10 +259,7 @@ session_take_upstream(struct session *s)
 void
 session_drop_upstream(struct session *s)
 {
-	struct bufferevent *bev = session_take_upstream(s);
-
-	if (bev)
-		bufferevent_free(bev);
+	session_bev_free(session_take_upstream(s));
 	s->upstream.eof = false;
 	s->upstream.shut = false;
 }
@@ -274,6 +290,7 @@ session_new(struct worker *w, int fd, const struct sockaddr *peer,
 
 	if (!s) {
 		(void)close(fd);
+		proxy_session_release(worker_get_proxy(w));
 		log_warn("out of memory accepting a connection");
 		return NULL;
 	}
@@ -390,14 +407,10 @@ session_close(struct session *s, const char *reason)
 	s->relay = relay_free(s->relay);
 	if (s->fe->closed)
 		s->fe->closed(s);
-	if (s->client.bev) {
-		bufferevent_free(s->client.bev);
-		s->client.bev = NULL;
-	}
-	if (s->upstream.bev) {
-		bufferevent_free(s->upstream.bev);
-		s->upstream.bev = NULL;
-	}
+	session_bev_free(s->client.bev);
+	s->client.bev = NULL;
+	session_bev_free(s->upstream.bev);
+	s->upstream.bev = NULL;
 	s->conf = proxy_conf_unref(s->conf);
 	session_access_log(s);
 	worker_remove_session(s->worker, s);

@@ -168,6 +168,10 @@ void session_touch(struct session *s);
  * Returns NULL on failure (fd closed). */
 struct bufferevent *session_bev_new(struct session *s, int fd);
 
+/* Free a bufferevent and close its socket now (bufferevent_free() may
+ * defer the close to a later loop turn). Accepts NULL. */
+void session_bev_free(struct bufferevent *bev);
+
 /* Attach a connected upstream bufferevent (takes ownership). */
 void session_attach_upstream(struct session *s, struct bufferevent *bev);
 

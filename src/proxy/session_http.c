@@ -688,6 +688,9 @@ http_exchange_begin(struct session_http *h)
 	if (status) {
 		slog_info(s, "refusing request from %s: %s", s->client_text,
 		    err);
+		/* A client that disagrees with itself about where a request
+		 * goes is not trusted with the next one (spec §4.3 step 4). */
+		h->close_after = true;
 		session_http_fail(h, (unsigned)status, err);
 		return;
 	}

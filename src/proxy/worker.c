@@ -154,7 +154,8 @@ worker_pause(struct worker *w, const char *why)
 static void
 worker_resume(struct worker *w)
 {
-	if (!w->paused || w->stopping)
+	if (!w->paused || w->stopping ||
+	    proxy_session_at_cap(w->proxy, w->conf->limits.sessions))
 		return;
 	w->paused = false;
 	(void)event_del(w->retry);
@@ -167,9 +168,13 @@ worker_resume(struct worker *w)
 static void
 worker_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
+	struct worker *w = arg;
+
 	(void)fd;
 	(void)what;
-	worker_resume(arg);
+	worker_resume(w);
+	if (w->paused && !w->stopping)
+		worker_arm(w->retry, LIMIT_ACCEPT_RETRY_MS);
 }
 
 static void
@@ -181,12 +186,12 @@ worker_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	uint64_t cap = w->conf->limits.sessions;
 
 	(void)l;
-	if (w->stopping || !proxy_session_reserve(w->proxy, cap)) {
+	if (w->stopping) {
 		(void)close(fd);
-		if (!w->stopping)
-			worker_pause(w, "the session cap is reached");
 		return;
 	}
+	if (proxy_session_add(w->proxy, cap))
+		worker_pause(w, "the session cap is reached");
 	(void)session_new(w, fd, sa, (socklen_t)len, worker_frontend(wl->fe));
 }
 

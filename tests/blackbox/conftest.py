@@ -214,6 +214,16 @@ class Proxy(Daemon):
                 pass
         return n
 
+    def describe_fds(self):
+        out = []
+        for fd in sorted(os.listdir(f"/proc/{self.pid}/fd"), key=int):
+            try:
+                out.append(f"{fd} -> "
+                           f"{os.readlink(f'/proc/{self.pid}/fd/{fd}')}")
+            except OSError:
+                pass
+        return "\n".join(out)
+
     def sessions_closed(self):
         return self.count(r"paddock: info: access ")
 
