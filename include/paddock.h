@@ -176,8 +176,8 @@ PADDOCK_API int paddock_proxy_set_decider(struct paddock_proxy *proxy,
     paddock_decider_fn fn, void *userdata);
 
 /* Called once per blocked request. */
-PADDOCK_API int paddock_proxy_set_blocked_observer(
-    struct paddock_proxy *proxy, paddock_blocked_fn fn, void *userdata);
+PADDOCK_API int paddock_proxy_set_blocked_observer(struct paddock_proxy *proxy,
+    paddock_blocked_fn fn, void *userdata);
 
 /* Called once per audit event. */
 PADDOCK_API int paddock_proxy_set_audit_sink(struct paddock_proxy *proxy,
