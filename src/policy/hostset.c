@@ -249,7 +249,8 @@ hostset_glob_add(struct hostset *s, const char *prefix, const char *body,
 {
 	size_t plen = strlen(prefix), glen = plen + len, last = 0, tail;
 	struct hostset_glob *g;
-	const char *text, *dot;
+	const char *text;
+	const char *dot;
 	uint32_t node = 0, off;
 	int r;
 

@@ -49,7 +49,9 @@ pattern_is_space(char c)
 static bool
 pattern_is_set_byte(char c)
 {
-	return ascii_isalpha(c) || ascii_isdigit(c) || strchr("._~:%", c);
+	/* Not strchr(): it would find the terminator for c == '\0'. */
+	return ascii_isalpha(c) || ascii_isdigit(c) ||
+	    (c != '\0' && strchr("._~:%", c));
 }
 
 bool
@@ -202,7 +204,9 @@ pattern_idna(struct pattern *p, char *err, size_t errsz)
 static void
 pattern_strip_port(const char **s, size_t *n, bool *had_port)
 {
-	const char *b = *s, *close, *colon;
+	const char *b = *s;
+	const char *close;
+	const char *colon;
 	size_t len = *n;
 
 	if (memchr(b, '/', len))
@@ -355,7 +359,9 @@ struct pattern_expander {
 static int
 pattern_expand_rest(struct pattern_expander *e, const char *s, size_t n)
 {
-	const char *open = memchr(s, '{', n), *close, *alt;
+	const char *open = memchr(s, '{', n);
+	const char *close;
+	const char *alt;
 	size_t lit, mark;
 	int r;
 

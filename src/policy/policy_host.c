@@ -150,7 +150,9 @@ policy_host_parse_ipv4(const char *s, size_t len, struct policy_host *ret)
 
 /* An IPv6 zone id after the '%' (RFC 6874 §2): a leading "25" is the
  * URL-encoded '%', decoded as the reference does, so "%25" alone is an
- * empty zone. Only unreserved characters are allowed. */
+ * empty zone. A zone that still starts with "25" is ambiguous (its text
+ * would read back as another zone) and refused. Only unreserved characters
+ * are allowed. */
 static int
 policy_host_zone(const char *z, size_t n, const char **ret, size_t *ret_len)
 {
@@ -160,9 +162,11 @@ policy_host_zone(const char *z, size_t n, const char **ret, size_t *ret_len)
 	}
 	if (n == 0 || n > LIMIT_POLICY_ZONE_BYTES)
 		return -EINVAL;
+	if (n >= 2 && z[0] == '2' && z[1] == '5')
+		return -EINVAL;
 	for (size_t i = 0; i < n; i++)
 		if (!ascii_isalpha(z[i]) && !ascii_isdigit(z[i]) &&
-		    !strchr("-._~", z[i]))
+		    z[i] != '-' && z[i] != '.' && z[i] != '_' && z[i] != '~')
 			return -EINVAL;
 	*ret = z;
 	*ret_len = n;

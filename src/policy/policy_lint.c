@@ -97,7 +97,8 @@ policy_lint_keys_done(struct policy_lint_keys *k)
 static int
 policy_lint_key_cmp(const void *a, const void *b)
 {
-	const struct policy_lint_key *x = a, *y = b;
+	const struct policy_lint_key *x = a;
+	const struct policy_lint_key *y = b;
 	int c = strcmp(x->key, y->key);
 
 	if (c)
@@ -111,8 +112,8 @@ policy_lint_key_cmp(const void *a, const void *b)
 static bool
 policy_lint_byte_ok(char c)
 {
-	return ascii_isalpha(c) || ascii_isdigit(c) || strchr("-_.:%~", c) ||
-	    strchr("*?[]!^{},", c);
+	return ascii_isalpha(c) || ascii_isdigit(c) ||
+	    (c != '\0' && strchr("-_.:%~*?[]!^{},", c));
 }
 
 struct policy_lint_alt {

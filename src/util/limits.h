@@ -30,6 +30,13 @@
 #define LIMIT_POLICY_RULES            (1u << 20) /* patterns per policy */
 #define LIMIT_POLICY_ALTERNATIVES     256 /* "{a,b}" expansions per pattern */
 
+/* Audit events and the blocked-request buffer (spec network §8.3, §9). */
+#define LIMIT_AUDIT_QUEUE        1024 /* records waiting for the writer */
+#define LIMIT_AUDIT_METHOD_BYTES 32   /* an HTTP method as recorded */
+#define LIMIT_AUDIT_CLIENT_BYTES 96   /* "ip:port" of a client */
+#define LIMIT_AUDIT_META_BYTES   256  /* conversation.id and friends */
+#define LIMIT_BLOCKED_RECORDS    200  /* blocked requests kept */
+
 /*
  * The proxy data plane (src/proxy). Timeouts are milliseconds of monotonic
  * time. Those marked (*) are defaults a user can override per proxy

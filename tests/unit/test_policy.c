@@ -248,6 +248,7 @@ static const char *const host_bad[] = {
 	"fe80::1%",
 	"fe80::1%a b",
 	"fe80::1%25",
+	"fe80::1%2525x",
 	"1.2.3.4%eth0",
 	"gggg::1",
 	/* lengths */
@@ -293,8 +294,10 @@ test_policy_host_length_limits(void **state)
 	assert_int_equal(policy_host_parse(name, n + 1, &h), 0);
 	name[n] = 'b';
 	assert_int_equal(policy_host_parse(name, n + 1, &h), -EINVAL);
-	/* An embedded NUL is a bad byte, not an end. */
+	/* An embedded NUL is a bad byte, not an end (found by fuzz_host). */
 	assert_int_equal(policy_host_parse("a\0b.com", 7, &h), -EINVAL);
+	assert_int_equal(policy_host_parse("0::%\0\0\t\t", 8, &h), -EINVAL);
+	assert_int_equal(policy_host_parse("fe80::1%lo\0", 11, &h), -EINVAL);
 	assert_int_equal(policy_host_parse(NULL, 0, &h), -EINVAL);
 }
 

@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for src/audit: the audit event JSON, the blocked-request
+ * buffer and the background delivery (order, flush, drops, file sink).
+ * Nothing sleeps: a test that needs the writer busy holds it inside a
+ * callback and lets it go through a condition variable.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "audit/audit.h"
+#include "audit/audit_event.h"
+#include "audit/blocked.h"
+#include "policy/policy.h"
+#include "util/compiler.h"
+#include "util/strutil.h"
+
+/* Judge one request against a small policy; returns a final verdict. */
+static void
+verdict_for(enum policy_protocol proto, const char *host, const char *method,
+    bool limited, bool enabled, struct policy_verdict *v)
+{
+	struct policy_rule_spec rules[] = {
+		{ .pattern = "allowed.example", .list = POLICY_LIST_ALLOW },
+		{ .pattern = "denied.example", .list = POLICY_LIST_DENY },
+	};
+	struct policy_settings s = { .enabled = enabled,
+		.mode = limited ? POLICY_MODE_LIMITED : POLICY_MODE_FULL,
+		.allow_local_binding = true,
+		.rules = rules,
+		.n_rules = ELEMENTSOF(rules) };
+	struct policy_request req = { .protocol = proto,
+		.host = host,
+		.port = 8443,
+		.method = method,
+		.client = "127.0.0.1:40000" };
+	struct policy_input in = { .request = &req };
+	struct policy_error err;
+	struct policy *p;
+
+	assert_int_equal(policy_new(&s, &p, &err), 0);
+	policy_judge(p, &in, v);
+	assert_int_equal(v->next, POLICY_NEXT_DONE);
+	policy_unref(p);
+}
+
+static json_t *
+parse(const char *text)
+{
+	json_error_t e;
+	json_t *j = json_loads(text, 0, &e);
+
+	if (!j)
+		fail_msg("not JSON (%s): %s", e.text, text);
+	return j;
+}
+
+static const char *
+jstr(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!json_is_string(v))
+		fail_msg("%s is not a string", key);
+	return json_string_value(v);
+}
+
+/* ---- audit events ---- */
+
+static const char *const event_keys[] = {
+	"event.name",
+	"event.timestamp",
+	"network.policy.scope",
+	"network.policy.decision",
+	"network.policy.source",
+	"network.policy.reason",
+	"network.transport.protocol",
+	"server.address",
+	"server.port",
+	"http.request.method",
+	"client.address",
+	"network.policy.override",
+};
+
+static void
+test_audit_event_fields(void **state)
+{
+	struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTP,
+		.host = "Allowed.Example:8443",
+		.port = 8443,
+		.method = "POST",
+		.client = "127.0.0.1:40000" };
+	struct policy_verdict v;
+	struct audit_event ev;
+	json_t *j;
+	char *text;
+
+	(void)state;
+	verdict_for(POLICY_PROTOCOL_HTTP, req.host, "POST", true, true, &v);
+	assert_int_equal(v.n_events, 2);
+	audit_event_init(&ev, &req, &v, 1, 1767225600123);
+	text = audit_event_json(&ev, NULL);
+	assert_non_null(text);
+	assert_null(strchr(text, '\n'));
+	j = parse(text);
+	assert_int_equal(json_object_size(j), ELEMENTSOF(event_keys));
+	for (size_t i = 0; i < ELEMENTSOF(event_keys); i++)
+		if (!json_object_get(j, event_keys[i]))
+			fail_msg("no %s in %s", event_keys[i], text);
+	assert_string_equal(jstr(j, "event.name"),
+	    "paddock.network_proxy.policy_decision");
+	assert_string_equal(jstr(j, "event.timestamp"),
+	    "2026-01-01T00:00:00.123Z");
+	assert_string_equal(jstr(j, "network.policy.scope"), "non_domain");
+	assert_string_equal(jstr(j, "network.policy.decision"), "deny");
+	assert_string_equal(jstr(j, "network.policy.source"), "mode_guard");
+	assert_string_equal(jstr(j, "network.policy.reason"),
+	    "method_not_allowed");
+	assert_string_equal(jstr(j, "network.transport.protocol"), "http");
+	assert_string_equal(jstr(j, "server.address"), "allowed.example");
+	assert_int_equal(json_integer_value(json_object_get(j, "server.port")),
+	    8443);
+	assert_string_equal(jstr(j, "http.request.method"), "POST");
+	assert_string_equal(jstr(j, "client.address"), "127.0.0.1:40000");
+	assert_true(
+	    json_is_false(json_object_get(j, "network.policy.override")));
+	json_decref(j);
+	free(text);
+
+	/* the first event: the domain allow */
+	audit_event_init(&ev, &req, &v, 0, 0);
+	text = audit_event_json(&ev, NULL);
+	j = parse(text);
+	assert_string_equal(jstr(j, "network.policy.scope"), "domain");
+	assert_string_equal(jstr(j, "network.policy.decision"), "allow");
+	assert_string_equal(jstr(j, "network.policy.reason"), "allow");
+	assert_string_equal(jstr(j, "network.policy.source"),
+	    "baseline_policy");
+	json_decref(j);
+	free(text);
+}
+
+static void
+test_audit_event_absent_fields_and_metadata(void **state)
+{
+	struct policy_request req = { .protocol = POLICY_PROTOCOL_SOCKS5_UDP,
+		.host = "denied.example",
+		.port = 53 };
+	struct audit_meta meta = { .conversation_id = "c-123",
+		.app_version = "1.2.3",
+		.user_account_id = "acct-9" };
+	struct audit_meta some = { .app_version = "1.2.3" };
+	struct policy_verdict v;
+	struct audit_event ev;
+	json_t *j;
+	char *text;
+
+	(void)state;
+	verdict_for(req.protocol, req.host, NULL, false, true, &v);
+	audit_event_init(&ev, &req, &v, 0, 0);
+	text = audit_event_json(&ev, &meta);
+	j = parse(text);
+	assert_int_equal(json_object_size(j), ELEMENTSOF(event_keys) + 3);
+	assert_string_equal(jstr(j, "conversation.id"), "c-123");
+	assert_string_equal(jstr(j, "app.version"), "1.2.3");
+	assert_string_equal(jstr(j, "user.account_id"), "acct-9");
+	assert_string_equal(jstr(j, "http.request.method"), "none");
+	assert_string_equal(jstr(j, "client.address"), "unknown");
+	assert_string_equal(jstr(j, "network.transport.protocol"),
+	    "socks5_udp");
+	assert_string_equal(jstr(j, "network.policy.reason"), "denied");
+	assert_string_equal(jstr(j, "event.timestamp"),
+	    "1970-01-01T00:00:00.000Z");
+	json_decref(j);
+	free(text);
+	text = audit_event_json(&ev, &some);
+	j = parse(text);
+	assert_int_equal(json_object_size(j), ELEMENTSOF(event_keys) + 1);
+	assert_null(json_object_get(j, "conversation.id"));
+	json_decref(j);
+	free(text);
+}
+
+static void
+test_audit_event_timestamp_format(void **state)
+{
+	static const struct {
+		int64_t ms;
+		const char *text;
+	} cases[] = {
+		{ 0, "1970-01-01T00:00:00.000Z" },
+		{ 1, "1970-01-01T00:00:00.001Z" },
+		{ 999, "1970-01-01T00:00:00.999Z" },
+		{ 1767225599999, "2025-12-31T23:59:59.999Z" },
+		{ 1709164800000, "2024-02-29T00:00:00.000Z" },
+		{ 4102444800000, "2100-01-01T00:00:00.000Z" },
+	};
+
+	char out[AUDIT_TIMESTAMP_BYTES];
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		audit_event_timestamp(cases[i].ms, out);
+		assert_string_equal(out, cases[i].text);
+		assert_int_equal(strlen(out), 24);
+	}
+}
+
+static void
+test_audit_event_never_logs_a_path(void **state)
+{
+	static const char *const hosts[] = {
+		"evil.example/secret?token=hunter2",
+		"evil.example?token=hunter2",
+		"evil.example#hunter2",
+		"evil.example hunter2",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(hosts); i++) {
+		struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTP,
+			.host = hosts[i],
+			.port = 80,
+			.method = "GET\r\nX: hunter2",
+			.client = "1.2.3.4:5\x01" };
+		struct policy_verdict v;
+		struct audit_event ev;
+		struct blocked_record r;
+		char *text;
+		char *btext;
+
+		verdict_for(req.protocol, req.host, req.method, false, true,
+		    &v);
+		assert_false(v.host_valid);
+		audit_event_init(&ev, &req, &v, 0, 0);
+		blocked_record_init(&r, &req, &v, POLICY_MODE_FULL, 0);
+		text = audit_event_json(&ev, NULL);
+		btext = blocked_record_json(&r);
+		assert_non_null(text);
+		assert_non_null(btext);
+		assert_string_equal(ev.host, "evil.example");
+		if (strstr(text, "secret") || strstr(btext, "secret") ||
+		    strstr(text, "token") || strstr(btext, "token"))
+			fail_msg("path leaked: %s / %s", text, btext);
+		/* control bytes never reach a line */
+		assert_string_equal(ev.method, "GET??X: hunter2");
+		assert_string_equal(ev.client, "1.2.3.4:5?");
+		free(text);
+		free(btext);
+	}
+}
+
+static void
+test_audit_event_custom_reason_and_override(void **state)
+{
+	struct policy_rule_spec rule = { .pattern = "a.example",
+		.list = POLICY_LIST_ALLOW };
+	struct policy_settings s = { .enabled = true,
+		.allow_local_binding = true,
+		.rules = &rule,
+		.n_rules = 1 };
+	struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTPS_CONNECT,
+		.host = "b.example",
+		.port = 443,
+		.method = "CONNECT" };
+	struct policy_answer ask = { .decision = POLICY_DECISION_ASK,
+		.reason = "needs_approval" };
+	struct policy_answer yes = { .decision = POLICY_DECISION_ALLOW };
+	struct policy_input in = { .request = &req,
+		.has_decider = true,
+		.answer = &ask };
+	struct policy_verdict v;
+	struct audit_event ev;
+	struct policy_error err;
+	struct policy *p;
+	json_t *j;
+	char *text;
+
+	(void)state;
+	assert_int_equal(policy_new(&s, &p, &err), 0);
+	policy_judge(p, &in, &v);
+	audit_event_init(&ev, &req, &v, 0, 0);
+	text = audit_event_json(&ev, NULL);
+	j = parse(text);
+	assert_string_equal(jstr(j, "network.policy.decision"), "ask");
+	assert_string_equal(jstr(j, "network.policy.reason"), "needs_approval");
+	assert_string_equal(jstr(j, "network.policy.source"), "decider");
+	json_decref(j);
+	free(text);
+
+	in.answer = &yes;
+	policy_judge(p, &in, &v);
+	audit_event_init(&ev, &req, &v, 0, 0);
+	text = audit_event_json(&ev, NULL);
+	j = parse(text);
+	assert_string_equal(jstr(j, "network.policy.decision"), "allow");
+	assert_string_equal(jstr(j, "network.policy.reason"), "not_allowed");
+	assert_string_equal(jstr(j, "network.policy.source"), "decider");
+	assert_true(
+	    json_is_true(json_object_get(j, "network.policy.override")));
+	json_decref(j);
+	free(text);
+	policy_unref(p);
+}
+
+/* ---- the blocked-request buffer ---- */
+
+static void
+record(struct blocked_record *r, unsigned i)
+{
+	*r = (struct blocked_record){ .timestamp = i, .port = (int32_t)i };
+	(void)snprintf(r->host, sizeof(r->host), "h%u.example", i);
+	(void)strlcpy(r->reason, "not_allowed", sizeof(r->reason));
+	(void)strlcpy(r->protocol, "http", sizeof(r->protocol));
+}
+
+static void
+test_audit_blocked_evicts_oldest(void **state)
+{
+	struct blocked *b = blocked_new();
+	struct blocked_record r;
+	struct blocked_record *out;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(blocked_snapshot(b, &out, &n), 0);
+	assert_int_equal(n, 0);
+	assert_null(out);
+	for (unsigned i = 0; i < LIMIT_BLOCKED_RECORDS + 5; i++) {
+		record(&r, i);
+		blocked_push(b, &r);
+	}
+	assert_int_equal(blocked_total(b), LIMIT_BLOCKED_RECORDS + 5);
+	assert_int_equal(blocked_snapshot(b, &out, &n), 0);
+	assert_int_equal(n, LIMIT_BLOCKED_RECORDS);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(out[i].timestamp, i + 5); /* oldest first */
+	assert_string_equal(out[0].host, "h5.example");
+	free(out);
+	/* a snapshot keeps, a drain takes */
+	assert_int_equal(blocked_snapshot(b, &out, &n), 0);
+	assert_int_equal(n, LIMIT_BLOCKED_RECORDS);
+	free(out);
+	assert_int_equal(blocked_drain(b, &out, &n), 0);
+	assert_int_equal(n, LIMIT_BLOCKED_RECORDS);
+	assert_int_equal(out[n - 1].timestamp, LIMIT_BLOCKED_RECORDS + 4);
+	free(out);
+	assert_int_equal(blocked_drain(b, &out, &n), 0);
+	assert_int_equal(n, 0);
+	/* the total survives a drain; new records start a fresh ring */
+	assert_int_equal(blocked_total(b), LIMIT_BLOCKED_RECORDS + 5);
+	record(&r, 1000);
+	blocked_push(b, &r);
+	assert_int_equal(blocked_snapshot(b, &out, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(out[0].timestamp, 1000);
+	free(out);
+	blocked_free(b);
+}
+
+static void
+test_audit_blocked_record_fields(void **state)
+{
+	static const struct {
+		enum policy_protocol protocol;
+		bool enabled;
+		const char *label;
+		const char *reason;
+	} cases[] = {
+		{ POLICY_PROTOCOL_HTTP, true, "http", "denied" },
+		{ POLICY_PROTOCOL_HTTPS_CONNECT, true, "http-connect",
+		    "denied" },
+		{ POLICY_PROTOCOL_SOCKS5_TCP, true, "socks5", "denied" },
+		{ POLICY_PROTOCOL_SOCKS5_UDP, true, "socks5-udp", "denied" },
+		/* a disabled proxy records the policy's protocol names */
+		{ POLICY_PROTOCOL_HTTP, false, "http", "proxy_disabled" },
+		{ POLICY_PROTOCOL_HTTPS_CONNECT, false, "https_connect",
+		    "proxy_disabled" },
+		{ POLICY_PROTOCOL_SOCKS5_TCP, false, "socks5_tcp",
+		    "proxy_disabled" },
+		{ POLICY_PROTOCOL_SOCKS5_UDP, false, "socks5_udp",
+		    "proxy_disabled" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+		struct policy_request req = { .protocol = cases[i].protocol,
+			.host = "Denied.Example.",
+			.port = 8443,
+			.method = "CONNECT",
+			.client = "10.0.0.2:999" };
+		struct policy_verdict v;
+		struct blocked_record r;
+		struct paddock_blocked view;
+		json_t *j;
+		char *text;
+
+		verdict_for(req.protocol, req.host, req.method, false,
+		    cases[i].enabled, &v);
+		blocked_record_init(&r, &req, &v, POLICY_MODE_LIMITED, 1234);
+		blocked_record_view(&r, &view);
+		assert_string_equal(view.host, "denied.example");
+		assert_string_equal(view.reason, cases[i].reason);
+		assert_string_equal(view.protocol, cases[i].label);
+		assert_string_equal(view.client, "10.0.0.2:999");
+		assert_string_equal(view.method, "CONNECT");
+		assert_string_equal(view.mode, "limited");
+		assert_string_equal(view.decision, "deny");
+		assert_string_equal(view.source,
+		    cases[i].enabled ? "baseline_policy" : "proxy_state");
+		assert_int_equal(view.port, 8443);
+		assert_int_equal(view.timestamp, 1234);
+
+		text = blocked_record_json(&r);
+		j = parse(text);
+		assert_int_equal(json_object_size(j), 10);
+		assert_string_equal(jstr(j, "protocol"), cases[i].label);
+		assert_int_equal(json_integer_value(json_object_get(j, "port")),
+		    8443);
+		json_decref(j);
+		free(text);
+	}
+}
+
+static void
+test_audit_blocked_json_absent_fields(void **state)
+{
+	struct blocked_record r;
+	struct paddock_blocked view;
+	json_t *j;
+	char *text;
+
+	(void)state;
+	record(&r, 7);
+	r.port = -1;
+	blocked_record_view(&r, &view);
+	assert_null(view.client);
+	assert_null(view.method);
+	assert_null(view.decision);
+	assert_int_equal(view.port, -1);
+	text = blocked_record_json(&r);
+	j = parse(text);
+	/* decision, source, port: left out; client, method, mode: null */
+	assert_null(json_object_get(j, "decision"));
+	assert_null(json_object_get(j, "source"));
+	assert_null(json_object_get(j, "port"));
+	assert_true(json_is_null(json_object_get(j, "client")));
+	assert_true(json_is_null(json_object_get(j, "method")));
+	assert_true(json_is_null(json_object_get(j, "mode")));
+	assert_int_equal(json_object_size(j), 7);
+	json_decref(j);
+	free(text);
+}
+
+/* ---- background delivery ---- */
+
+struct collect {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	char *events[64];
+	size_t n_events;
+	char hosts[64][64];
+	size_t n_blocked;
+	bool hold;    /* the audit callback waits while set */
+	bool holding; /* it is waiting now */
+	struct audit *audit;
+	int flush_result;
+};
+
+static void
+collect_init(struct collect *c)
+{
+	memset(c, 0, sizeof(*c));
+	assert_int_equal(pthread_mutex_init(&c->lock, NULL), 0);
+	assert_int_equal(pthread_cond_init(&c->cond, NULL), 0);
+}
+
+static void
+collect_done(struct collect *c)
+{
+	for (size_t i = 0; i < c->n_events; i++)
+		free(c->events[i]);
+	(void)pthread_cond_destroy(&c->cond);
+	(void)pthread_mutex_destroy(&c->lock);
+}
+
+static void
+collect_audit_cb(const char *json, void *userdata)
+{
+	struct collect *c = userdata;
+
+	(void)pthread_mutex_lock(&c->lock);
+	c->holding = true;
+	(void)pthread_cond_broadcast(&c->cond);
+	while (c->hold)
+		(void)pthread_cond_wait(&c->cond, &c->lock);
+	c->holding = false;
+	if (c->n_events < ELEMENTSOF(c->events))
+		c->events[c->n_events++] = strdup(json);
+	(void)pthread_mutex_unlock(&c->lock);
+	if (c->audit)
+		c->flush_result = audit_flush(c->audit);
+}
+
+static void
+collect_blocked_cb(const struct paddock_blocked *b, void *userdata)
+{
+	struct collect *c = userdata;
+
+	(void)pthread_mutex_lock(&c->lock);
+	if (c->n_blocked < ELEMENTSOF(c->hosts))
+		(void)strlcpy(c->hosts[c->n_blocked++], b->host,
+		    sizeof(c->hosts[0]));
+	(void)pthread_mutex_unlock(&c->lock);
+}
+
+static void
+submit(struct audit *a, const char *host, const char *method)
+{
+	struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTP,
+		.host = host,
+		.port = 80,
+		.method = method };
+	struct policy_verdict v;
+
+	verdict_for(req.protocol, host, method, true, true, &v);
+	audit_submit(a, &req, &v, POLICY_MODE_LIMITED);
+}
+
+static void
+test_audit_delivers_in_order(void **state)
+{
+	struct collect c;
+	struct audit_settings s = { .sink = AUDIT_SINK_CALLBACK,
+		.audit_fn = collect_audit_cb,
+		.audit_userdata = &c,
+		.blocked_fn = collect_blocked_cb,
+		.blocked_userdata = &c };
+	static const char *const want[] = { "allowed.example", "denied.example",
+		"allowed.example", "allowed.example", "other.example" };
+	struct blocked_record *out;
+	struct audit *a;
+	size_t n;
+
+	(void)state;
+	collect_init(&c);
+	assert_int_equal(audit_new(&s, &a), 0);
+	submit(a, "allowed.example", "GET");  /* 1 event */
+	submit(a, "denied.example", "GET");   /* 1 event, blocked */
+	submit(a, "allowed.example", "POST"); /* 2 events, blocked */
+	submit(a, "other.example", "GET");    /* 1 event, blocked */
+	assert_int_equal(audit_flush(a), 0);
+	assert_int_equal(c.n_events, ELEMENTSOF(want));
+	for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+		json_t *j = parse(c.events[i]);
+
+		assert_string_equal(jstr(j, "server.address"), want[i]);
+		json_decref(j);
+	}
+	assert_non_null(strstr(c.events[3], "\"non_domain\""));
+	/* the observer saw the denials, in order */
+	assert_int_equal(c.n_blocked, 3);
+	assert_string_equal(c.hosts[0], "denied.example");
+	assert_string_equal(c.hosts[1], "allowed.example");
+	assert_string_equal(c.hosts[2], "other.example");
+	/* and the buffer holds them, whatever the observer did */
+	assert_int_equal(blocked_snapshot(audit_get_blocked(a), &out, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(out[1].reason, "method_not_allowed");
+	free(out);
+	assert_int_equal(audit_get_dropped(a), 0);
+
+	/* the observer can be replaced at run time */
+	audit_set_blocked_observer(a, NULL, NULL);
+	submit(a, "denied.example", "GET");
+	assert_int_equal(audit_flush(a), 0);
+	assert_int_equal(c.n_blocked, 3);
+	assert_int_equal(blocked_total(audit_get_blocked(a)), 4);
+	audit_free(a);
+	collect_done(&c);
+}
+
+static void
+test_audit_full_queue_drops_and_counts(void **state)
+{
+	struct collect c;
+	struct audit_settings s = { .sink = AUDIT_SINK_CALLBACK,
+		.audit_fn = collect_audit_cb,
+		.audit_userdata = &c,
+		.queue = 2 };
+	struct audit *a;
+
+	(void)state;
+	collect_init(&c);
+	c.hold = true;
+	assert_int_equal(audit_new(&s, &a), 0);
+	submit(a, "allowed.example", "GET");
+	/* wait until the writer is stuck inside the callback */
+	(void)pthread_mutex_lock(&c.lock);
+	while (!c.holding)
+		(void)pthread_cond_wait(&c.cond, &c.lock);
+	(void)pthread_mutex_unlock(&c.lock);
+	/* two fit in the queue; the next two are dropped, not waited for */
+	submit(a, "other.example", "GET");
+	submit(a, "denied.example", "GET");
+	submit(a, "x1.example", "GET");
+	submit(a, "x2.example", "GET");
+	assert_int_equal(audit_get_dropped(a), 2);
+	/* the blocked buffer does not depend on the queue */
+	assert_int_equal(blocked_total(audit_get_blocked(a)), 4);
+	(void)pthread_mutex_lock(&c.lock);
+	c.hold = false;
+	(void)pthread_cond_broadcast(&c.cond);
+	(void)pthread_mutex_unlock(&c.lock);
+	assert_int_equal(audit_flush(a), 0);
+	assert_int_equal(c.n_events, 3);
+	assert_non_null(strstr(c.events[2], "denied.example"));
+	audit_free(a);
+	collect_done(&c);
+}
+
+static void
+test_audit_flush_from_callback_is_refused(void **state)
+{
+	struct collect c;
+	struct audit_settings s = { .sink = AUDIT_SINK_CALLBACK,
+		.audit_fn = collect_audit_cb,
+		.audit_userdata = &c };
+	struct audit *a;
+
+	(void)state;
+	collect_init(&c);
+	assert_int_equal(audit_new(&s, &a), 0);
+	c.audit = a;
+	submit(a, "allowed.example", "GET");
+	assert_int_equal(audit_flush(a), 0);
+	assert_int_equal(c.flush_result, -EDEADLK);
+	audit_free(a);
+	collect_done(&c);
+}
+
+static void
+test_audit_file_sink_flushes_on_free(void **state)
+{
+	char dir[] = "/tmp/paddock-test-audit-XXXXXX";
+	char path[sizeof(dir) + 16], line[2048];
+	struct audit_settings s = { 0 };
+	struct audit_meta meta = { .conversation_id = "conv-1" };
+	struct audit *a;
+	struct stat st;
+	FILE *f;
+	size_t lines = 0;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	(void)snprintf(path, sizeof(path), "%s/audit.log", dir);
+	assert_int_equal(audit_sink_from_arg(path, &s), 0);
+	assert_int_equal(s.sink, AUDIT_SINK_FILE);
+	s.meta = meta;
+	assert_int_equal(audit_new(&s, &a), 0);
+	for (int i = 0; i < 50; i++)
+		submit(a, i % 2 ? "denied.example" : "allowed.example", "POST");
+	audit_free(a); /* clean shutdown writes everything */
+
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		json_t *j;
+
+		assert_non_null(strchr(line, '\n'));
+		j = parse(line);
+		assert_string_equal(jstr(j, "conversation.id"), "conv-1");
+		json_decref(j);
+		lines++;
+	}
+	(void)fclose(f);
+	/* allowed + POST: 2 events; denied: 1 */
+	assert_int_equal(lines, 25 * 2 + 25);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+static void
+test_audit_rejects_bad_settings(void **state)
+{
+	struct audit_settings s = { .sink = AUDIT_SINK_FILE,
+		.path = "/nonexistent-dir/audit.log" };
+	struct audit *a = NULL;
+
+	(void)state;
+	assert_int_equal(audit_new(&s, &a), -ENOENT);
+	s = (struct audit_settings){ .sink = AUDIT_SINK_CALLBACK };
+	assert_int_equal(audit_new(&s, &a), -EINVAL);
+	s = (struct audit_settings){ .sink = AUDIT_SINK_NONE,
+		.meta = { .app_version = "\xff" } };
+	assert_int_equal(audit_new(&s, &a), -EINVAL);
+	s = (struct audit_settings){ .queue = LIMIT_AUDIT_QUEUE + 1 };
+	assert_int_equal(audit_new(&s, &a), -EINVAL);
+	assert_null(a);
+	assert_int_equal(audit_sink_from_arg("", &s), -EINVAL);
+	assert_int_equal(audit_sink_from_arg("-", &s), 0);
+	assert_int_equal(s.sink, AUDIT_SINK_STDERR);
+	assert_null(audit_free(NULL));
+}
+
+static void
+test_audit_none_sink_still_keeps_blocked(void **state)
+{
+	struct audit_settings s = { .sink = AUDIT_SINK_NONE };
+	struct audit *a;
+
+	struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTP,
+		.host = "x.example" };
+	struct policy_verdict pending = { .next = POLICY_NEXT_RESOLVE,
+		.decision = POLICY_DECISION_DENY,
+		.reason = POLICY_REASON_NOT_ALLOWED_LOCAL };
+
+	(void)state;
+	assert_int_equal(audit_new(&s, &a), 0);
+	submit(a, "denied.example", "GET");
+	submit(a, "allowed.example", "GET");
+	audit_submit(a, &req, &pending, POLICY_MODE_FULL); /* not final */
+	assert_int_equal(audit_flush(a), 0);
+	assert_int_equal(blocked_total(audit_get_blocked(a)), 1);
+	audit_free(a);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_audit_event_fields),
+		cmocka_unit_test(test_audit_event_absent_fields_and_metadata),
+		cmocka_unit_test(test_audit_event_timestamp_format),
+		cmocka_unit_test(test_audit_event_never_logs_a_path),
+		cmocka_unit_test(test_audit_event_custom_reason_and_override),
+		cmocka_unit_test(test_audit_blocked_evicts_oldest),
+		cmocka_unit_test(test_audit_blocked_record_fields),
+		cmocka_unit_test(test_audit_blocked_json_absent_fields),
+		cmocka_unit_test(test_audit_delivers_in_order),
+		cmocka_unit_test(test_audit_full_queue_drops_and_counts),
+		cmocka_unit_test(test_audit_flush_from_callback_is_refused),
+		cmocka_unit_test(test_audit_file_sink_flushes_on_free),
+		cmocka_unit_test(test_audit_rejects_bad_settings),
+		cmocka_unit_test(test_audit_none_sink_still_keeps_blocked),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
