@@ -23,3 +23,4 @@ extern const struct cli_command cli_commands[];
 int cmd_config(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
+int cmd_policy(int argc, char **argv);

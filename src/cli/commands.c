@@ -11,5 +11,6 @@ const struct cli_command cli_commands[] = {
 	    cmd_proxy },
 	{ "env", "print the environment a child needs to use the proxy",
 	    cmd_env },
+	{ "policy", "judge a request against the network policy", cmd_policy },
 	{ NULL, NULL, NULL },
 };

@@ -342,6 +342,7 @@ struct config_domain_rule {
 	char *pattern;
 	enum policy_list list;
 	struct config_origin origin;
+	char *key; /* its dotted key path, e.g. network.allowed_domains */
 };
 
 /* One allowed unix socket path (absolute). */

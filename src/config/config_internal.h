@@ -205,8 +205,10 @@ void config_keys_check(const struct toml_value *root, struct config_diags *d);
 /* "a string", "an integer", ... */
 const char *config_type_phrase(const struct toml_value *v);
 
-/* Typed lookups that return NULL (or false) for a missing key or a value
- * of the wrong type, which config_keys_check() reported already. */
+/* Typed lookups in t (which may be NULL or not a table) that return NULL
+ * (or false) for a missing key or a value of the wrong type, which
+ * config_keys_check() reported already. Strings with a NUL count as
+ * wrong. */
 const struct toml_value *config_get_table(const struct toml_value *t,
     const char *key);
 const char *config_get_string(const struct toml_value *t, const char *key,

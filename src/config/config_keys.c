@@ -569,6 +569,19 @@ out:
 	buf_done(&b);
 }
 
+/* Names, modes and addresses are C strings: a NUL cannot be used. */
+static void
+config_keys_check_nul(struct config_keys_ctx *c, const struct toml_value *v)
+{
+	struct config_origin o = config_origin_of(v);
+	size_t len;
+	const char *s = toml_value_string(v, &len);
+
+	if (memchr(s, '\0', len))
+		config_diags_add(c->d, CONFIG_SEVERITY_ERROR, "invalid_value",
+		    &o, &c->kp, "the value contains a NUL character");
+}
+
 static void
 config_keys_check_strings(struct config_keys_ctx *c, const struct toml_value *v)
 {
@@ -702,6 +715,8 @@ config_keys_check_value(struct config_keys_ctx *c,
 	case CONFIG_KIND_STRING:
 		if (t != TOML_STRING)
 			config_keys_mismatch(c, v, "a string");
+		else
+			config_keys_check_nul(c, v);
 		break;
 	case CONFIG_KIND_ENUM:
 		config_keys_check_word(c, node->words, v, node->noun);
@@ -734,10 +749,18 @@ config_keys_check(const struct toml_value *root, struct config_diags *d)
 	config_keys_check_value(&c, &config_schema_root, root);
 }
 
+static const struct toml_value *
+config_get_value(const struct toml_value *t, const char *key)
+{
+	if (!t || toml_value_type(t) != TOML_TABLE)
+		return NULL;
+	return toml_table_get_str(t, key);
+}
+
 const struct toml_value *
 config_get_table(const struct toml_value *t, const char *key)
 {
-	const struct toml_value *v = t ? toml_table_get_str(t, key) : NULL;
+	const struct toml_value *v = config_get_value(t, key);
 
 	return v && toml_value_type(v) == TOML_TABLE ? v : NULL;
 }
@@ -746,19 +769,24 @@ const char *
 config_get_string(const struct toml_value *t, const char *key,
     const struct toml_value **ret_value)
 {
-	const struct toml_value *v = t ? toml_table_get_str(t, key) : NULL;
+	const struct toml_value *v = config_get_value(t, key);
+	const char *s;
+	size_t len;
 
 	if (!v || toml_value_type(v) != TOML_STRING)
 		return NULL;
+	s = toml_value_string(v, &len);
+	if (memchr(s, '\0', len))
+		return NULL; /* reported by the structural check */
 	if (ret_value)
 		*ret_value = v;
-	return toml_value_string(v, NULL);
+	return s;
 }
 
 bool
 config_get_bool(const struct toml_value *t, const char *key, bool *ret)
 {
-	const struct toml_value *v = t ? toml_table_get_str(t, key) : NULL;
+	const struct toml_value *v = config_get_value(t, key);
 
 	if (!v || toml_value_type(v) != TOML_BOOL)
 		return false;

@@ -25,6 +25,9 @@
 #define CONFIG_SCHEMA_SUBPATH \
 	"^(?:\\./*|(?!/)(?!\\./)(?!(?:.*/)?\\.\\.(?:/|$)).+)$"
 
+/* Only the path itself: "." (or "./"). */
+#define CONFIG_SCHEMA_DOT "^\\./*$"
+
 struct config_schema_ctx {
 	json_t *defs;
 	bool ok;
@@ -78,18 +81,10 @@ config_schema_scoped(struct config_schema_ctx *c, bool dot_only)
 {
 	json_t *o = json_pack("{s:s}", "type", "object");
 
-	if (dot_only) {
-		json_t *props = json_object();
-
-		config_schema_set(c, props, ".", config_schema_access());
-		config_schema_set(c, o, "properties", props);
-		config_schema_set(c, o, "additionalProperties", json_false());
-	} else {
-		config_schema_set(c, o, "propertyNames",
-		    json_pack("{s:s}", "pattern", CONFIG_SCHEMA_SUBPATH));
-		config_schema_set(c, o, "additionalProperties",
-		    config_schema_access());
-	}
+	config_schema_set(c, o, "propertyNames",
+	    json_pack("{s:s}", "pattern",
+		dot_only ? CONFIG_SCHEMA_DOT : CONFIG_SCHEMA_SUBPATH));
+	config_schema_set(c, o, "additionalProperties", config_schema_access());
 	return o;
 }
 
@@ -152,7 +147,7 @@ config_schema_table(struct config_schema_ctx *c, const struct config_node *node)
 			    json_string(f->doc));
 		if (p && f->def)
 			config_schema_set(c, p, "default",
-			    json_loads(f->def, 0, NULL));
+			    json_loads(f->def, JSON_DECODE_ANY, NULL));
 		config_schema_set(c, props, f->name, p);
 	}
 	for (const char *const *w = node->ignored; w && *w; w++)
@@ -238,18 +233,20 @@ json_t *
 config_schema(void)
 {
 	struct config_schema_ctx c = { .defs = json_object(), .ok = true };
-	json_t *root, *access;
+	json_t *root, *body, *access;
 
 	access = json_pack("{s:s,s:s}", "type", "string", "description",
 	    "none: no access; read: read only; write: read and write.");
 	config_schema_set(&c, access, "enum",
 	    config_schema_words(config_access_words));
 	config_schema_set(&c, c.defs, "Access", access);
-	root = config_schema_body(&c, &config_schema_root);
-	config_schema_set(&c, root, "$schema",
-	    json_string("https://json-schema.org/draft/2020-12/schema"));
-	config_schema_set(&c, root, "title",
-	    json_string("paddock config.toml"));
+	root = json_pack("{s:s,s:s}", "$schema",
+	    "https://json-schema.org/draft/2020-12/schema", "title",
+	    "paddock config.toml");
+	body = config_schema_body(&c, &config_schema_root);
+	if (!root || !body || json_object_update(root, body) < 0)
+		c.ok = false;
+	json_decref(body);
 	config_schema_set(&c, root, "$defs", c.defs);
 	if (!c.ok) {
 		json_decref(root);

@@ -71,7 +71,7 @@ struct toml_datetime {
 	uint8_t month, day;
 	uint8_t hour, minute, second;
 	uint32_t nanosecond;
-	uint8_t frac_digits;    /* digits of fraction written (0 = none) */
+	uint8_t frac_digits;    /* fraction digits written, 0 (none) to 9 */
 	bool utc_z;             /* offset written as Z */
 	int16_t offset_minutes; /* TOML_DATETIME only */
 };
@@ -175,7 +175,9 @@ int toml_array_append(struct toml_value *a, struct toml_value *v);
  * returns 0 or a negative errno from buf.
  *  - toml_format_key: one key segment, bare when it can be, else quoted.
  *  - toml_format_value: the value in inline form (arrays and inline
- *    tables on one line); floats round-trip; strings are escaped.
+ *    tables on one line); floats round-trip; strings are escaped (bytes
+ *    that are not UTF-8, possible only via toml_string_new(), become
+ *    \uFFFD). The output is valid TOML 1.0 and 1.1.
  */
 int toml_format_key(struct buf *out, const char *key, size_t len);
 int toml_format_value(struct buf *out, const struct toml_value *v);

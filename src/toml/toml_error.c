@@ -22,8 +22,8 @@ toml_error_is_invisible(uint32_t cp)
 	    (cp >= 0x2060 && cp <= 0x206f) || cp == 0xfeff;
 }
 
-/* Cut s (of size bytes, NUL-terminated somewhere) so that it does not end
- * in the middle of a UTF-8 sequence. */
+/* Cut the string s[0..len) so that it does not end in the middle of a
+ * UTF-8 sequence (snprintf() may have cut it anywhere). */
 static void
 toml_error_trim_utf8(char *s, size_t len)
 {

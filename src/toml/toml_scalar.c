@@ -535,6 +535,8 @@ toml_scalar_datetime(struct toml_lexer *lx, const char *b, const char *e,
 			why = "a local time cannot have a date or an offset";
 	} else {
 		why = toml_scalar_datetime_parts(&p, e, v11, &dt, &type);
+		if (!why && p != e)
+			why = "unexpected text after the offset";
 	}
 	if (why) {
 		char ex[TOML_SCALAR_EXCERPT + 4];

@@ -233,6 +233,12 @@ static const struct error_case error_cases[] = {
 	    "invalid number '01': leading zeros are not allowed" },
 	{ "a = 1__0", 1, 6,
 	    "invalid number '1__0': an underscore must be between two digits" },
+	{ "a = 1987-07-05T17:45:56Z:12", 1, 25,
+	    "invalid offset date-time '1987-07-05T17:45:56Z:12': unexpected "
+	    "text after the offset" },
+	{ "a = 1987-07-05 17:45:00-05:12:00", 1, 30,
+	    "invalid offset date-time '1987-07-05 17:45:00-05:12:00': "
+	    "unexpected text after the offset" },
 	{ "a = 2023-02-29", 1, 13,
 	    "invalid local date '2023-02-29': no such day in that month" },
 	{ "a = 1\nb = {c = 1}\nb.d = 2", 3, 1,
