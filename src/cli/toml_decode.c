@@ -120,13 +120,13 @@ toml_decode_value(const struct toml_value *v)
 	}
 }
 
-/* All of stdin, refusing more than max bytes (one more is read to tell). */
+/* All of f, refusing more than max bytes: -E2BIG. */
 static int
 toml_decode_read(FILE *f, size_t max, struct buf *in)
 {
 	char chunk[65536];
 
-	buf_init(in, max + 1);
+	buf_init(in, max);
 	for (;;) {
 		size_t n = fread(chunk, 1, sizeof(chunk), f);
 		int r;
@@ -134,8 +134,6 @@ toml_decode_read(FILE *f, size_t max, struct buf *in)
 		if (n == 0)
 			break;
 		r = buf_append(in, chunk, n);
-		if (r == -E2BIG)
-			return 0; /* toml_parse() reports the size */
 		if (r < 0)
 			return r;
 	}
@@ -163,45 +161,72 @@ toml_decode_args(int argc, char **argv, enum toml_version *ret_version)
 	return 1;
 }
 
+/* stdin into in; on failure, says why on stderr. */
+static int
+toml_decode_read_stdin(struct buf *in)
+{
+	int r = toml_decode_read(stdin, LIMIT_TOML_INPUT_BYTES, in);
+
+	if (r == -E2BIG)
+		(void)fprintf(stderr,
+		    "toml-decode: the input is more than the limit of %u "
+		    "bytes\n",
+		    LIMIT_TOML_INPUT_BYTES);
+	else if (r < 0)
+		(void)fprintf(stderr, "toml-decode: reading stdin: %s\n",
+		    strerror(-r));
+	return r;
+}
+
+static int
+toml_decode_parse(const struct buf *in, const struct toml_options *opts,
+    struct toml_value **ret_root)
+{
+	struct toml_error err;
+	int r = toml_parse(in->data, in->len, opts, ret_root, &err);
+
+	if (r < 0 && err.line)
+		(void)fprintf(stderr, "%u:%u: %s\n", err.line, err.column,
+		    err.message);
+	else if (r < 0)
+		(void)fprintf(stderr, "%s\n", err.message);
+	return r;
+}
+
+static int
+toml_decode_write(const struct toml_value *root)
+{
+	json_t *out = toml_decode_value(root);
+	int r = 0;
+
+	if (!out || json_dumpf(out, stdout, JSON_COMPACT) < 0 ||
+	    fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
+		(void)fprintf(stderr, "toml-decode: cannot write the JSON\n");
+		r = -EIO;
+	}
+	json_decref(out);
+	return r;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct toml_options opts = { .version = TOML_VERSION_1_1 };
 	struct toml_value *root = NULL;
-	struct toml_error err;
 	struct buf in;
-	json_t *out;
 	int r;
 
 	r = toml_decode_args(argc, argv, &opts.version);
-	if (r <= 0) {
-		if (r < 0)
-			toml_decode_usage(stderr);
+	if (r < 0)
+		toml_decode_usage(stderr);
+	if (r <= 0)
 		return r < 0 ? 2 : 0;
-	}
-	r = toml_decode_read(stdin, LIMIT_TOML_INPUT_BYTES, &in);
-	if (r < 0) {
-		(void)fprintf(stderr, "toml-decode: reading stdin: %s\n",
-		    strerror(-r));
-		buf_done(&in);
-		return 1;
-	}
-	r = toml_parse(in.data, in.len, &opts, &root, &err);
+	r = toml_decode_read_stdin(&in);
+	if (r == 0)
+		r = toml_decode_parse(&in, &opts, &root);
 	buf_done(&in);
-	if (r < 0) {
-		if (err.line)
-			(void)fprintf(stderr, "%u:%u: ", err.line, err.column);
-		(void)fprintf(stderr, "%s\n", err.message);
-		return 1;
-	}
-	out = toml_decode_value(root);
+	if (r == 0)
+		r = toml_decode_write(root);
 	toml_value_free(root);
-	if (!out || json_dumpf(out, stdout, JSON_COMPACT) < 0 ||
-	    fputc('\n', stdout) == EOF || fflush(stdout) != 0) {
-		(void)fprintf(stderr, "toml-decode: cannot write the JSON\n");
-		json_decref(out);
-		return 1;
-	}
-	json_decref(out);
-	return 0;
+	return r < 0 ? 1 : 0;
 }

@@ -5,12 +5,13 @@
  * C1 controls, DEL, invisible format and bidi characters) and cap the
  * length, so a message is always short, printable, valid UTF-8.
  */
+#include "toml/toml_internal.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "toml/toml_internal.h"
 #include "util/strutil.h"
 
 /* Characters that are valid but would hide or reorder text on a screen. */

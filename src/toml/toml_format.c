@@ -9,14 +9,14 @@
  * "%.*e", whose only locale-dependent part, the radix character, is
  * skipped rather than parsed, so no locale changes the output.
  */
+#include "toml/toml_internal.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "toml/toml_internal.h"
 
 static bool
 toml_format_is_bare(const char *key, size_t len)
@@ -83,13 +83,15 @@ toml_format_key(struct buf *out, const char *key, size_t len)
 	return toml_format_string(out, key, len);
 }
 
-/* d = 0.d1 d2 ... dn x 10^(exp + 1), as "%.*e" wrote it into s. */
+/* A positive double as d1.d2...dn x 10^exp, digits as a string. */
 struct toml_format_digits {
 	char d[24];
 	size_t n;
 	int exp;
 };
 
+/* Read the digits and exponent out of what "%.*e" wrote, skipping the
+ * radix character, whatever the locale made it. */
 static void
 toml_format_split(const char *s, struct toml_format_digits *dg)
 {

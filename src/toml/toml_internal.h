@@ -15,8 +15,8 @@
  *
  * Invariants: the lexer never reads past its end pointer; every byte it
  * accepts into a string or comment has been checked as UTF-8 and against
- * the control-character rules; every function that fails sets the error
- * exactly once and returns -EINVAL or -ENOMEM.
+ * the control-character rules; a function that returns -EINVAL has set
+ * the error (position and message), one that returns -ENOMEM has not.
  */
 #pragma once
 
@@ -210,9 +210,10 @@ int toml_lex_string(struct toml_lexer *lx, struct buf *out, bool multiline_ok);
 /* toml_scalar.c */
 
 /*
- * Read a boolean, number, date or time at lx->p into a new value. The
- * value must end at whitespace, a newline, a comment, ',', ']', '}' or the
- * end of input. Returns 0, -EINVAL or -ENOMEM.
+ * Read a boolean, number, date or time at lx->p into a new value (without
+ * position or source). It ends at the first character that cannot belong
+ * to one; what may follow is for the caller to check. Returns 0, -EINVAL
+ * or -ENOMEM.
  */
 int toml_scalar_parse(struct toml_lexer *lx, struct toml_value **ret);
 

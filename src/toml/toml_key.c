@@ -8,11 +8,11 @@
  * A key has at most LIMIT_TOML_DEPTH segments: each segment is one level
  * of nesting, and the tree as a whole may not be deeper than that.
  */
+#include "toml/toml_internal.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "toml/toml_internal.h"
 
 void
 toml_key_init(struct toml_key *k)

@@ -12,12 +12,12 @@
  * is the only control character allowed raw in strings and comments;
  * newlines are LF or CR LF, and a CR on its own is an error everywhere.
  */
+#include "toml/toml_internal.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-
-#include "toml/toml_internal.h"
 
 void
 toml_lex_init(struct toml_lexer *lx, const char *text, size_t len,

@@ -5,8 +5,9 @@
  *
  * Every table and array records how it came to be (enum toml_def):
  *  - IMPLICIT: a parent created by a header, e.g. a in [a.b]. A later
- *    [a] header may still define it, once; dotted keys may extend it,
- *    which defines it (so a later [a] is then refused).
+ *    [a] header may still define it, once; so may dotted keys passing
+ *    through it, after which [a] is refused (toml-lang/toml#771: a table
+ *    block defines its own table and every table left of a dot).
  *  - HEADER: defined by [a] or [[a]]; never defined again, and dotted
  *    keys from another section may not reach into it.
  *  - DOTTED: defined by a dotted key such as a.b = 1. A [a] header may not
@@ -20,12 +21,12 @@
  * arrays, dotted keys) is limited to LIMIT_TOML_DEPTH levels, which also bounds
  * the recursion here and in every function that walks a tree.
  */
+#include "toml/toml_internal.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "toml/toml_internal.h"
 
 struct toml_parser {
 	struct toml_lexer lx;
@@ -356,10 +357,14 @@ toml_parse_dotted_parents(struct toml_parser *ps, struct toml_value **t,
 			if (r < 0)
 				return r;
 		} else if (en->value->type == TOML_TABLE &&
-		    (en->value->def == TOML_DEF_DOTTED ||
-			en->value->def == TOML_DEF_IMPLICIT)) {
+		    en->value->def == TOML_DEF_DOTTED) {
+			v = en->value;
+		} else if (en->value->type == TOML_TABLE &&
+		    en->value->def == TOML_DEF_IMPLICIT) {
+			/* Defined here, so it is placed here. */
 			v = en->value;
 			v->def = TOML_DEF_DOTTED;
+			v->pos = k->seg[i].pos;
 		} else {
 			return toml_parse_dotted_conflict(ps, en, i);
 		}

@@ -11,13 +11,13 @@
  * few hundred digits and no radix character, so conversion is correctly
  * rounded, independent of the locale and linear in the input.
  */
+#include "toml/toml_internal.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "toml/toml_internal.h"
 
 /* Enough significant digits to round any double correctly: a midpoint
  * between two doubles has at most 768 of them. */

@@ -11,6 +11,8 @@
  * kernel. Keys come from untrusted files; with a secret key nobody can
  * prepare a document whose keys all collide and turn parsing quadratic.
  */
+#include "toml/toml_internal.h"
+
 #include <sys/random.h>
 
 #include <assert.h>
@@ -20,7 +22,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "toml/toml_internal.h"
 #include "util/size.h"
 
 /* Tables up to this size are searched linearly and have no index. */

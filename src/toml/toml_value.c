@@ -4,12 +4,13 @@
  * what it points to except its source name, which is borrowed from the
  * caller of toml_parse() or toml_value_set_origin().
  */
+#include "toml/toml_internal.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "toml/toml_internal.h"
 #include "util/size.h"
 
 static const char *const toml_type_names[_TOML_TYPE_MAX] = {

@@ -247,6 +247,8 @@ static const struct error_case error_cases[] = {
 	{ "a.b = 1\n[a]", 2, 1,
 	    "table [a] is already defined by dotted keys "
 	    "at 1:1" },
+	{ "[a.b.c]\n[a]\nb.d = 1\n[a.b]", 4, 1,
+	    "table [a.b] is already defined by dotted keys at 3:1" },
 	{ "[a.b]\n[a]\nb.c = 1", 3, 1,
 	    "cannot add to table b with dotted keys: it is defined by a "
 	    "[table] header at 1:1" },
