@@ -10,7 +10,6 @@
 #include <sys/resource.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 
 #include <event2/event.h>
 
+#include "audit/audit.h"
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -31,8 +31,7 @@
 
 struct cmd_proxy {
 	struct cfgopts cfg;
-	const char *audit_path;
-	FILE *audit;
+	const char *audit_arg;
 	unsigned workers;
 	const char **limits; /* "NAME=VALUE" */
 	size_t n_limits;
@@ -55,7 +54,8 @@ cmd_proxy_usage(FILE *f)
 	    "\nOptions:\n"
 	    "  --audit FILE|-      write one JSON audit event per line to "
 	    "FILE\n"
-	    "                      (appending), or to stdout for '-'\n"
+	    "                      (appending, created 0600), or to stderr "
+	    "for '-'\n"
 	    "  --workers N         event loops (default: one per CPU)\n"
 	    "  --limit NAME=VALUE  override a limit (repeatable):\n"
 	    "                      head-timeout, connect-timeout, "
@@ -66,15 +66,6 @@ cmd_proxy_usage(FILE *f)
 	    "  -h, --help          show this help\n"
 	    "\n%s",
 	    cfgopts_help);
-}
-
-static void
-cmd_proxy_audit_cb(const char *json, void *userdata)
-{
-	FILE *f = userdata;
-
-	(void)fputs(json, f);
-	(void)fputc('\n', f);
 }
 
 /* Every session needs two descriptors, a busy one a pipe more: use what
@@ -217,8 +208,12 @@ cmd_proxy_run(struct cmd_proxy *c)
 		log_err("out of memory");
 		goto out;
 	}
-	if (c->audit)
-		proxy_set_audit_sink(c->proxy, cmd_proxy_audit_cb, c->audit);
+	if (c->audit_arg) {
+		struct audit_settings as = { 0 };
+
+		(void)audit_sink_from_arg(c->audit_arg, &as);
+		proxy_set_audit(c->proxy, &as);
+	}
 	ev_int = evsignal_new(c->base, SIGINT, cmd_proxy_stop_cb, c);
 	ev_term = evsignal_new(c->base, SIGTERM, cmd_proxy_stop_cb, c);
 	ev_hup = evsignal_new(c->base, SIGHUP, cmd_proxy_reload_cb, c);
@@ -304,7 +299,13 @@ cmd_proxy_parse(struct cmd_proxy *c, int argc, char **argv)
 			return CLI_EXIT_USAGE;
 		}
 		if (streq(a, "--audit")) {
-			c->audit_path = argv[i + 1];
+			if (!argv[i + 1][0]) {
+				(void)fputs("paddock: --audit takes a file or "
+					    "'-' (stderr)\n",
+				    stderr);
+				return CLI_EXIT_USAGE;
+			}
+			c->audit_arg = argv[i + 1];
 		} else if (streq(a, "--workers")) {
 			if (strparse_u64_str(argv[i + 1], 1024, &n) < 0 ||
 			    n == 0) {
@@ -322,31 +323,6 @@ cmd_proxy_parse(struct cmd_proxy *c, int argc, char **argv)
 	return -1;
 }
 
-static int
-cmd_proxy_open_audit(struct cmd_proxy *c)
-{
-	int fd;
-
-	if (!c->audit_path)
-		return 0;
-	if (streq(c->audit_path, "-")) {
-		c->audit = stdout;
-	} else {
-		fd = open(c->audit_path,
-		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0 || !(c->audit = fdopen(fd, "a"))) {
-			log_err_errno(errno, "cannot open audit file '%s'",
-			    c->audit_path);
-			if (fd >= 0)
-				(void)close(fd);
-			return -1;
-		}
-	}
-	/* One line, one write: a reader never sees half an event. */
-	(void)setvbuf(c->audit, NULL, _IOLBF, 0);
-	return 0;
-}
-
 int
 cmd_proxy(int argc, char **argv)
 {
@@ -356,12 +332,7 @@ cmd_proxy(int argc, char **argv)
 	cfgopts_init(&c.cfg);
 	rc = cmd_proxy_parse(&c, argc, argv);
 	if (rc < 0)
-		rc = cmd_proxy_open_audit(&c) < 0 ? CLI_EXIT_FAILURE :
-						    cmd_proxy_run(&c);
-	if (c.audit && c.audit != stdout)
-		(void)fclose(c.audit);
-	else if (c.audit)
-		(void)fflush(c.audit);
+		rc = cmd_proxy_run(&c);
 	free(c.limits);
 	cfgopts_done(&c.cfg);
 	return rc;

@@ -23,9 +23,10 @@
 
 #include <event2/thread.h>
 
+#include "audit/audit.h"
 #include "policy/policy.h"
+#include "proxy/accesslog.h"
 #include "proxy/decision.h"
-#include "proxy/report.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 #include "util/buf.h"
@@ -59,10 +60,7 @@ struct proxy {
 	/* Embedder hooks. */
 	paddock_decider_fn decider;
 	void *decider_ud;
-	paddock_blocked_fn blocked_fn;
-	void *blocked_ud;
-	paddock_audit_fn audit_fn;
-	void *audit_ud;
+	struct audit_settings audit_settings; /* sink and blocked observer */
 	/* The decider thread and its queue. */
 	pthread_t decider_thread;
 	bool decider_running;
@@ -71,7 +69,9 @@ struct proxy {
 	struct proxy_decider_job *dhead, *dtail;
 	unsigned dlen;
 	bool dquit;
-	struct report *report;
+	/* Reporting, each on its own thread. */
+	struct audit *audit;
+	struct accesslog *accesslog;
 };
 
 static const char *const proxy_frontend_names[_PROXY_FRONTEND_MAX] = {
@@ -411,15 +411,27 @@ proxy_set_decider(struct proxy *p, paddock_decider_fn fn, void *ud)
 void
 proxy_set_blocked_observer(struct proxy *p, paddock_blocked_fn fn, void *ud)
 {
-	p->blocked_fn = fn;
-	p->blocked_ud = ud;
+	p->audit_settings.blocked_fn = fn;
+	p->audit_settings.blocked_userdata = ud;
 }
 
 void
 proxy_set_audit_sink(struct proxy *p, paddock_audit_fn fn, void *ud)
 {
-	p->audit_fn = fn;
-	p->audit_ud = ud;
+	p->audit_settings.sink = fn ? AUDIT_SINK_CALLBACK : AUDIT_SINK_NONE;
+	p->audit_settings.audit_fn = fn;
+	p->audit_settings.audit_userdata = ud;
+}
+
+void
+proxy_set_audit(struct proxy *p, const struct audit_settings *s)
+{
+	paddock_blocked_fn fn = p->audit_settings.blocked_fn;
+	void *ud = p->audit_settings.blocked_userdata;
+
+	p->audit_settings = *s;
+	p->audit_settings.blocked_fn = fn;
+	p->audit_settings.blocked_userdata = ud;
 }
 
 const char *
@@ -519,9 +531,8 @@ proxy_spawn(struct proxy *p)
 
 	(void)sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	p->report =
-	    report_new(p->audit_fn, p->audit_ud, p->blocked_fn, p->blocked_ud);
-	if (!p->report)
+	p->accesslog = accesslog_new();
+	if (!p->accesslog)
 		r = -ENOMEM;
 	if (r == 0 && p->decider) {
 		r = -pthread_create(&p->decider_thread, NULL,
@@ -535,6 +546,25 @@ proxy_spawn(struct proxy *p)
 }
 
 static void proxy_teardown(struct proxy *p);
+
+/* The audit writer thread starts with every signal blocked, like ours. */
+static int
+proxy_start_audit(struct proxy *p, char *err, size_t errsz)
+{
+	sigset_t all, old;
+	int r;
+
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = audit_new(&p->audit_settings, &p->audit);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		(void)snprintf(err, errsz, "cannot start the audit log%s%s: %s",
+		    p->audit_settings.path ? " " : "",
+		    p->audit_settings.path ? p->audit_settings.path : "",
+		    strerror(-r));
+	return r;
+}
 
 int
 proxy_start(struct proxy *p, char *err, size_t errsz)
@@ -553,6 +583,11 @@ proxy_start(struct proxy *p, char *err, size_t errsz)
 			proxy_teardown(p);
 			return r;
 		}
+	}
+	r = proxy_start_audit(p, err, errsz);
+	if (r < 0) {
+		proxy_teardown(p);
+		return r;
 	}
 	/* The snapshot now knows where we listen (loop detection). */
 	memcpy(p->conf->bound, p->bound, sizeof(p->bound));
@@ -748,13 +783,13 @@ void
 proxy_report(struct proxy *p, const struct proxy_conf *c,
     const struct policy_request *req, const struct policy_verdict *v)
 {
-	report_verdict(p->report, c->policy, req, v);
+	audit_submit(p->audit, req, v, policy_get_mode(c->policy));
 }
 
 void
 proxy_access_log(struct proxy *p, char *line_json)
 {
-	report_access_log(p->report, line_json);
+	accesslog_push(p->accesslog, line_json);
 }
 
 /*
@@ -774,7 +809,10 @@ proxy_teardown(struct proxy *p)
 		p->listen_fds[i] = -1;
 		p->bound_valid[i] = false;
 	}
-	p->report = report_free(p->report);
+	/* Workers are gone: nothing submits any more. Both writers deliver
+	 * what they have before they stop. */
+	p->audit = audit_free(p->audit);
+	p->accesslog = accesslog_free(p->accesslog);
 }
 
 int

@@ -27,6 +27,7 @@
 
 #include "paddock.h"
 
+struct audit_settings;
 struct buf;
 struct policy;
 struct policy_request;
@@ -125,6 +126,11 @@ void proxy_set_blocked_observer(struct proxy *p, paddock_blocked_fn fn,
     void *ud);
 void proxy_set_audit_sink(struct proxy *p, paddock_audit_fn fn, void *ud);
 
+/* Where audit events go (src/audit): none, stderr, a file, a callback.
+ * Copied; a path stays borrowed until proxy_start(). The blocked-request
+ * observer is kept. */
+void proxy_set_audit(struct proxy *p, const struct audit_settings *s);
+
 /*
  * Bind the listeners and start the threads. A disabled proxy binds nothing
  * and returns 0. On failure nothing is left running and the error is
@@ -188,12 +194,13 @@ int proxy_ask_decider(struct proxy *p, const struct policy_request *req,
     struct paddock_decision *d);
 
 /*
- * Report a final verdict: one audit event per verdict event and, for a
- * block, one blocked record (buffer and observer). client may be NULL.
- * Never blocks: the work is handed to the reporting thread.
+ * Report a final verdict to the audit runtime: one audit event per verdict
+ * event and, for a block, one blocked record (buffer and observer). Never
+ * blocks: the work is handed to the audit thread.
  */
 void proxy_report(struct proxy *p, const struct proxy_conf *c,
     const struct policy_request *req, const struct policy_verdict *v);
 
-/* The session access log: one JSON line per session (never blocks). */
+/* The session access log: one JSON line per session, takes ownership
+ * (never blocks). */
 void proxy_access_log(struct proxy *p, char *line_json);

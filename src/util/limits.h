@@ -62,11 +62,11 @@
 #define LIMIT_POOL_IDLE_MS         15000  /* idle upstream connections */
 
 /* Sessions, threads and queues. */
-#define LIMIT_SESSIONS      32768 /* (*) sessions; listeners pause */
-#define LIMIT_SESSIONS_MAX  (1u << 20)
-#define LIMIT_WORKERS       64    /* worker threads (event loops) */
-#define LIMIT_DECIDER_QUEUE 4096  /* requests waiting for the decider */
-#define LIMIT_REPORT_QUEUE  65536 /* audit and access records in flight */
+#define LIMIT_SESSIONS        32768 /* (*) sessions; listeners pause */
+#define LIMIT_SESSIONS_MAX    (1u << 20)
+#define LIMIT_WORKERS         64    /* worker threads (event loops) */
+#define LIMIT_DECIDER_QUEUE   4096  /* requests waiting for the decider */
+#define LIMIT_ACCESSLOG_QUEUE 65536 /* access-log lines in flight */
 
 /* Relaying. */
 #define LIMIT_RELAY_HIWAT       (256u * 1024) /* stop reading the source */
