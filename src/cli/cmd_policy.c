@@ -148,7 +148,8 @@ cmd_policy_value(const char *name, int argc, char **argv, int *i,
 static int
 cmd_policy_arg(struct cmd_policy_args *a, int argc, char **argv, int *i)
 {
-	const char *arg = argv[*i], *v;
+	const char *arg = argv[*i];
+	const char *v;
 	int m;
 
 	if (streq(arg, "-h") || streq(arg, "--help")) {
@@ -309,7 +310,10 @@ cmd_policy_json(const struct policy_request *req,
     size_t n_addrs)
 {
 	const char *xpe = policy_reason_x_proxy_error(v->reason);
-	json_t *o, *host, *list = json_array(), *matched = json_null();
+	json_t *o;
+	json_t *host;
+	json_t *list = json_array();
+	json_t *matched = json_null();
 	char text[INET6_ADDRSTRLEN];
 
 	for (size_t i = 0; list && i < n_addrs; i++)

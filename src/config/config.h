@@ -97,12 +97,15 @@ struct json_t *config_diag_to_json(const struct config_diag *diag);
 /*
  * Loading.
  */
+/* Relative paths here resolve against the process cwd, except add_dirs
+ * (against the session cwd). A file named here must exist. */
 struct config_options {
 	const char *home;        /* --home: CODEX_HOME; NULL = $CODEX_HOME or
 				    ~/.codex */
 	const char *config_file; /* --config: the user layer; NULL =
-				    <home>/config.toml */
-	const char *system_file; /* NULL = /etc/codex/config.toml; "" = none */
+				    <home>/config.toml (may be missing) */
+	const char *system_file; /* NULL = /etc/codex/config.toml (may be
+				    missing); "" = none */
 	const char *cwd;         /* --cwd: session cwd; NULL = process cwd */
 	const char *const *overrides; /* -c KEY=VALUE, in order */
 	size_t n_overrides;

@@ -62,7 +62,12 @@ config_addr_parse(const char *value, uint16_t default_port,
     struct config_listen_addr *ret, bool *ret_host_replaced, char *err,
     size_t errsz)
 {
-	char buf[512], *s, *end, *host, *port = NULL, *p;
+	char buf[512];
+	char *s;
+	char *end;
+	char *host;
+	char *port = NULL;
+	char *p;
 	size_t len = strlen(value);
 
 	*ret = (struct config_listen_addr){ .port = default_port };

@@ -94,7 +94,8 @@ config_fs_policy_append(struct config_fs_policy *p, bool is_special,
     enum config_fs_special special, const char *path, const char *subpath,
     enum config_fs_access access, const struct config_origin *origin)
 {
-	struct config_fs_entry *v, *e;
+	struct config_fs_entry *v;
+	struct config_fs_entry *e;
 	size_t n;
 
 	if (!size_add(p->n_entries, 1, &n))
@@ -378,7 +379,8 @@ config_fs_scoped_one(struct config_fs_ctx *c, const char *key, size_t klen,
 	size_t slen;
 	const char *sub = toml_table_key(t, j, &slen);
 	struct config_origin o = config_origin_of_key(t, j);
-	_cleanup_free_ char *norm = NULL, *joined = NULL;
+	_cleanup_free_ char *norm = NULL;
+	_cleanup_free_ char *joined = NULL;
 	enum config_fs_access access;
 	struct buf q, q2;
 	bool dot, ok;
@@ -455,7 +457,8 @@ struct config_fs_keyref {
 static int
 config_fs_keyref_cmp(const void *pa, const void *pb)
 {
-	const struct config_fs_keyref *a = pa, *b = pb;
+	const struct config_fs_keyref *a = pa;
+	const struct config_fs_keyref *b = pb;
 	int r = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
 
 	if (r != 0)
@@ -489,7 +492,8 @@ config_fs_entry(struct config_fs_ctx *c, const struct toml_value *fs, size_t i)
 	const struct toml_value *v = toml_table_value(fs, i);
 	struct config_origin o = config_origin_of_key(fs, i);
 	enum config_fs_special special = CONFIG_FS_SPECIAL_ROOT;
-	_cleanup_free_ char *path = NULL, *token = NULL;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_free_ char *token = NULL;
 	_cleanup_free_ struct config_fs_keyref *subs = NULL;
 	enum config_fs_access access;
 	enum config_fs_key kind;

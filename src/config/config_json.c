@@ -155,7 +155,8 @@ config_sandbox_policy_to_json(const struct config_sandbox_policy *p)
 static json_t *
 config_json_fs_path(const struct config_fs_entry *e)
 {
-	json_t *o = json_object(), *v;
+	json_t *o = json_object();
+	json_t *v;
 	bool ok;
 
 	if (!o)
@@ -187,7 +188,8 @@ out:
 json_t *
 config_fs_policy_to_json(const struct config_fs_policy *p)
 {
-	json_t *o = json_object(), *entries = NULL;
+	json_t *o = json_object();
+	json_t *entries = NULL;
 	bool ok;
 
 	if (!o)
@@ -278,7 +280,8 @@ static json_t *
 config_json_network(const struct config_network *net)
 {
 	char http[CONFIG_ADDR_TEXT_MAX + 8], socks[CONFIG_ADDR_TEXT_MAX + 8];
-	json_t *o = json_object(), *sockets = json_array();
+	json_t *o = json_object();
+	json_t *sockets = json_array();
 	bool ok = o && sockets;
 
 	for (size_t i = 0; ok && i < net->n_unix_sockets; i++)

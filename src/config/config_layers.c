@@ -198,7 +198,8 @@ static int
 config_layers_user_home(char **ret)
 {
 	const char *h = secure_getenv("HOME");
-	struct passwd pw, *res = NULL;
+	struct passwd pw;
+	struct passwd *res = NULL;
 	char tmp[4096];
 
 	if (h && config_path_is_absolute(h)) {
@@ -426,7 +427,9 @@ config_layers_git_root(struct config *cfg)
 		_cleanup_free_ char *text = NULL;
 		struct stat st;
 		size_t len;
-		char *parent, *gitdir, *wt;
+		char *parent;
+		char *gitdir;
+		char *wt;
 		int r;
 
 		if (!dotgit)

@@ -60,8 +60,11 @@ struct config_net_ctx {
 	struct config_net_items socket_list, sockets;
 	/* The values that won, and their key paths, for later warnings. */
 	const struct toml_value *mitm_value;
-	const struct toml_value *proxy_url_value, *socks_url_value;
-	char *mitm_key, *proxy_url_key, *socks_url_key;
+	const struct toml_value *proxy_url_value;
+	const struct toml_value *socks_url_value;
+	char *mitm_key;
+	char *proxy_url_key;
+	char *socks_url_key;
 	int r;
 };
 
@@ -666,7 +669,8 @@ static const char *
 config_net_lint_code(const char *code)
 {
 	static const struct {
-		const char *lint, *ours;
+		const char *lint;
+		const char *ours;
 	} codes[] = {
 		{ "allow-and-deny", "allow_and_deny" },
 		{ "duplicate", "duplicate_pattern" },

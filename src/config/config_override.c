@@ -11,13 +11,13 @@
  * points at its column on the command line like a bad value in a file.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
-#include "util/cleanup.h"
 
 /* Code points in s[0..n): bytes that do not continue a UTF-8 sequence. */
 static uint32_t
@@ -96,7 +96,8 @@ config_override_value(const char *text, size_t len, const char *source,
 {
 	static const char prefix[] = "x = ";
 	struct toml_options opts = { .source = source };
-	struct toml_value *doc = NULL, *v;
+	struct toml_value *doc = NULL;
+	struct toml_value *v;
 	struct toml_error err;
 	struct buf b;
 	size_t start = 0, end = len;
@@ -178,7 +179,8 @@ config_override_apply(struct toml_value *tree, const char *arg,
 	const char *eq = config_override_split(arg);
 	size_t kstart = 0, kend, vstart, vend;
 	char **keys = NULL;
-	size_t *lens = NULL, n = 0;
+	size_t *lens = NULL;
+	size_t n = 0;
 	struct toml_value *v = NULL;
 	struct toml_error err;
 	int r;
@@ -199,6 +201,12 @@ config_override_apply(struct toml_value *tree, const char *arg,
 	    &lens, &n, &err);
 	if (r == -ENOMEM)
 		return r;
+	if (r >= 0 && n == 0) {
+		toml_key_free(keys, lens, n);
+		r = -EINVAL;
+		(void)snprintf(err.message, sizeof(err.message), "no key");
+		err.column = 0;
+	}
 	if (r < 0) {
 		o.column = (uint32_t)arg_col +
 		    config_override_columns(arg, kstart) +

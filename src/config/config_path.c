@@ -64,7 +64,8 @@ char *
 config_path_join(const char *base, const char *rel)
 {
 	struct buf b;
-	char *joined, *out;
+	char *joined;
+	char *out;
 
 	if (config_path_is_absolute(rel))
 		return config_path_normalize(rel);

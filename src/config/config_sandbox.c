@@ -206,7 +206,10 @@ static char *
 config_sandbox_gitdir(const char *dotgit, const char *root)
 {
 	_cleanup_free_ char *text = NULL;
-	char *colon, *p, *end, *target;
+	char *colon;
+	char *p;
+	char *end;
+	char *target;
 	struct stat st;
 	FILE *f;
 	size_t n;

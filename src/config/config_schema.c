@@ -233,7 +233,9 @@ json_t *
 config_schema(void)
 {
 	struct config_schema_ctx c = { .defs = json_object(), .ok = true };
-	json_t *root, *body, *access;
+	json_t *root;
+	json_t *body;
+	json_t *access;
 
 	access = json_pack("{s:s,s:s}", "type", "string", "description",
 	    "none: no access; read: read only; write: read and write.");

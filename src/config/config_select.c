@@ -62,7 +62,9 @@ config_select_names(struct buf *b, const struct toml_value *t)
 static int
 config_select_config_profile(struct config_select_ctx *c)
 {
-	const struct toml_value *tree = c->cfg->tree, *pv = NULL, *cp;
+	const struct toml_value *tree = c->cfg->tree;
+	const struct toml_value *pv = NULL;
+	const struct toml_value *cp;
 	const struct toml_value *profiles = config_get_table(tree, "profiles");
 	struct config_origin o = { 0 };
 	struct config_keypath kp = { .n = 0 };
@@ -263,8 +265,9 @@ config_select_find_profile(struct config_select_ctx *c, bool has_profiles)
 {
 	struct config *cfg = c->cfg;
 	const struct toml_value *perms =
-				    config_get_table(cfg->tree, "permissions"),
-				*dpv = NULL, *p;
+	    config_get_table(cfg->tree, "permissions");
+	const struct toml_value *dpv = NULL;
+	const struct toml_value *p;
 	const char *dp =
 	    config_get_string(cfg->tree, "default_permissions", &dpv);
 	struct config_keypath kp = { .n = 0 };
@@ -379,10 +382,10 @@ config_select_ignored(struct config_select_ctx *c, bool has_profiles)
 {
 	const struct config *cfg = c->cfg;
 	const struct toml_value *perms =
-				    config_get_table(cfg->tree, "permissions"),
-				*sww = config_get_table(cfg->tree,
-				    "sandbox_workspace_write"),
-				*mode = NULL;
+	    config_get_table(cfg->tree, "permissions");
+	const struct toml_value *sww =
+	    config_get_table(cfg->tree, "sandbox_workspace_write");
+	const struct toml_value *mode = NULL;
 	struct config_keypath kp = { .n = 0 };
 	struct config_origin o;
 

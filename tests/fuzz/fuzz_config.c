@@ -24,8 +24,7 @@
 
 /* Collect the leading "#-c " lines of text as NUL-terminated copies. */
 static size_t
-fuzz_overrides(const uint8_t *data, size_t size,
-    char *out[FUZZ_OVERRIDES_MAX])
+fuzz_overrides(const uint8_t *data, size_t size, char *out[FUZZ_OVERRIDES_MAX])
 {
 	size_t n = 0, pos = 0;
 

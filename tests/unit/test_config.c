@@ -216,7 +216,8 @@ dump(const json_t *j)
 static void
 check_equal(const char *what, const json_t *want, const json_t *got)
 {
-	char *w, *g;
+	char *w;
+	char *g;
 
 	if (json_equal(want, got))
 		return;
@@ -326,7 +327,8 @@ static char *
 option_path(const json_t *o, const char *key, const char *fallback)
 {
 	const char *s = json_string_value(json_object_get(o, key));
-	char *raw, *out;
+	char *raw;
+	char *out;
 	struct buf b;
 
 	if (!s && !fallback)
@@ -410,12 +412,19 @@ run_case_keep(const char *name)
 {
 	char path[4096];
 	json_error_t jerr;
-	json_t *expect, *opts, *got = NULL, *w;
+	json_t *expect;
+	json_t *opts;
+	json_t *got = NULL;
+	json_t *w;
 	struct config_options co = { 0 };
 	struct config_diags *d = config_diags_new();
 	struct config *cfg = NULL;
-	char *home, *cwd, *config_file, *sysf;
-	const char **overrides, **add_dirs;
+	char *home;
+	char *cwd;
+	char *config_file;
+	char *sysf;
+	const char **overrides;
+	const char **add_dirs;
 	const char *members[] = { "layers", "permissions_syntax",
 		"default_permissions", "sandbox_policy",
 		"file_system_sandbox_policy", "network_sandbox_policy",
@@ -819,10 +828,11 @@ test_config_listen_addr_format(void **state)
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
-		CONFIG_CASES(CASE_ENTRY)
+	const struct CMUnitTest cases[] = { CONFIG_CASES(CASE_ENTRY) };
+	const struct CMUnitTest api[] = {
 		cmocka_unit_test(test_config_project_unrestricted_and_external),
-		cmocka_unit_test(test_config_project_reports_first_outside_write),
+		cmocka_unit_test(
+		    test_config_project_reports_first_outside_write),
 		cmocka_unit_test(test_config_legacy_to_split_kinds),
 		cmocka_unit_test(test_config_diag_format),
 		cmocka_unit_test_teardown(test_config_message_escapes_value,
@@ -830,6 +840,9 @@ main(void)
 		cmocka_unit_test(test_config_too_many_problems),
 		cmocka_unit_test(test_config_listen_addr_format),
 	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests_name("config cases", cases, NULL, NULL);
+	failed += cmocka_run_group_tests_name("config api", api, NULL, NULL);
+	return failed;
 }
