@@ -149,6 +149,13 @@ http_parser_offset(const struct http_parser *p)
 	return (uint32_t)p->head->text.len;
 }
 
+/*
+ * Limits on counts and lengths are checked when an element is complete,
+ * not while its spans arrive: how the input was split must not decide
+ * whether a message is too long or malformed (llhttp reports a span only
+ * at its end or at the end of a feed). The head byte limit bounds what
+ * the spans can take meanwhile.
+ */
 static int
 http_on_url(llhttp_t *ll, const char *at, size_t n)
 {
@@ -157,8 +164,6 @@ http_on_url(llhttp_t *ll, const char *at, size_t n)
 
 	if (s->len == 0)
 		s->off = http_parser_offset(p);
-	if (n > LIMIT_HTTP_URL_BYTES - s->len)
-		return http_parser_fail(p, 414, "request target too long");
 	s->len += (uint32_t)n;
 	return http_parser_append(p, at, n);
 }
@@ -170,6 +175,8 @@ http_on_url_complete(llhttp_t *ll)
 
 	if (p->head->target.len == 0)
 		p->head->target.off = http_parser_offset(p);
+	if (p->head->target.len > LIMIT_HTTP_URL_BYTES)
+		return http_parser_fail(p, 414, "request target too long");
 	return http_parser_terminate(p);
 }
 
@@ -200,10 +207,9 @@ http_parser_new_field(struct http_parser *p)
 {
 	struct http_head *h = p->head;
 
-	if (h->n_fields >= LIMIT_HTTP_HEADERS) {
-		(void)http_parser_fail(p,
-		    h->kind == HTTP_KIND_REQUEST ? 431 : 502,
-		    "too many header fields");
+	/* One beyond the limit may exist until its name is complete. */
+	if (h->n_fields > LIMIT_HTTP_HEADERS) {
+		(void)http_parser_fail(p, 500, "field table overflow");
 		return NULL;
 	}
 	if (h->n_fields == h->fields_cap) {
@@ -254,6 +260,10 @@ http_on_header_field_complete(llhttp_t *ll)
 		return 0;
 	if (p->head->n_fields == 0 && !http_parser_new_field(p))
 		return -1;
+	if (p->head->n_fields > LIMIT_HTTP_HEADERS)
+		return http_parser_fail(p,
+		    p->head->kind == HTTP_KIND_REQUEST ? 431 : 502,
+		    "too many header fields");
 	p->in_value = true;
 	if (http_parser_terminate(p) < 0)
 		return -1;

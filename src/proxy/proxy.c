@@ -783,7 +783,8 @@ void
 proxy_report(struct proxy *p, const struct proxy_conf *c,
     const struct policy_request *req, const struct policy_verdict *v)
 {
-	audit_submit(p->audit, req, v, policy_get_mode(c->policy));
+	if (p->audit)
+		audit_submit(p->audit, req, v, policy_get_mode(c->policy));
 }
 
 void

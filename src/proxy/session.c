@@ -84,6 +84,22 @@ session_state_name(enum session_state st)
 }
 
 const char *
+session_timer_reason(enum session_timer t)
+{
+	static const char *const reasons[_SESSION_TIMER_MAX] = {
+		[SESSION_TIMER_NONE] = "timeout",
+		[SESSION_TIMER_HEAD] = "head timeout",
+		[SESSION_TIMER_DECIDER] = "decider timeout",
+		[SESSION_TIMER_IDLE] = "idle timeout",
+		[SESSION_TIMER_DRAIN] = "drain timeout",
+	};
+
+	if ((unsigned)t >= _SESSION_TIMER_MAX)
+		return "timeout";
+	return reasons[t];
+}
+
+const char *
 session_timer_name(enum session_timer t)
 {
 	if ((unsigned)t >= _SESSION_TIMER_MAX)
@@ -169,7 +185,7 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (s->fe->timeout)
 		s->fe->timeout(s, kind);
 	else
-		session_close(s, "timeout");
+		session_close(s, session_timer_reason(kind));
 }
 
 void

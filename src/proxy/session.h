@@ -78,6 +78,9 @@ enum session_timer {
 /* "head", "decider", "idle", "drain". */
 const char *session_timer_name(enum session_timer t);
 
+/* The close reason naming a timer's phase: "idle timeout", ... */
+const char *session_timer_reason(enum session_timer t);
+
 struct session_frontend {
 	const char *name;
 	/* Set up front-end state and enter the first state. Returns 0 or a
