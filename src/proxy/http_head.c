@@ -272,12 +272,31 @@ http_on_header_field_complete(llhttp_t *ll)
 	return 0;
 }
 
+/* RFC 9112 §5.2: obsolete line folding is refused. llhttp accepts it and
+ * hands the continuation over as a value span starting with SP or HTAB
+ * right after a line end; its own values never start with whitespace
+ * unless a feed boundary split them there. */
+static bool
+http_parser_is_fold(const struct http_parser *p, const char *at, size_t n)
+{
+	char before;
+
+	if (n == 0 || (at[0] != ' ' && at[0] != '\t'))
+		return false;
+	before = at > p->feed ? at[-1] : p->prev;
+	return before == '\n';
+}
+
 static int
 http_on_header_value(llhttp_t *ll, const char *at, size_t n)
 {
 	struct http_parser *p = http_parser_of(ll);
 	struct http_field *f;
 
+	if (http_parser_is_fold(p, at, n))
+		return http_parser_fail(p,
+		    p->head->kind == HTTP_KIND_REQUEST ? 400 : 502,
+		    "obsolete line folding");
 	if (p->head_done)
 		return 0;
 	f = &p->head->fields[p->head->n_fields - 1];
@@ -392,23 +411,6 @@ http_parser_next(struct http_parser *p)
 	p->error = NULL;
 	p->sink = NULL;
 	p->sink_userdata = NULL;
-}
-
-/* RFC 9112 §5.2: obsolete line folding is refused. llhttp still accepts it,
- * so look for a line that starts with SP or HTAB inside the head. */
-static bool
-http_parser_scan_folding(struct http_parser *p, const char *data, size_t n)
-{
-	char prev = p->prev;
-
-	for (size_t i = 0; i < n; i++) {
-		if (prev == '\n' && (data[i] == ' ' || data[i] == '\t'))
-			return false;
-		prev = data[i];
-	}
-	if (n > 0)
-		p->prev = prev;
-	return true;
 }
 
 /* A lone "chunked" is the only transfer coding we can re-frame. */
@@ -526,6 +528,7 @@ http_parser_feed_head(struct http_parser *p, const char *data, size_t len,
 	*ret_consumed = 0;
 	if (p->error)
 		return PARSE_ERROR;
+	p->feed = data;
 	e = llhttp_execute(&p->ll, data, n);
 	if (e == HPE_PAUSED && p->head_done) {
 		used = (size_t)(llhttp_get_error_pos(&p->ll) - data);
@@ -541,12 +544,8 @@ http_parser_feed_head(struct http_parser *p, const char *data, size_t len,
 				llhttp_errno_name(e));
 		return PARSE_ERROR;
 	}
-	if (!http_parser_scan_folding(p, data, used)) {
-		(void)http_parser_fail(p,
-		    p->head->kind == HTTP_KIND_REQUEST ? 400 : 502,
-		    "obsolete line folding");
-		return PARSE_ERROR;
-	}
+	if (used > 0)
+		p->prev = data[used - 1];
 	p->head_bytes += used;
 	*ret_consumed = used;
 	if (p->head_done)
@@ -578,7 +577,10 @@ http_parser_feed_body(struct http_parser *p, const char *data, size_t len,
 	}
 	p->sink = sink;
 	p->sink_userdata = userdata;
+	p->feed = data;
 	e = llhttp_execute(&p->ll, data, len);
+	if (len > 0)
+		p->prev = data[len - 1];
 	p->sink = NULL;
 	p->sink_userdata = NULL;
 	if (e == HPE_PAUSED && p->message_done) {

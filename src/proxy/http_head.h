@@ -126,7 +126,8 @@ struct http_parser {
 	bool head_done;      /* the head is complete */
 	bool message_done;   /* the body completed too (chunked) */
 	bool paused;         /* llhttp paused itself; resume before feeding */
-	char prev;           /* the last byte of the head seen so far */
+	const char *feed;    /* the bytes being fed right now */
+	char prev;           /* the last byte of the previous feed */
 	bool answering_head; /* responses: the request was HEAD */
 	bool answering_connect; /* responses: the request was CONNECT */
 	uint16_t error_status;  /* the HTTP status that reports the error */
