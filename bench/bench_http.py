@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """The HTTP proxy against squid, tinyproxy and privoxy (make bench).
 
-Starts an nginx origin and each proxy on loopback and measures, in one run,
-direct and through every proxy:
+Starts an nginx origin and the proxies side by side on loopback, in a
+network namespace of its own, and measures, in one run, direct and through
+every proxy (each figure the median of interleaved rounds, so that other
+work on the machine hits every peer alike):
 
   keep-alive   small GETs in absolute form over 50 kept-alive connections
                (wrk), requests per second
@@ -41,7 +43,7 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BULK_BYTES = 512 << 20
 TUNNELS = 10000
-WRK_SECONDS = 10
+WRK_SECONDS = 5
 WRK_CONNECTIONS = 50
 
 
@@ -260,6 +262,46 @@ socket-timeout 300
     return Server("privoxy", ["privoxy", "--no-daemon", conf], port)
 
 
+# A transparent TCP relay that does nothing but splice(2) both ways, one
+# thread per direction: the most any relay adds to a bulk download on this
+# machine, a reference for the bulk columns.
+RELAY = """
+import fcntl, os, socket, sys, threading
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(64)
+print(srv.getsockname()[1], flush=True)
+def pump(a, b):
+    r, w = os.pipe()
+    fcntl.fcntl(r, 1031, 1 << 20)  # F_SETPIPE_SZ
+    try:
+        while True:
+            n = os.splice(a.fileno(), w, 1 << 20)
+            if n == 0:
+                break
+            while n:
+                n -= os.splice(r, b.fileno(), n)
+    except OSError:
+        pass
+    try:
+        b.shutdown(socket.SHUT_WR)
+    except OSError:
+        pass
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pump, args=(a, b), daemon=True).start()
+"""
+
+
+def start_relay(origin_port):
+    proc = subprocess.Popen([sys.executable, "-c", RELAY, str(origin_port)],
+                            stdout=subprocess.PIPE, text=True)
+    port = int(proc.stdout.readline())
+    return proc, port
+
+
 def wrk(url, proxy_port=None, close=False):
     """Requests per second, or None when anything failed."""
     argv = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s",
@@ -390,9 +432,16 @@ def raise_nofile():
         return min(TUNNELS, (hard - 500) // 2)
 
 
-def measure_one(name, build):
-    """Everything for one proxy (or "direct"), in the current network
-    namespace. Returns a dict of figures."""
+PEERS = ("direct", "paddock", "squid", "tinyproxy", "privoxy")
+
+
+def measure_all(build, rounds):
+    """Every figure for every peer, in the current network namespace.
+
+    The peers run side by side and each measurement goes round all of
+    them in turn, `rounds` times; the median counts. On a machine that is
+    busy with other work, that keeps the comparison fair: a slow moment
+    hits every peer alike, not whoever happened to run then."""
     tunnels = raise_nofile()
     tmp = tempfile.mkdtemp(prefix="paddock-bench-")
     if os.geteuid() == 0:
@@ -400,45 +449,79 @@ def measure_one(name, build):
     origin = start_nginx(tmp)
     small = f"http://127.0.0.1:{origin.port}/small"
     big = f"http://127.0.0.1:{origin.port}/big"
+    servers = {}
+    samples = {name: {k: [] for k in ("keepalive", "connect_bulk",
+                                      "abs_bulk", "newconn")}
+               for name in PEERS}
+    rows = {name: {"tunnels": tunnels, "rss": None} for name in PEERS}
     try:
-        if name == "direct":
-            bulk = curl_bulk(big)
-            return {"keepalive": wrk(small), "connect_bulk": bulk,
-                    "abs_bulk": bulk, "rss": None,
-                    "newconn": wrk(small, close=True), "tunnels": 0}
-        srv = STARTERS[name](tmp, build)
-        try:
-            # New connections last: their TIME_WAIT sockets must not
-            # crowd the others.
-            return {"keepalive": wrk(small, srv.port),
-                    "connect_bulk": curl_bulk(big, srv.port, tunnel=True),
-                    "abs_bulk": curl_bulk(big, srv.port),
-                    "rss": idle_tunnels(srv, origin.port, tunnels),
-                    "newconn": wrk(small, srv.port, close=True),
-                    "tunnels": tunnels}
-        finally:
-            srv.stop()
+        for name in PEERS[1:]:
+            servers[name] = STARTERS[name](tmp, build)
+
+        def port(name):
+            return servers[name].port if name in servers else None
+
+        for _ in range(rounds):
+            for name in PEERS:
+                samples[name]["keepalive"].append(wrk(small, port(name)))
+        for _ in range(rounds):
+            for name in PEERS:
+                samples[name]["connect_bulk"].append(
+                    curl_bulk(big, port(name), tunnel=True, runs=1))
+                samples[name]["abs_bulk"].append(
+                    curl_bulk(big, port(name), runs=1))
+        for name in PEERS[1:]:
+            rows[name]["rss"] = idle_tunnels(servers[name], origin.port,
+                                             tunnels)
+        relay, relay_port = start_relay(origin.port)
+        relay_bulk = []
+        for _ in range(rounds):
+            relay_bulk.append(curl_bulk(
+                f"http://127.0.0.1:{relay_port}/big", runs=1))
+        relay.kill()
+        relay.wait()
+        ok = [v for v in relay_bulk if v is not None]
+        rows["splice relay"] = {"keepalive": None, "newconn": None,
+                                "rss": None, "tunnels": 0,
+                                "connect_bulk": statistics.median(ok)
+                                if ok else None, "abs_bulk": None}
+        # New connections last: their TIME_WAIT sockets must not crowd
+        # the other measurements.
+        for _ in range(rounds):
+            for name in PEERS:
+                samples[name]["newconn"].append(
+                    wrk(small, port(name), close=True))
     finally:
+        for srv in servers.values():
+            srv.stop()
         origin.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    for name in PEERS:
+        for k, values in samples[name].items():
+            ok = [v for v in values if v is not None]
+            rows[name][k] = statistics.median(ok) if ok else None
+    return rows
 
 
-def run_isolated(name, args):
-    """Measure name in a network namespace of its own: a fresh loopback,
-    no TIME_WAIT left over from the previous peer. Falls back to the
-    current namespace where namespaces are not available."""
+def run_isolated(args):
+    """Measure in a network namespace of our own: a fresh loopback whose
+    port range and TIME_WAIT reuse we may tune without touching the host.
+    Falls back to the current namespace where that is not possible."""
     me = [sys.executable, os.path.abspath(__file__), "--build", args.build,
-          "--one", name] + (["--quick"] if args.quick else [])
+          "--inside"] + (["--quick"] if args.quick else [])
     user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
-    ns = ["unshare", "--net", *user, "sh", "-c",
-          'ip link set lo up && exec "$@"', "sh"]
+    setup = ("ip link set lo up && "
+             "sysctl -qw net.ipv4.ip_local_port_range='1024 65000' "
+             "net.ipv4.tcp_tw_reuse=1 net.core.somaxconn=4096; "
+             'exec "$@"')
+    ns = ["unshare", "--net", *user, "sh", "-c", setup, "sh"]
     for argv in (ns + me, me):
         r = subprocess.run(argv, capture_output=True, text=True)
         sys.stderr.write(r.stderr)
         for line in r.stdout.splitlines():
             if line.startswith("result "):
                 return json.loads(line[len("result "):])
-    sys.exit(f"bench: measuring {name} failed")
+    sys.exit("bench: the measurement failed")
 
 
 def main():
@@ -446,31 +529,32 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--quick", action="store_true",
                     help="shorter runs, 1,000 tunnels (a smoke test)")
-    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     global WRK_SECONDS, TUNNELS
+    rounds = 3
     if args.quick:
-        WRK_SECONDS, TUNNELS = 3, 1000
+        WRK_SECONDS, TUNNELS, rounds = 2, 1000, 1
     os.environ["PATH"] += ":/usr/sbin"
-    if args.one:
-        print("result " + json.dumps(measure_one(args.one, args.build)),
+    if args.inside:
+        print("result " + json.dumps(measure_all(args.build, rounds)),
               flush=True)
         return 0
     for tool in ("nginx", "squid", "tinyproxy", "privoxy", "wrk", "curl"):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is missing; run tools/install-deps "
                      "--bench")
-    rows = {}
-    for name in ("direct", "paddock", "squid", "tinyproxy", "privoxy"):
-        print(f"bench: {name}...", flush=True)
-        rows[name] = run_isolated(name, args)
+    print("bench: measuring direct, paddock, squid, tinyproxy and privoxy "
+          f"({rounds} rounds)...", flush=True)
+    rows = run_isolated(args)
     tunnels = rows["paddock"]["tunnels"]
 
     lines = [
-        f"Measured {machine()}; every peer in a network namespace of its "
-        f"own with an nginx origin; wrk -t1 -c{WRK_CONNECTIONS} "
-        f"-d{WRK_SECONDS}s; curl for the {BULK_BYTES >> 20} MiB downloads "
-        f"(median of 3); {tunnels:,} idle tunnels"
+        f"Measured {machine()}; an nginx origin and every peer side by "
+        f"side in a network namespace of our own; medians of {rounds} "
+        f"interleaved rounds of wrk -t1 -c{WRK_CONNECTIONS} "
+        f"-d{WRK_SECONDS}s and of curl fetching {BULK_BYTES >> 20} MiB; "
+        f"{tunnels:,} idle tunnels"
         + (" (the descriptor limit allows no more here)"
            if tunnels < TUNNELS else "") + ".",
         "",
@@ -478,7 +562,8 @@ def main():
         "absolute-form bulk MB/s | KiB per idle tunnel |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, r in rows.items():
+    for name in PEERS + ("splice relay",):
+        r = rows[name]
         lines.append(f"| {name} | {fmt(r['keepalive'])} | "
                      f"{fmt(r['newconn'])} | {fmt(r['connect_bulk'])} | "
                      f"{fmt(r['abs_bulk'])} | {fmt(r['rss'], 1)} |")
@@ -497,6 +582,10 @@ def main():
          ratio(p["abs_bulk"], d["abs_bulk"]), 0.8, True),
         ("KiB per idle tunnel", p["rss"], 20.0, False),
     ]
+    lines += ["", "*splice relay*: a transparent TCP relay that only calls "
+              "splice(2), one thread per direction (no HTTP, no policy), "
+              "fetching the same file; the most one extra hop on loopback "
+              "allows on this machine."]
     lines += ["", "| paddock | measured | target | |", "|---|---:|---:|---|"]
     ok = True
     for what, value, target, higher in checks:
