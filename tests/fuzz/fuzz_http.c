@@ -10,7 +10,9 @@
  *  - an error carries a status and a reason; a parsed head's spans lie
  *    inside its text and its framing is consistent;
  *  - a forwarded request head never contains a hop-by-hop field, and
- *    parses again.
+ *    parses again;
+ *  - the same bytes as an upstream proxy URL or a NO_PROXY list parse
+ *    without harm.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@
 #include "proxy/http_head.h"
 #include "proxy/http_target.h"
 #include "proxy/http_write.h"
+#include "proxy/upstream.h"
 #include "util/buf.h"
 
 struct outcome {
@@ -130,6 +133,39 @@ check_forward(const struct http_head *h)
 	buf_done(&out);
 }
 
+static char *fuzz_env_text;
+
+static const char *
+fuzz_getenv(const char *name)
+{
+	if (strcmp(name, "NO_PROXY") == 0 || strcmp(name, "HTTP_PROXY") == 0)
+		return fuzz_env_text;
+	return NULL;
+}
+
+/* The environment parsers: a proxy URL and a NO_PROXY list. */
+static void
+check_upstream(const uint8_t *data, size_t size)
+{
+	struct upstream_proxy proxy;
+	struct upstream *u;
+
+	fuzz_env_text = strndup((const char *)data, size);
+	if (!fuzz_env_text)
+		return;
+	if (upstream_parse_url(fuzz_env_text, &proxy) == 0)
+		free(proxy.authorization);
+	u = upstream_new(fuzz_getenv, NULL, NULL);
+	if (u) {
+		(void)upstream_select(u, "example.com", true);
+		(void)upstream_bypassed(u, "10.1.2.3");
+		(void)upstream_bypassed(u, "::1");
+		upstream_free(u);
+	}
+	free(fuzz_env_text);
+	fuzz_env_text = NULL;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -180,6 +216,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    &auth);
 		(void)http_target_parse((const char *)data, size, data[0] & 1,
 		    &t);
+		check_upstream(data, size);
 	}
 	http_head_done(&h1);
 	http_head_done(&h2);
