@@ -115,7 +115,7 @@ config_load_flags(struct config *cfg, const struct config_options *opts,
 			return -ENOMEM;
 		if (!config_sandbox_mode_is_valid(opts->sandbox)) {
 			struct config_origin o = { cfg->cli_sandbox_source, 1,
-				(uint32_t)sizeof("--sandbox ") };
+				(uint32_t)strlen("--sandbox ") + 1 };
 
 			config_diags_add(d, CONFIG_SEVERITY_ERROR,
 			    "invalid_value", &o, NULL,

@@ -10,6 +10,8 @@
  * host with stray colons, an empty host), this parser refuses the address
  * so the mistake is reported at load time.
  */
+#include "config/config_internal.h"
+
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -18,7 +20,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "util/strparse.h"
 #include "util/strutil.h"
 

@@ -9,6 +9,8 @@
  * error still fails the load. Allocation failures are remembered rather
  * than returned, which keeps the many reporting sites free of checks.
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +19,6 @@
 
 #include <jansson.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/limits.h"
@@ -331,13 +332,15 @@ config_quote(struct buf *out, const char *s, size_t len)
 	return r;
 }
 
-/* A file name as printed: control bytes escaped, nothing else changed. */
+/* Text as printed: control bytes escaped, nothing else changed. Values
+ * are quoted already; this keeps file names (and anything else that slips
+ * through) from writing to the terminal. */
 static int
-config_diag_append_file(struct buf *out, const char *file)
+config_diag_append_text(struct buf *out, const char *text)
 {
 	int r = 0;
 
-	for (const char *p = file; r >= 0 && *p; p++) {
+	for (const char *p = text; r >= 0 && *p; p++) {
 		unsigned char c = (unsigned char)*p;
 
 		if (c < 0x20 || c == 0x7f)
@@ -354,7 +357,7 @@ config_diag_format(const struct config_diag *diag, struct buf *out)
 	int r = 0;
 
 	if (diag->origin.file) {
-		r = config_diag_append_file(out, diag->origin.file);
+		r = config_diag_append_text(out, diag->origin.file);
 		if (r >= 0 && diag->origin.line > 0)
 			r = buf_printf(out, ":%u:%u", diag->origin.line,
 			    diag->origin.column);
@@ -364,7 +367,7 @@ config_diag_format(const struct config_diag *diag, struct buf *out)
 	if (r >= 0 && diag->key)
 		r = buf_printf(out, "%s: ", diag->key);
 	if (r >= 0)
-		r = buf_append_str(out, diag->message);
+		r = config_diag_append_text(out, diag->message);
 	return r;
 }
 

@@ -9,6 +9,8 @@
  * remembers where it was written. Problems never stop the compilation:
  * every key is looked at, so one run reports them all.
  */
+#include "config/config_internal.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -17,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

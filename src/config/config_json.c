@@ -23,12 +23,13 @@
  * Strings from config or the filesystem may hold bytes that are not UTF-8;
  * they are written with U+FFFD in place of each bad byte.
  */
+#include "config/config_internal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
 
-#include "config/config_internal.h"
 #include "util/buf.h"
 
 /* Objects are built with one helper that owns the value it is given. */

@@ -15,9 +15,10 @@
  * Type errors are errors, reported in the layer that has them, even when
  * a higher layer overrides the value: every file must be valid on its own.
  */
+#include "config/config_internal.h"
+
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/limits.h"

@@ -16,6 +16,8 @@
  * A file named explicitly (--config, a system file given by the caller)
  * must exist.
  */
+#include "config/config_internal.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -25,7 +27,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -221,6 +222,7 @@ config_layers_dirs(struct config *cfg, const struct config_options *opts,
     struct config_diags *d)
 {
 	_cleanup_free_ char *proc_cwd = getcwd(NULL, 0);
+	int cwd_err = proc_cwd ? 0 : errno;
 	const char *home = opts->home;
 	const char *base = proc_cwd ? proc_cwd : "/";
 	int r;
@@ -238,7 +240,7 @@ config_layers_dirs(struct config *cfg, const struct config_options *opts,
 		config_diags_add(d, CONFIG_SEVERITY_ERROR, "cwd_unavailable",
 		    NULL, NULL,
 		    "cannot determine the current directory (%s); use --cwd",
-		    strerror(errno));
+		    strerror(cwd_err));
 		cfg->cwd = strdup("/");
 		r = cfg->cwd ? 0 : -ENOMEM;
 	}
@@ -304,8 +306,9 @@ config_layers_overrides(struct config *cfg, const struct config_options *opts,
 		l->sources[l->n_sources] = buf_take(&b);
 		if (!l->sources[l->n_sources])
 			return -ENOMEM;
+		/* The argument starts at column 4 of "-c ARG". */
 		r = config_override_apply(l->tree, opts->overrides[i],
-		    l->sources[l->n_sources++], sizeof("-c "), d);
+		    l->sources[l->n_sources++], strlen("-c ") + 1, d);
 		if (r == -ENOMEM)
 			return r;
 	}
@@ -328,7 +331,8 @@ config_layers_overrides(struct config *cfg, const struct config_options *opts,
 			return -ENOMEM;
 		}
 		toml_value_set_origin(v,
-		    (struct toml_pos){ 1, (uint32_t)sizeof(flag) }, src, false);
+		    (struct toml_pos){ 1, (uint32_t)strlen(flag) + 1 }, src,
+		    false);
 		r = toml_table_set(l->tree, "default_permissions",
 		    strlen("default_permissions"), (struct toml_pos){ 1, 1 },
 		    v);

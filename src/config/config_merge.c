@@ -5,9 +5,10 @@
  * arrays included. Copies keep the source and position they were written
  * at, so every value of the merged tree still names its file:line:col.
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 
 int

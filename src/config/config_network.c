@@ -15,6 +15,8 @@
  * the global "*", unix socket paths, listener addresses. The network
  * tables of profiles that are not in use are checked too, at warning level.
  */
+#include "config/config_internal.h"
+
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -23,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/cleanup.h"

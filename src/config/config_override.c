@@ -10,12 +10,13 @@
  * ("-c KEY=VALUE") and columns count code points in it, so a bad value
  * points at its column on the command line like a bad value in a file.
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 

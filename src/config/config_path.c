@@ -5,11 +5,12 @@
  * reference's normalised absolute paths (spec §1.2). A path that goes
  * above "/" stays at "/".
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "util/buf.h"
 #include "util/strutil.h"
 

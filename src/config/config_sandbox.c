@@ -8,13 +8,14 @@
  * is a directory; .git, .agents and .codex are protected when present) and
  * at TMPDIR, so they are computed once at load time.
  */
+#include "config/config_internal.h"
+
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/cleanup.h"
 #include "util/limits.h"

@@ -10,12 +10,12 @@
  * so an editor accepts a real codex config; anything else is flagged, like
  * the unknown_key warning does.
  */
+#include "config/config_internal.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include <jansson.h>
-
-#include "config/config_internal.h"
 
 #define CONFIG_SCHEMA_IGNORED_DOC \
 	"Read by the reference (codex); paddock accepts it and ignores it."

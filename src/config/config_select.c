@@ -9,11 +9,12 @@
  * Profiles that are not in use are compiled too, so their problems show
  * up as warnings; like the reference, they never fail the load.
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -74,7 +75,7 @@ config_select_config_profile(struct config_select_ctx *c)
 
 	if (name) {
 		o = (struct config_origin){ c->cfg->cli_profile_source, 1,
-			(uint32_t)sizeof("--profile ") };
+			(uint32_t)strlen("--profile ") + 1 };
 	} else {
 		name = config_get_string(tree, "profile", &pv);
 		if (!name)
@@ -138,9 +139,16 @@ config_select_syntax(struct config_select_ctx *c)
 		return config_select_set_reason(c, "--sandbox", "", "");
 	}
 	if (c->psm) {
+		struct buf q;
+
 		c->syntax = CONFIG_SELECT_LEGACY;
-		return config_select_set_reason(c,
-		    "sandbox_mode of config profile \"", c->cprofile, "\"");
+		buf_init(&q, 0);
+		r = config_quote(&q, c->cprofile, strlen(c->cprofile));
+		if (r >= 0)
+			r = config_select_set_reason(c,
+			    "sandbox_mode of config profile ", buf_str(&q), "");
+		buf_done(&q);
+		return r < 0 ? -ENOMEM : 0;
 	}
 	/* Each enabled layer decides on its own keys, the higher one last;
 	 * within a layer default_permissions wins. */

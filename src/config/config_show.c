@@ -7,13 +7,14 @@
  * that lands in a comment has its control characters escaped so no value
  * can end a comment line early.
  */
+#include "config/config_internal.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config_internal.h"
 #include "toml/toml.h"
 #include "util/buf.h"
 

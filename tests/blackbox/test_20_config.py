@@ -524,6 +524,6 @@ def test_schema_accepts_valid_configs(paddock, text):
     '[permissions.p.network]\nmode = "strict"\n',
     'colour = "blue"\n',
 ])
-def test_schema_rejects_what_check_rejects(paddock, text):
+def test_schema_flags_what_check_reports(paddock, text):
     with pytest.raises(jsonschema.ValidationError):
         validate(paddock, text)

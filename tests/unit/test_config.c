@@ -620,6 +620,7 @@ teardown(void **state)
 	X(keys_reference_keys_accepted)                 \
 	X(keys_type_mismatch)                           \
 	X(keys_project_path_not_absolute)               \
+	X(keys_nul_in_names_and_paths)                  \
 	X(net_defaults)                                 \
 	X(net_profile_overrides_base)                   \
 	X(net_sandbox_enabled_by_profile)               \
