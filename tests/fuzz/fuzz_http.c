@@ -150,9 +150,12 @@ check_upstream(const uint8_t *data, size_t size)
 	struct upstream_proxy proxy;
 	struct upstream *u;
 
-	fuzz_env_text = strndup((const char *)data, size);
+	/* Not strndup(): the input need not hold a NUL anywhere. */
+	fuzz_env_text = malloc(size + 1);
 	if (!fuzz_env_text)
 		return;
+	memcpy(fuzz_env_text, data, size);
+	fuzz_env_text[size] = '\0';
 	if (upstream_parse_url(fuzz_env_text, &proxy) == 0)
 		free(proxy.authorization);
 	u = upstream_new(fuzz_getenv, NULL, NULL);
