@@ -16,7 +16,7 @@
 bool
 proxy_frontend_available(enum proxy_frontend fe)
 {
-	/* XXX: the SOCKS5 front end is the next issue; its listener, the
+	/* The SOCKS5 front end arrives with the next issue; its listener, the
 	 * sessions, the relay and DNS are ready for it. */
 	return fe == PROXY_FRONTEND_HTTP;
 }
