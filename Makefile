@@ -19,8 +19,10 @@ build: deps
 	@test -f $(BUILD)/build.ninja || $(MESON) setup $(BUILD) >/dev/null
 	@$(NINJA) -C $(BUILD)
 
+# The example profile: the proxy on 127.0.0.1:3128 for a few package
+# registries, in the foreground (Ctrl-C stops it).
 run: build
-	$(BUILD)/paddock --help
+	$(BUILD)/paddock proxy --config examples/config.toml
 
 # The test build has ASan and UBSan on and warnings as errors; a sanitizer
 # report fails the run.

@@ -3,11 +3,19 @@
  * libpaddock: the public C API for embedders.
  *
  * This is the only installed header. Types are opaque; every function
- * documents who owns what and which threads may call it. The API grows with
- * the proxy (policy decider hook, blocked-request observer, audit sink).
+ * documents who owns what and which threads may call it. Versioned with
+ * PADDOCK_VERSION_*; a minor version only adds.
+ *
+ * In short: paddock_config_load() a config, paddock_proxy_new() a proxy
+ * from it, install a decider, a blocked-request observer and an audit sink,
+ * paddock_proxy_start() it, read paddock_proxy_address() or hand
+ * paddock_proxy_environ() to a child, paddock_proxy_reload() on a config
+ * change, paddock_proxy_stop() and paddock_proxy_free(). examples/embed.c
+ * shows all of it.
  */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -27,6 +35,13 @@ extern "C" {
 /* The library's version as "MAJOR.MINOR.PATCH" (static storage). Compare
  * with the PADDOCK_VERSION_* macros to detect a header/library mismatch. */
 PADDOCK_API const char *paddock_version(void);
+
+/*
+ * How much the library writes to stderr: "error", "warn", "info" (the
+ * default: a line per blocked request, one JSON access-log line per
+ * connection) or "debug". Any thread. Returns 0 or -EINVAL.
+ */
+PADDOCK_API int paddock_set_log_level(const char *level);
 
 /*
  * Requests, as the policy decider and the observers see them.
@@ -105,6 +120,140 @@ typedef void (
 /* Called once per audit event with one JSON object (no newline), in order,
  * on a paddock thread that is not a proxy worker. json is borrowed. */
 typedef void (*paddock_audit_fn)(const char *json, void *userdata);
+
+/*
+ * Loading a config: the same layered config.toml that `paddock proxy`
+ * reads (system file, user file under CODEX_HOME, trusted project files,
+ * then overrides). Every pointer is borrowed for the duration of the call.
+ */
+struct paddock_config;
+
+struct paddock_config_options {
+	const char *home;        /* CODEX_HOME; NULL: $CODEX_HOME or ~/.codex */
+	const char *config_file; /* the user layer; NULL: <home>/config.toml */
+	const char *system_file; /* NULL: /etc/codex/config.toml; "": none */
+	const char *cwd;         /* the session directory; NULL: the current */
+	const char *const *overrides; /* "KEY=VALUE" like -c, in order */
+	size_t n_overrides;
+	const char *profile;     /* a config profile, or NULL */
+	const char *permissions; /* a permission profile, or NULL */
+};
+
+/*
+ * Load and validate. Returns 0 with *ret_config, or a negative errno:
+ * -EINVAL when the config has errors, which are then described, one per
+ * line, in *ret_errors (caller frees with free(); may be NULL to ignore).
+ * Warnings are not reported here; `paddock config check` shows them.
+ */
+PADDOCK_API int paddock_config_load(const struct paddock_config_options *opts,
+    struct paddock_config **ret_config, char **ret_errors);
+
+/* Accepts NULL. A proxy built from a config does not need it afterwards. */
+PADDOCK_API void paddock_config_free(struct paddock_config *config);
+
+/*
+ * The proxy: built from a loaded config, started on its own threads (one
+ * event loop per CPU, a reporting thread, a decider thread when a decider
+ * is set), reloaded with a new config, stopped gracefully, freed.
+ *
+ * Thread and ownership rules:
+ *  - paddock_proxy_* functions are called from one controlling thread of
+ *    the embedder's choice, never from inside a paddock callback.
+ *  - The setters only work before paddock_proxy_start() (-EBUSY after).
+ *  - Callbacks run on paddock threads (never on a proxy worker for the
+ *    observer and the audit sink); userdata is passed through untouched
+ *    and must stay valid until paddock_proxy_stop() returned.
+ *  - The proxy's threads block every signal; a peer closing a connection
+ *    never raises SIGPIPE in the embedder.
+ * Functions that can fail return 0 or a negative errno.
+ */
+struct paddock_proxy;
+
+enum paddock_listener {
+	PADDOCK_LISTENER_HTTP,
+	PADDOCK_LISTENER_SOCKS5,
+};
+
+/* Build a stopped proxy from config (which may be freed afterwards). */
+PADDOCK_API int paddock_proxy_new(const struct paddock_config *config,
+    struct paddock_proxy **ret_proxy);
+
+/* The policy decider; see paddock_decider_fn above. */
+PADDOCK_API int paddock_proxy_set_decider(struct paddock_proxy *proxy,
+    paddock_decider_fn fn, void *userdata);
+
+/* Called once per blocked request. */
+PADDOCK_API int paddock_proxy_set_blocked_observer(struct paddock_proxy *proxy,
+    paddock_blocked_fn fn, void *userdata);
+
+/* Called once per audit event. */
+PADDOCK_API int paddock_proxy_set_audit_sink(struct paddock_proxy *proxy,
+    paddock_audit_fn fn, void *userdata);
+
+/*
+ * Override a limit: "head-timeout", "connect-timeout", "idle-timeout",
+ * "dns-timeout", "decider-timeout", "shutdown-grace" (durations such as
+ * "250ms", "10s", "5m") or "sessions" (a count). -ENOENT for an unknown
+ * name, -EINVAL or -ERANGE for a bad value.
+ */
+PADDOCK_API int paddock_proxy_set_limit(struct paddock_proxy *proxy,
+    const char *name, const char *value);
+
+/*
+ * Bind the listeners and start the threads. A proxy whose config has the
+ * network proxy disabled binds nothing and returns 0. On failure nothing
+ * runs and paddock_proxy_error() says why.
+ */
+PADDOCK_API int paddock_proxy_start(struct paddock_proxy *proxy);
+
+/* The last error of paddock_proxy_start() or paddock_proxy_reload(), or
+ * "" (borrowed from the proxy). */
+PADDOCK_API const char *paddock_proxy_error(const struct paddock_proxy *proxy);
+
+/*
+ * The bound address of a listener as "127.0.0.1:3128" or "[::1]:3128"
+ * (the real port when the config asked for port 0). Returns the length,
+ * -ENOENT when that listener is not running, -ENOBUFS when size is too
+ * small.
+ */
+PADDOCK_API int paddock_proxy_address(const struct paddock_proxy *proxy,
+    enum paddock_listener which, char *buf, size_t size);
+
+/*
+ * A new environment for a child process: envp (may be NULL) with every
+ * proxy variable set or replaced (HTTP_PROXY and its family, NO_PROXY,
+ * ALL_PROXY, PADDOCK_NETWORK_PROXY_ACTIVE, ...). Without a running
+ * listener it is a plain copy of envp. NULL-terminated, ready for execve();
+ * free with paddock_environ_free(). Returns NULL on allocation failure.
+ */
+PADDOCK_API char **paddock_proxy_environ(const struct paddock_proxy *proxy,
+    char *const *envp);
+
+/* Accepts NULL. */
+PADDOCK_API void paddock_environ_free(char **envp);
+
+/* paddock_proxy_reload() applied everything except listener changes. */
+#define PADDOCK_RELOAD_RESTART_NEEDED 1
+
+/*
+ * Apply a new config to a running proxy: the policy, the upstream proxies
+ * and the limits take effect for new requests; open tunnels keep going.
+ * Returns 0, PADDOCK_RELOAD_RESTART_NEEDED when listener settings differ
+ * (they need a new proxy), or a negative errno (the old config stays).
+ */
+PADDOCK_API int paddock_proxy_reload(struct paddock_proxy *proxy,
+    const struct paddock_config *config);
+
+/*
+ * Stop accepting, let open exchanges finish for up to the shutdown grace
+ * (5 s by default), close the rest and join every thread. Blocks until
+ * then. Idempotent.
+ */
+PADDOCK_API int paddock_proxy_stop(struct paddock_proxy *proxy);
+
+/* Stop when running, then free. Accepts NULL. Decision handles still held
+ * by a decider stay valid and must still be completed. */
+PADDOCK_API void paddock_proxy_free(struct paddock_proxy *proxy);
 
 #ifdef __cplusplus
 }

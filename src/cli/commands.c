@@ -7,6 +7,10 @@
 const struct cli_command cli_commands[] = {
 	{ "config", "check, show or describe the effective configuration",
 	    cmd_config },
+	{ "proxy", "run the network policy proxy in the foreground",
+	    cmd_proxy },
+	{ "env", "print the environment a child needs to use the proxy",
+	    cmd_env },
 	{ "policy", "judge a request against the network policy", cmd_policy },
 	{ NULL, NULL, NULL },
 };

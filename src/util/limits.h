@@ -38,3 +38,47 @@
 #define LIMIT_AUDIT_CLIENT_BYTES 96   /* "ip:port" of a client */
 #define LIMIT_AUDIT_META_BYTES   256  /* conversation.id and friends */
 #define LIMIT_BLOCKED_RECORDS    200  /* blocked requests kept */
+
+/*
+ * The proxy data plane (src/proxy). Timeouts are milliseconds of monotonic
+ * time. Those marked (*) are defaults a user can override per proxy
+ * (paddock proxy --limit NAME=VALUE, or paddock_proxy_set_limit()).
+ */
+
+/* HTTP heads. */
+#define LIMIT_HTTP_HEAD_BYTES          (64u * 1024) /* 431 beyond */
+#define LIMIT_HTTP_HEADERS             100          /* 431 beyond */
+#define LIMIT_HTTP_URL_BYTES           (8u * 1024)  /* 414 beyond */
+#define LIMIT_HTTP_RESPONSE_HEAD_BYTES (64u * 1024) /* 502 beyond */
+
+/* Deadlines. */
+#define LIMIT_HTTP_HEAD_TIMEOUT_MS 30000  /* (*) head-timeout, 408 */
+#define LIMIT_CONNECT_TIMEOUT_MS   10000  /* (*) connect-timeout, 504 */
+#define LIMIT_IDLE_TIMEOUT_MS      300000 /* (*) idle-timeout */
+#define LIMIT_DNS_TIMEOUT_MS       2000   /* (*) dns-timeout, fails closed */
+#define LIMIT_DECIDER_TIMEOUT_MS   30000  /* (*) decider-timeout */
+#define LIMIT_SHUTDOWN_GRACE_MS    5000   /* (*) shutdown-grace */
+#define LIMIT_LINGER_MS            2000   /* reading after a final answer */
+#define LIMIT_ACCEPT_RETRY_MS      1000   /* a paused listener tries again */
+#define LIMIT_EYEBALLS_DELAY_MS    250    /* RFC 8305 §5 attempt delay */
+#define LIMIT_POOL_IDLE_MS         15000  /* idle upstream connections */
+
+/* Sessions, threads and queues. */
+#define LIMIT_SESSIONS        32768 /* (*) sessions; listeners pause */
+#define LIMIT_SESSIONS_MAX    (1u << 20)
+#define LIMIT_WORKERS         64    /* worker threads (event loops) */
+#define LIMIT_DECIDER_QUEUE   4096  /* requests waiting for the decider */
+#define LIMIT_ACCESSLOG_QUEUE 65536 /* access-log lines in flight */
+
+/* Relaying. */
+#define LIMIT_RELAY_HIWAT       (256u * 1024) /* stop reading the source */
+#define LIMIT_RELAY_LOWAT       (64u * 1024)  /* and resume below this */
+#define LIMIT_SPLICE_MIN_BYTES  (64u * 1024)  /* bodies worth splicing */
+#define LIMIT_SPLICE_PIPES_IDLE 16            /* spare pipes kept per worker */
+#define LIMIT_POOL_PER_DEST     16            /* idle upstream connections */
+#define LIMIT_POOL_TOTAL        256 /* idle upstream connections per worker */
+
+/* Names and addresses. */
+#define LIMIT_DNS_ADDRS           16   /* addresses kept per lookup */
+#define LIMIT_PROXY_ENV_URL_BYTES 2048 /* an upstream proxy URL */
+#define LIMIT_NO_PROXY_ENTRIES    256  /* NO_PROXY entries */

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * paddock proxy: run the network policy proxy in the foreground.
+ *
+ * The controlling thread loads the config, starts the runtime, prints one
+ * readiness line and then only handles signals: SIGHUP reloads the config
+ * (a config that fails to load changes nothing), SIGINT and SIGTERM stop
+ * accepting, let open exchanges finish for the shutdown grace and exit 0.
+ */
+#include <sys/resource.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "audit/audit.h"
+#include "cli/cfgopts.h"
+#include "cli/cli.h"
+#include "config/config.h"
+#include "proxy/proxy.h"
+#include "proxy/proxy_settings.h"
+#include "util/buf.h"
+#include "util/log.h"
+#include "util/strparse.h"
+#include "util/strutil.h"
+
+struct cmd_proxy {
+	struct cfgopts cfg;
+	const char *audit_arg;
+	unsigned workers;
+	const char **limits; /* "NAME=VALUE" */
+	size_t n_limits;
+	struct proxy *proxy;
+	struct event_base *base;
+};
+
+static void
+cmd_proxy_usage(FILE *f)
+{
+	struct proxy_limits l;
+	struct buf defaults;
+
+	proxy_limits_init(&l);
+	buf_init(&defaults, 0);
+	(void)proxy_limits_describe(&l, &defaults);
+	(void)fprintf(f,
+	    "Usage: paddock proxy [OPTIONS]\n"
+	    "\n"
+	    "Run the network policy proxy in the foreground. It prints\n"
+	    "  paddock: listening http=HOST:PORT socks5=HOST:PORT|off\n"
+	    "once it accepts connections. SIGHUP reloads the config, SIGINT "
+	    "and\nSIGTERM stop it after open exchanges finished (at most the "
+	    "shutdown\ngrace). A disabled proxy (network.enabled = false) "
+	    "says so and exits 0.\n"
+	    "\nOptions:\n"
+	    "  --audit FILE|-      write one JSON audit event per line to "
+	    "FILE\n"
+	    "                      (appending, created 0600), or to stderr "
+	    "for '-'\n"
+	    "  --workers N         event loops (default: one per CPU)\n"
+	    "  --limit NAME=VALUE  override a limit (repeatable):\n"
+	    "                      head-timeout, connect-timeout, "
+	    "idle-timeout,\n"
+	    "                      dns-timeout, decider-timeout, "
+	    "shutdown-grace\n"
+	    "                      (durations: 250ms, 10s, 5m) and sessions\n"
+	    "  -h, --help          show this help\n"
+	    "\nLimits and their defaults:\n%s"
+	    "\n%s",
+	    buf_str(&defaults), cfgopts_help);
+	buf_done(&defaults);
+}
+
+/* Every session needs two descriptors, a busy one a pipe more: use what
+ * the hard limit allows. */
+static void
+cmd_proxy_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+/* Load the config and turn it into settings with our overrides. Prints
+ * what went wrong. Returns 0 or -1. */
+static int
+cmd_proxy_settings(struct cmd_proxy *c, struct proxy_settings *s)
+{
+	struct config_diags *diags = NULL;
+	struct config *cfg;
+	char err[256];
+	int r;
+
+	cfg = cfgopts_load(&c->cfg, true, &diags);
+	config_diags_free(diags);
+	if (!cfg)
+		return -1;
+	r = proxy_settings_from_config(cfg, s, err, sizeof(err));
+	if (r == 0 && config_get_network(cfg)->enable_socks5 &&
+	    !proxy_frontend_available(PROXY_FRONTEND_SOCKS5))
+		log_warn("SOCKS5 is not available in this version yet; "
+			 "network.enable_socks5 is ignored");
+	config_free(cfg);
+	if (r < 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	s->workers = c->workers;
+	for (size_t i = 0; i < c->n_limits; i++) {
+		const char *eq = strchr(c->limits[i], '=');
+		char name[64];
+
+		(void)strlcpy(name, c->limits[i],
+		    (size_t)(eq - c->limits[i]) + 1 < sizeof(name) ?
+			(size_t)(eq - c->limits[i]) + 1 :
+			sizeof(name));
+		r = proxy_limits_set(&s->limits, name, eq + 1);
+		if (r < 0) {
+			log_err("--limit %s: %s", c->limits[i],
+			    r == -ENOENT ? "no such limit" : "invalid value");
+			proxy_settings_done(s);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+cmd_proxy_stop_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct cmd_proxy *c = arg;
+
+	(void)what;
+	log_info("%s: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	(void)event_base_loopbreak(c->base);
+}
+
+static void
+cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct cmd_proxy *c = arg;
+	struct proxy_settings s;
+	bool restart = false;
+
+	(void)sig;
+	(void)what;
+	log_info("SIGHUP: reloading the configuration");
+	if (cmd_proxy_settings(c, &s) < 0) {
+		log_err("reload failed; the previous configuration stays in "
+			"force");
+		return;
+	}
+	if (proxy_reload(c->proxy, &s, &restart) < 0) {
+		log_err("reload failed: out of memory; the previous "
+			"configuration stays in force");
+	} else {
+		log_info("configuration reloaded");
+		if (restart)
+			log_warn(
+			    "listener settings changed (enabled, addresses "
+			    "or SOCKS5); restart paddock proxy to apply "
+			    "them");
+	}
+	proxy_settings_done(&s);
+}
+
+static int
+cmd_proxy_announce(struct cmd_proxy *c)
+{
+	struct proxy_listen l;
+	char http[80], socks[80] = "off";
+
+	if (proxy_get_address(c->proxy, PROXY_FRONTEND_HTTP, &l) < 0)
+		return -1;
+	(void)proxy_listen_format(&l, http, sizeof(http));
+	if (proxy_get_address(c->proxy, PROXY_FRONTEND_SOCKS5, &l) == 0)
+		(void)proxy_listen_format(&l, socks, sizeof(socks));
+	(void)fprintf(stderr, "paddock: listening http=%s socks5=%s\n", http,
+	    socks);
+	(void)fflush(stderr);
+	return 0;
+}
+
+static int
+cmd_proxy_run(struct cmd_proxy *c)
+{
+	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL;
+	struct sigaction ign = { .sa_handler = SIG_IGN };
+	struct proxy_settings s;
+	char err[256];
+	int r, rc = CLI_EXIT_FAILURE;
+
+	if (cmd_proxy_settings(c, &s) < 0)
+		return CLI_EXIT_FAILURE;
+	if (!s.enabled) {
+		log_info("the network proxy is disabled (network.enabled = "
+			 "false); nothing to do");
+		proxy_settings_done(&s);
+		return CLI_EXIT_OK;
+	}
+	/* A peer that went away must not kill us. */
+	(void)sigaction(SIGPIPE, &ign, NULL);
+	cmd_proxy_raise_nofile();
+	c->base = event_base_new();
+	r = proxy_new(&s, &c->proxy);
+	proxy_settings_done(&s);
+	if (!c->base || r < 0) {
+		log_err("out of memory");
+		goto out;
+	}
+	if (c->audit_arg) {
+		struct audit_settings as = { 0 };
+
+		(void)audit_sink_from_arg(c->audit_arg, &as);
+		proxy_set_audit(c->proxy, &as);
+	}
+	ev_int = evsignal_new(c->base, SIGINT, cmd_proxy_stop_cb, c);
+	ev_term = evsignal_new(c->base, SIGTERM, cmd_proxy_stop_cb, c);
+	ev_hup = evsignal_new(c->base, SIGHUP, cmd_proxy_reload_cb, c);
+	if (!ev_int || !ev_term || !ev_hup || evsignal_add(ev_int, NULL) < 0 ||
+	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_hup, NULL) < 0) {
+		log_err("cannot handle signals");
+		goto out;
+	}
+	r = proxy_start(c->proxy, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s", err);
+		goto out;
+	}
+	if (cmd_proxy_announce(c) < 0)
+		goto out;
+	(void)event_base_dispatch(c->base);
+	(void)proxy_stop(c->proxy);
+	rc = CLI_EXIT_OK;
+out:
+	c->proxy = proxy_free(c->proxy);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_hup)
+		event_free(ev_hup);
+	if (c->base)
+		event_base_free(c->base);
+	return rc;
+}
+
+static int
+cmd_proxy_push_limit(struct cmd_proxy *c, const char *v)
+{
+	const char **nv;
+
+	if (!strchr(v, '=') || v[0] == '=') {
+		(void)fprintf(stderr, "paddock: --limit takes NAME=VALUE\n");
+		return -EINVAL;
+	}
+	nv = reallocarray(c->limits, c->n_limits + 1, sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	nv[c->n_limits++] = v;
+	c->limits = nv;
+	return 0;
+}
+
+static int
+cmd_proxy_parse(struct cmd_proxy *c, int argc, char **argv)
+{
+	for (int i = 1; i < argc;) {
+		const char *a = argv[i];
+		uint64_t n;
+
+		switch (cfgopts_parse(&c->cfg, argc, argv, &i)) {
+		case CFGOPTS_TAKEN:
+			continue;
+		case CFGOPTS_USAGE:
+			return CLI_EXIT_USAGE;
+		case CFGOPTS_NOMEM:
+			(void)fputs("paddock: out of memory\n", stderr);
+			return CLI_EXIT_FAILURE;
+		case CFGOPTS_NOT_MINE:
+			break;
+		}
+		if (streq(a, "-h") || streq(a, "--help")) {
+			cmd_proxy_usage(stdout);
+			return CLI_EXIT_OK;
+		}
+		if (i + 1 >= argc ||
+		    (!streq(a, "--audit") && !streq(a, "--workers") &&
+			!streq(a, "--limit"))) {
+			(void)fprintf(stderr,
+			    i + 1 >= argc &&
+				    (streq(a, "--audit") ||
+					streq(a, "--workers") ||
+					streq(a, "--limit")) ?
+				"paddock: %s needs a value\n" :
+				"paddock: unknown option '%s'\n"
+				"Run 'paddock proxy --help' for usage.\n",
+			    a);
+			return CLI_EXIT_USAGE;
+		}
+		if (streq(a, "--audit")) {
+			if (!argv[i + 1][0]) {
+				(void)fputs("paddock: --audit takes a file or "
+					    "'-' (stderr)\n",
+				    stderr);
+				return CLI_EXIT_USAGE;
+			}
+			c->audit_arg = argv[i + 1];
+		} else if (streq(a, "--workers")) {
+			if (strparse_u64_str(argv[i + 1], 1024, &n) < 0 ||
+			    n == 0) {
+				(void)fprintf(stderr,
+				    "paddock: --workers takes a number from 1 "
+				    "to 1024\n");
+				return CLI_EXIT_USAGE;
+			}
+			c->workers = (unsigned)n;
+		} else if (cmd_proxy_push_limit(c, argv[i + 1]) < 0) {
+			return CLI_EXIT_USAGE;
+		}
+		i += 2;
+	}
+	return -1;
+}
+
+int
+cmd_proxy(int argc, char **argv)
+{
+	struct cmd_proxy c = { 0 };
+	int rc;
+
+	cfgopts_init(&c.cfg);
+	rc = cmd_proxy_parse(&c, argc, argv);
+	if (rc < 0)
+		rc = cmd_proxy_run(&c);
+	free(c.limits);
+	cfgopts_done(&c.cfg);
+	return rc;
+}

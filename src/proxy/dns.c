@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * evdns_getaddrinfo() behind a deadline. A lookup owns itself: it is freed
+ * when evdns has called back, whether the caller still wants the answer
+ * (delivered) or cancelled it (dropped). evdns may call back from inside
+ * evdns_getaddrinfo() (then it returns NULL) and delivers a cancel later
+ * with EVUTIL_EAI_CANCEL; both are handled here.
+ */
+#include "proxy/dns.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "policy/policy.h"
+#include "proxy/worker.h"
+#include "util/limits.h"
+
+struct dns_lookup {
+	struct evdns_getaddrinfo_request *req; /* NULL once evdns answered */
+	struct event *timer; /* deadline, then the delivery of the answer */
+	dns_fn cb;
+	void *arg;
+	bool cancelled; /* the caller lost interest */
+	bool answered;  /* evdns called back */
+	bool delivered; /* cb ran (or never will) */
+	int err;
+	struct policy_addr addrs[LIMIT_DNS_ADDRS];
+	size_t n;
+};
+
+static void
+dns_lookup_free(struct dns_lookup *l)
+{
+	if (l->timer)
+		event_free(l->timer);
+	free(l);
+}
+
+static int
+dns_map_error(int eai)
+{
+	switch (eai) {
+	case EVUTIL_EAI_NONAME:
+	case EVUTIL_EAI_NODATA:
+	case EVUTIL_EAI_ADDRFAMILY:
+		return -ENXIO;
+	case EVUTIL_EAI_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EREMOTEIO;
+	}
+}
+
+static void
+dns_collect(struct dns_lookup *l, const struct evutil_addrinfo *ai)
+{
+	for (; ai && l->n < LIMIT_DNS_ADDRS; ai = ai->ai_next) {
+		struct policy_addr a = { .family = ai->ai_family };
+		bool dup = false;
+
+		if (ai->ai_family == AF_INET &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in))
+			memcpy(a.bytes,
+			    &((const struct sockaddr_in *)(const void *)
+				    ai->ai_addr)
+				 ->sin_addr,
+			    4);
+		else if (ai->ai_family == AF_INET6 &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in6))
+			memcpy(a.bytes,
+			    &((const struct sockaddr_in6 *)(const void *)
+				    ai->ai_addr)
+				 ->sin6_addr,
+			    16);
+		else
+			continue;
+		for (size_t i = 0; i < l->n && !dup; i++)
+			dup = l->addrs[i].family == a.family &&
+			    memcmp(l->addrs[i].bytes, a.bytes, 16) == 0;
+		if (!dup)
+			l->addrs[l->n++] = a;
+	}
+}
+
+static void
+dns_deliver(struct dns_lookup *l)
+{
+	l->delivered = true;
+	l->cb(l->arg, l->err, l->addrs, l->n);
+}
+
+/* The deadline passed, or (after an immediate answer) delivery time. */
+static void
+dns_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns_lookup *l = arg;
+
+	(void)fd;
+	(void)what;
+	if (l->delivered)
+		return;
+	if (!l->answered) {
+		/* Give up: the caller hears -ETIME now. evdns's cancel
+		 * notification frees the lookup, perhaps at once. */
+		l->err = -ETIME;
+		l->n = 0;
+		dns_deliver(l);
+		l->cancelled = true;
+		evdns_getaddrinfo_cancel(l->req);
+		return;
+	}
+	dns_deliver(l);
+	dns_lookup_free(l);
+}
+
+static void
+dns_answer_cb(int eai, struct evutil_addrinfo *ai, void *arg)
+{
+	struct dns_lookup *l = arg;
+
+	l->req = NULL;
+	l->answered = true;
+	if (eai == 0) {
+		dns_collect(l, ai);
+		l->err = l->n > 0 ? 0 : -ENXIO;
+	} else {
+		l->err = dns_map_error(eai);
+	}
+	if (ai)
+		evutil_freeaddrinfo(ai);
+	if (l->cancelled) {
+		dns_lookup_free(l);
+		return;
+	}
+	/* Deliver from the loop, never from inside dns_resolve(). */
+	event_active(l->timer, EV_TIMEOUT, 0);
+}
+
+struct dns_lookup *
+dns_resolve(struct worker *w, const char *name, uint64_t timeout_ms, dns_fn cb,
+    void *arg)
+{
+	struct evutil_addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_protocol = IPPROTO_TCP,
+	};
+	struct timeval tv = {
+		.tv_sec = (time_t)(timeout_ms / 1000),
+		.tv_usec = (suseconds_t)((timeout_ms % 1000) * 1000),
+	};
+	struct dns_lookup *l = calloc(1, sizeof(*l));
+	struct evdns_getaddrinfo_request *req;
+
+	if (!l)
+		return NULL;
+	l->cb = cb;
+	l->arg = arg;
+	l->timer = event_new(worker_get_base(w), -1, 0, dns_timer_cb, l);
+	if (!l->timer || event_add(l->timer, &tv) < 0) {
+		dns_lookup_free(l);
+		return NULL;
+	}
+	req = evdns_getaddrinfo(worker_get_dns(w), name, NULL, &hints,
+	    dns_answer_cb, l);
+	/* NULL: it already answered (and activated the timer). */
+	if (!l->answered && !req) {
+		l->answered = true;
+		l->err = -EREMOTEIO;
+		event_active(l->timer, EV_TIMEOUT, 0);
+	} else if (!l->answered) {
+		l->req = req;
+	}
+	return l;
+}
+
+struct dns_lookup *
+dns_cancel(struct dns_lookup *l)
+{
+	if (!l || l->delivered)
+		return NULL;
+	if (l->answered) {
+		/* The answer is in, waiting to be delivered: drop it. */
+		dns_lookup_free(l);
+		return NULL;
+	}
+	l->cancelled = true;
+	l->delivered = true;
+	(void)event_del(l->timer);
+	evdns_getaddrinfo_cancel(l->req);
+	return NULL;
+}

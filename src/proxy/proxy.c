@@ -1,0 +1,845 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The proxy runtime. The controlling thread binds the listeners (so bind
+ * errors are reported synchronously and port 0 is known before anything
+ * runs), starts one worker per CPU and, when an embedder installed one,
+ * the decider thread. Reloads build a new snapshot and post it; stops post
+ * a stop and join.
+ */
+#include "proxy/proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/thread.h>
+
+#include "audit/audit.h"
+#include "policy/policy.h"
+#include "proxy/accesslog.h"
+#include "proxy/decision.h"
+#include "proxy/upstream.h"
+#include "proxy/worker.h"
+#include "util/buf.h"
+#include "util/compiler.h"
+#include "util/limits.h"
+#include "util/log.h"
+#include "util/strparse.h"
+#include "util/strutil.h"
+
+struct proxy_decider_job {
+	struct proxy_decider_job *next;
+	struct paddock_request req;
+	struct paddock_decision *decision;
+	char host[POLICY_HOST_TEXT_MAX];
+	char client[64];
+	char method[32];
+};
+
+struct proxy {
+	struct proxy_settings settings; /* policy not kept here */
+	pthread_mutex_t lock;           /* guards conf */
+	struct proxy_conf *conf;
+	uint64_t generation;
+	int listen_fds[_PROXY_FRONTEND_MAX];
+	struct proxy_listen bound[_PROXY_FRONTEND_MAX];
+	bool bound_valid[_PROXY_FRONTEND_MAX];
+	struct worker **workers;
+	unsigned n_workers;
+	bool running;
+	atomic_uint_fast64_t sessions;
+	/* Embedder hooks. */
+	paddock_decider_fn decider;
+	void *decider_ud;
+	struct audit_settings audit_settings; /* sink and blocked observer */
+	/* The decider thread and its queue. */
+	pthread_t decider_thread;
+	bool decider_running;
+	pthread_mutex_t dlock;
+	pthread_cond_t dcond;
+	struct proxy_decider_job *dhead, *dtail;
+	unsigned dlen;
+	bool dquit;
+	/* Reporting, each on its own thread. */
+	struct audit *audit;
+	struct accesslog *accesslog;
+};
+
+static const char *const proxy_frontend_names[_PROXY_FRONTEND_MAX] = {
+	[PROXY_FRONTEND_HTTP] = "http",
+	[PROXY_FRONTEND_SOCKS5] = "socks5",
+};
+
+const char *
+proxy_frontend_name(enum proxy_frontend fe)
+{
+	if ((unsigned)fe >= _PROXY_FRONTEND_MAX)
+		return "invalid";
+	return proxy_frontend_names[fe];
+}
+
+/*
+ * Limits.
+ */
+struct proxy_limit_desc {
+	const char *name;
+	size_t offset;
+	bool duration;
+	uint64_t min, max;
+};
+
+static const struct proxy_limit_desc proxy_limit_descs[] = {
+	{ "head-timeout", offsetof(struct proxy_limits, head_timeout_ms), true,
+	    1, 3600000 },
+	{ "connect-timeout", offsetof(struct proxy_limits, connect_timeout_ms),
+	    true, 1, 3600000 },
+	{ "idle-timeout", offsetof(struct proxy_limits, idle_timeout_ms), true,
+	    1, 86400000 },
+	{ "dns-timeout", offsetof(struct proxy_limits, dns_timeout_ms), true, 1,
+	    600000 },
+	{ "decider-timeout", offsetof(struct proxy_limits, decider_timeout_ms),
+	    true, 1, 86400000 },
+	{ "shutdown-grace", offsetof(struct proxy_limits, shutdown_grace_ms),
+	    true, 0, 3600000 },
+	{ "sessions", offsetof(struct proxy_limits, sessions), false, 1,
+	    LIMIT_SESSIONS_MAX },
+};
+
+void
+proxy_limits_init(struct proxy_limits *l)
+{
+	*l = (struct proxy_limits){
+		.head_timeout_ms = LIMIT_HTTP_HEAD_TIMEOUT_MS,
+		.connect_timeout_ms = LIMIT_CONNECT_TIMEOUT_MS,
+		.idle_timeout_ms = LIMIT_IDLE_TIMEOUT_MS,
+		.dns_timeout_ms = LIMIT_DNS_TIMEOUT_MS,
+		.decider_timeout_ms = LIMIT_DECIDER_TIMEOUT_MS,
+		.shutdown_grace_ms = LIMIT_SHUTDOWN_GRACE_MS,
+		.sessions = LIMIT_SESSIONS,
+	};
+}
+
+/* "250ms", "10s", "5m": a number and a unit. */
+static int
+proxy_parse_duration(const char *v, uint64_t *ret_ms)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ms;
+	} units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 } };
+
+	size_t digits = strspn(v, "0123456789");
+	uint64_t n;
+	int r;
+
+	if (digits == 0)
+		return -EINVAL;
+	r = strparse_u64(v, digits, UINT32_MAX, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ELEMENTSOF(units); i++)
+		if (streq(v + digits, units[i].unit)) {
+			*ret_ms = n * units[i].ms;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int
+proxy_limits_set(struct proxy_limits *l, const char *name, const char *value)
+{
+	for (size_t i = 0; i < ELEMENTSOF(proxy_limit_descs); i++) {
+		const struct proxy_limit_desc *d = &proxy_limit_descs[i];
+		uint64_t v;
+		int r;
+
+		if (!streq(d->name, name))
+			continue;
+		r = d->duration ? proxy_parse_duration(value, &v) :
+				  strparse_u64_str(value, UINT64_MAX, &v);
+		if (r < 0)
+			return r;
+		if (v < d->min || v > d->max)
+			return -ERANGE;
+		*(uint64_t *)(void *)((char *)l + d->offset) = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+proxy_limits_describe(const struct proxy_limits *l, struct buf *out)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < ELEMENTSOF(proxy_limit_descs) && r >= 0; i++) {
+		const struct proxy_limit_desc *d = &proxy_limit_descs[i];
+		uint64_t v = *(const uint64_t *)(const void *)((const char *)l +
+		    d->offset);
+
+		r = buf_printf(out,
+		    d->duration ? "  %s=%" PRIu64 "ms\n" : "  %s=%" PRIu64 "\n",
+		    d->name, v);
+	}
+	return r;
+}
+
+/*
+ * Snapshots.
+ */
+struct proxy_conf *
+proxy_conf_ref(struct proxy_conf *c)
+{
+	if (c)
+		atomic_fetch_add(&c->refs, 1);
+	return c;
+}
+
+struct proxy_conf *
+proxy_conf_unref(struct proxy_conf *c)
+{
+	if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
+		return NULL;
+	policy_unref(c->policy);
+	upstream_free(c->upstream);
+	free(c->profile);
+	free(c);
+	return NULL;
+}
+
+static bool
+proxy_addr_is_unspecified(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)sa)
+			   ->sin_addr.s_addr == htonl(INADDR_ANY);
+	return IN6_IS_ADDR_UNSPECIFIED(
+	    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+}
+
+static bool
+proxy_addr_is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)(const void *)sa)
+				  ->sin_addr.s_addr) >>
+			   24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(
+	    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr);
+}
+
+static uint16_t
+proxy_addr_port(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ntohs(
+		    ((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	return ntohs(
+	    ((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+}
+
+static bool
+proxy_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
+{
+	if (a->sa_family != b->sa_family)
+		return false;
+	if (a->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)(const void *)a)
+			   ->sin_addr.s_addr ==
+		    ((const struct sockaddr_in *)(const void *)b)
+			->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)(const void *)a)
+			   ->sin6_addr,
+		   &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr,
+		   16) == 0;
+}
+
+/* A connection to sa would reach one of our listeners: the same address,
+ * "any" (which the kernel routes to the local host), or any loopback
+ * address when we listen on a wildcard. */
+bool
+proxy_conf_is_self(const struct proxy_conf *c, const struct sockaddr *sa)
+{
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++) {
+		const struct sockaddr *l;
+
+		if (!c->bound_valid[i])
+			continue;
+		l = (const struct sockaddr *)&c->bound[i].addr;
+		if (proxy_addr_port(l) != proxy_addr_port(sa))
+			continue;
+		if (proxy_addr_is_unspecified(sa) || proxy_addr_equal(l, sa))
+			return true;
+		if (proxy_addr_is_unspecified(l) && proxy_addr_is_loopback(sa))
+			return true;
+	}
+	return false;
+}
+
+static const char *
+proxy_getenv(const char *name)
+{
+	return secure_getenv(name);
+}
+
+static void
+proxy_upstream_warn(void *userdata, const char *message)
+{
+	(void)userdata;
+	log_warn("%s", message);
+}
+
+static struct proxy_conf *
+proxy_conf_new(struct proxy *p, const struct proxy_settings *s)
+{
+	struct proxy_conf *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	atomic_init(&c->refs, 1);
+	c->generation = ++p->generation;
+	c->policy = policy_ref(s->policy);
+	c->limits = s->limits;
+	c->allow_local_binding = s->allow_local_binding;
+	c->has_decider = p->decider != NULL;
+	if (s->profile && !(c->profile = strdup(s->profile)))
+		return proxy_conf_unref(c);
+	if (s->allow_upstream_proxy) {
+		c->upstream =
+		    upstream_new(proxy_getenv, proxy_upstream_warn, NULL);
+		if (!c->upstream)
+			return proxy_conf_unref(c);
+		if (upstream_is_empty(c->upstream))
+			c->upstream = upstream_free(c->upstream);
+	}
+	memcpy(c->bound, p->bound, sizeof(c->bound));
+	memcpy(c->bound_valid, p->bound_valid, sizeof(c->bound_valid));
+	return c;
+}
+
+struct proxy_conf *
+proxy_get_conf(struct proxy *p)
+{
+	struct proxy_conf *c;
+
+	(void)pthread_mutex_lock(&p->lock);
+	c = proxy_conf_ref(p->conf);
+	(void)pthread_mutex_unlock(&p->lock);
+	return c;
+}
+
+bool
+proxy_session_add(struct proxy *p, uint64_t cap)
+{
+	return atomic_fetch_add(&p->sessions, 1) + 1 >= cap;
+}
+
+bool
+proxy_session_at_cap(struct proxy *p, uint64_t cap)
+{
+	return atomic_load(&p->sessions) >= cap;
+}
+
+void
+proxy_session_release(struct proxy *p)
+{
+	atomic_fetch_sub(&p->sessions, 1);
+}
+
+/*
+ * Construction.
+ */
+static pthread_once_t proxy_evthread_once = PTHREAD_ONCE_INIT;
+static int proxy_evthread_result;
+
+/* Decider completions arrive from other threads: event bases must be
+ * lockable and notifiable before the first one is created. */
+static void
+proxy_evthread_init(void)
+{
+	proxy_evthread_result = evthread_use_pthreads();
+}
+
+int
+proxy_new(const struct proxy_settings *s, struct proxy **ret)
+{
+	struct proxy *p;
+
+	if (!s->policy)
+		return -EINVAL;
+	(void)pthread_once(&proxy_evthread_once, proxy_evthread_init);
+	if (proxy_evthread_result < 0)
+		return -ENOMEM;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->settings = *s;
+	p->settings.policy = NULL;
+	p->settings.profile = NULL;
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
+		p->listen_fds[i] = -1;
+	atomic_init(&p->sessions, 0);
+	(void)pthread_mutex_init(&p->lock, NULL);
+	(void)pthread_mutex_init(&p->dlock, NULL);
+	(void)pthread_cond_init(&p->dcond, NULL);
+	p->conf = proxy_conf_new(p, s);
+	if (!p->conf) {
+		(void)proxy_free(p);
+		return -ENOMEM;
+	}
+	*ret = p;
+	return 0;
+}
+
+void
+proxy_set_decider(struct proxy *p, paddock_decider_fn fn, void *ud)
+{
+	p->decider = fn;
+	p->decider_ud = ud;
+	p->conf->has_decider = fn != NULL;
+}
+
+void
+proxy_set_blocked_observer(struct proxy *p, paddock_blocked_fn fn, void *ud)
+{
+	p->audit_settings.blocked_fn = fn;
+	p->audit_settings.blocked_userdata = ud;
+}
+
+void
+proxy_set_audit_sink(struct proxy *p, paddock_audit_fn fn, void *ud)
+{
+	p->audit_settings.sink = fn ? AUDIT_SINK_CALLBACK : AUDIT_SINK_NONE;
+	p->audit_settings.audit_fn = fn;
+	p->audit_settings.audit_userdata = ud;
+}
+
+void
+proxy_set_audit(struct proxy *p, const struct audit_settings *s)
+{
+	paddock_blocked_fn fn = p->audit_settings.blocked_fn;
+	void *ud = p->audit_settings.blocked_userdata;
+
+	p->audit_settings = *s;
+	p->audit_settings.blocked_fn = fn;
+	p->audit_settings.blocked_userdata = ud;
+}
+
+const char *
+proxy_listen_format(const struct proxy_listen *l, char *out, size_t outsz)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&l->addr;
+	char addr[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET6) {
+		(void)inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    addr, sizeof(addr));
+		(void)snprintf(out, outsz, "[%s]:%u", addr,
+		    (unsigned)proxy_addr_port(sa));
+	} else {
+		(void)inet_ntop(AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    addr, sizeof(addr));
+		(void)snprintf(out, outsz, "%s:%u", addr,
+		    (unsigned)proxy_addr_port(sa));
+	}
+	return out;
+}
+
+int
+proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
+    struct proxy_listen *ret)
+{
+	if ((unsigned)fe >= _PROXY_FRONTEND_MAX || !p->bound_valid[fe])
+		return -ENOENT;
+	*ret = p->bound[fe];
+	return 0;
+}
+
+static int
+proxy_bind(struct proxy *p, enum proxy_frontend fe, char *err, size_t errsz)
+{
+	const struct proxy_listen *l = &p->settings.listen[fe];
+	struct proxy_listen *b = &p->bound[fe];
+	int fd, one = 1, r;
+	char text[80];
+
+	fd = socket(l->addr.ss_family,
+	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Small requests and answers must not wait for Nagle; accepted
+	 * sockets inherit this, which saves a call per connection. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (l->addr.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
+		    sizeof(one));
+	if (bind(fd, (const struct sockaddr *)&l->addr, l->len) < 0 ||
+	    listen(fd, SOMAXCONN) < 0)
+		goto fail;
+	b->len = sizeof(b->addr);
+	if (getsockname(fd, (struct sockaddr *)&b->addr, &b->len) < 0)
+		goto fail;
+	p->listen_fds[fe] = fd;
+	p->bound_valid[fe] = true;
+	return 0;
+fail:
+	r = -errno;
+	if (fd >= 0)
+		(void)close(fd);
+	(void)snprintf(err, errsz, "cannot listen on %s (%s): %s",
+	    proxy_listen_format(l, text, sizeof(text)), proxy_frontend_name(fe),
+	    strerror(-r));
+	return r;
+}
+
+static unsigned
+proxy_worker_count(const struct proxy_settings *s)
+{
+	long n = s->workers ? (long)s->workers : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > LIMIT_WORKERS)
+		n = LIMIT_WORKERS;
+	return (unsigned)n;
+}
+
+static void *proxy_decider_main(void *arg);
+
+/* Start threads with every signal blocked: signals belong to the
+ * controlling thread (paddock proxy handles them with evsignal). */
+static int
+proxy_spawn(struct proxy *p)
+{
+	sigset_t all, old;
+	int r = 0;
+
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	p->accesslog = accesslog_new();
+	if (!p->accesslog)
+		r = -ENOMEM;
+	if (r == 0 && p->decider) {
+		r = -pthread_create(&p->decider_thread, NULL,
+		    proxy_decider_main, p);
+		p->decider_running = r == 0;
+	}
+	for (unsigned i = 0; i < p->n_workers && r == 0; i++)
+		r = worker_start(p->workers[i]);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static void proxy_teardown(struct proxy *p);
+
+/* The audit writer thread starts with every signal blocked, like ours. */
+static int
+proxy_start_audit(struct proxy *p, char *err, size_t errsz)
+{
+	sigset_t all, old;
+	int r;
+
+	(void)sigfillset(&all);
+	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = audit_new(&p->audit_settings, &p->audit);
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		(void)snprintf(err, errsz, "cannot start the audit log%s%s: %s",
+		    p->audit_settings.path ? " " : "",
+		    p->audit_settings.path ? p->audit_settings.path : "",
+		    strerror(-r));
+	return r;
+}
+
+int
+proxy_start(struct proxy *p, char *err, size_t errsz)
+{
+	int r;
+
+	if (p->running)
+		return -EALREADY;
+	if (!p->settings.enabled)
+		return 0;
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++) {
+		if (!p->settings.frontend_enabled[i])
+			continue;
+		r = proxy_bind(p, (enum proxy_frontend)i, err, errsz);
+		if (r < 0) {
+			proxy_teardown(p);
+			return r;
+		}
+	}
+	r = proxy_start_audit(p, err, errsz);
+	if (r < 0) {
+		proxy_teardown(p);
+		return r;
+	}
+	/* The snapshot now knows where we listen (loop detection). */
+	memcpy(p->conf->bound, p->bound, sizeof(p->bound));
+	memcpy(p->conf->bound_valid, p->bound_valid, sizeof(p->bound_valid));
+	p->n_workers = proxy_worker_count(&p->settings);
+	p->workers = calloc(p->n_workers, sizeof(*p->workers));
+	if (!p->workers) {
+		(void)snprintf(err, errsz, "out of memory");
+		proxy_teardown(p);
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < p->n_workers; i++) {
+		p->workers[i] = worker_new(p, i, p->listen_fds, p->conf);
+		if (!p->workers[i]) {
+			(void)snprintf(err, errsz,
+			    "cannot set up worker %u (event loop or resolver)",
+			    i);
+			proxy_teardown(p);
+			return -ENOMEM;
+		}
+	}
+	/* Workers hold duplicates; ours are no longer needed. */
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
+		if (p->listen_fds[i] >= 0) {
+			(void)close(p->listen_fds[i]);
+			p->listen_fds[i] = -1;
+		}
+	r = proxy_spawn(p);
+	p->running = true;
+	if (r < 0) {
+		(void)snprintf(err, errsz, "cannot start threads: %s",
+		    strerror(-r));
+		(void)proxy_stop(p);
+		return r;
+	}
+	return 0;
+}
+
+static bool
+proxy_listen_equal(const struct proxy_listen *a, const struct proxy_listen *b)
+{
+	return a->len == b->len && memcmp(&a->addr, &b->addr, a->len) == 0;
+}
+
+int
+proxy_reload(struct proxy *p, const struct proxy_settings *s,
+    bool *ret_restart_needed)
+{
+	struct proxy_conf *c, *old;
+	bool restart = s->enabled != p->settings.enabled;
+
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++) {
+		if (s->frontend_enabled[i] != p->settings.frontend_enabled[i])
+			restart = true;
+		else if (s->frontend_enabled[i] &&
+		    !proxy_listen_equal(&s->listen[i], &p->settings.listen[i]))
+			restart = true;
+	}
+	if (ret_restart_needed)
+		*ret_restart_needed = restart;
+	c = proxy_conf_new(p, s);
+	if (!c)
+		return -ENOMEM;
+	p->settings.allow_upstream_proxy = s->allow_upstream_proxy;
+	p->settings.allow_local_binding = s->allow_local_binding;
+	p->settings.limits = s->limits;
+	(void)pthread_mutex_lock(&p->lock);
+	old = p->conf;
+	p->conf = c;
+	(void)pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n_workers; i++)
+		worker_post_conf(p->workers[i], c);
+	proxy_conf_unref(old);
+	return 0;
+}
+
+/*
+ * The decider thread.
+ */
+static enum paddock_protocol
+proxy_public_protocol(enum policy_protocol pr)
+{
+	switch (pr) {
+	case POLICY_PROTOCOL_HTTPS_CONNECT:
+		return PADDOCK_PROTOCOL_HTTPS_CONNECT;
+	case POLICY_PROTOCOL_SOCKS5_TCP:
+		return PADDOCK_PROTOCOL_SOCKS5_TCP;
+	case POLICY_PROTOCOL_SOCKS5_UDP:
+		return PADDOCK_PROTOCOL_SOCKS5_UDP;
+	case POLICY_PROTOCOL_HTTP:
+	default:
+		return PADDOCK_PROTOCOL_HTTP;
+	}
+}
+
+int
+proxy_ask_decider(struct proxy *p, const struct policy_request *req,
+    struct paddock_decision *d)
+{
+	struct proxy_decider_job *job = calloc(1, sizeof(*job));
+	struct policy_host host;
+
+	if (!job) {
+		decision_complete(d, POLICY_DECISION_DENY, NULL);
+		return -ENOMEM;
+	}
+	if (policy_host_parse(req->host, strlen(req->host), &host) == 0)
+		(void)strlcpy(job->host, host.text, sizeof(job->host));
+	else
+		(void)strlcpy(job->host, req->host, sizeof(job->host));
+	if (req->client)
+		(void)strlcpy(job->client, req->client, sizeof(job->client));
+	if (req->method)
+		(void)strlcpy(job->method, req->method, sizeof(job->method));
+	job->req = (struct paddock_request){
+		.protocol = proxy_public_protocol(req->protocol),
+		.host = job->host,
+		.port = req->port,
+		.client = req->client ? job->client : NULL,
+		.method = req->method ? job->method : NULL,
+	};
+	job->decision = d;
+	(void)pthread_mutex_lock(&p->dlock);
+	if (!p->decider_running || p->dquit || p->dlen >= LIMIT_DECIDER_QUEUE) {
+		(void)pthread_mutex_unlock(&p->dlock);
+		free(job);
+		decision_complete(d, POLICY_DECISION_DENY, "decider_busy");
+		return -EAGAIN;
+	}
+	if (p->dtail)
+		p->dtail->next = job;
+	else
+		p->dhead = job;
+	p->dtail = job;
+	p->dlen++;
+	(void)pthread_cond_signal(&p->dcond);
+	(void)pthread_mutex_unlock(&p->dlock);
+	return 0;
+}
+
+static void *
+proxy_decider_main(void *arg)
+{
+	struct proxy *p = arg;
+
+	(void)pthread_setname_np(pthread_self(), "paddock-decider");
+	(void)pthread_mutex_lock(&p->dlock);
+	for (;;) {
+		struct proxy_decider_job *job;
+
+		while (!p->dhead && !p->dquit)
+			(void)pthread_cond_wait(&p->dcond, &p->dlock);
+		job = p->dhead;
+		if (!job)
+			break;
+		p->dhead = job->next;
+		if (!p->dhead)
+			p->dtail = NULL;
+		p->dlen--;
+		if (p->dquit) {
+			/* Nobody waits any more; the handle just goes. */
+			decision_complete(job->decision, POLICY_DECISION_DENY,
+			    NULL);
+			free(job);
+			continue;
+		}
+		(void)pthread_mutex_unlock(&p->dlock);
+		p->decider(&job->req, job->decision, p->decider_ud);
+		free(job);
+		(void)pthread_mutex_lock(&p->dlock);
+	}
+	(void)pthread_mutex_unlock(&p->dlock);
+	return NULL;
+}
+
+static void
+proxy_decider_stop(struct proxy *p)
+{
+	if (!p->decider_running)
+		return;
+	(void)pthread_mutex_lock(&p->dlock);
+	p->dquit = true;
+	(void)pthread_cond_broadcast(&p->dcond);
+	(void)pthread_mutex_unlock(&p->dlock);
+	(void)pthread_join(p->decider_thread, NULL);
+	p->decider_running = false;
+}
+
+/*
+ * Reporting.
+ */
+void
+proxy_report(struct proxy *p, const struct proxy_conf *c,
+    const struct policy_request *req, const struct policy_verdict *v)
+{
+	if (p->audit)
+		audit_submit(p->audit, req, v, policy_get_mode(c->policy));
+}
+
+void
+proxy_access_log(struct proxy *p, char *line_json)
+{
+	accesslog_push(p->accesslog, line_json);
+}
+
+/*
+ * Stopping.
+ */
+static void
+proxy_teardown(struct proxy *p)
+{
+	for (unsigned i = 0; i < p->n_workers; i++)
+		p->workers[i] = worker_free(p->workers[i]);
+	free(p->workers);
+	p->workers = NULL;
+	p->n_workers = 0;
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++) {
+		if (p->listen_fds[i] >= 0)
+			(void)close(p->listen_fds[i]);
+		p->listen_fds[i] = -1;
+		p->bound_valid[i] = false;
+	}
+	/* Workers are gone: nothing submits any more. Both writers deliver
+	 * what they have before they stop. */
+	p->audit = audit_free(p->audit);
+	p->accesslog = accesslog_free(p->accesslog);
+}
+
+int
+proxy_stop(struct proxy *p)
+{
+	if (!p->running)
+		return 0;
+	for (unsigned i = 0; i < p->n_workers; i++)
+		worker_post_stop(p->workers[i]);
+	for (unsigned i = 0; i < p->n_workers; i++)
+		worker_join(p->workers[i]);
+	proxy_decider_stop(p);
+	proxy_teardown(p);
+	p->running = false;
+	return 0;
+}
+
+struct proxy *
+proxy_free(struct proxy *p)
+{
+	if (!p)
+		return NULL;
+	(void)proxy_stop(p);
+	proxy_teardown(p);
+	proxy_conf_unref(p->conf);
+	(void)pthread_cond_destroy(&p->dcond);
+	(void)pthread_mutex_destroy(&p->dlock);
+	(void)pthread_mutex_destroy(&p->lock);
+	free(p);
+	return NULL;
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The proxy runtime: listeners, worker threads (one event loop each), the
+ * decider thread and the reporting of verdicts. Built from plain settings
+ * (struct proxy_settings) so that it never reads config structs itself;
+ * the CLI and the public API translate a loaded config into settings.
+ *
+ * Configuration reaches the data plane as an immutable, reference-counted
+ * snapshot (struct proxy_conf): the policy, the upstream proxies and the
+ * limits. A reload builds a new snapshot and posts it to every worker; a
+ * request keeps the snapshot it started with, so nothing is ever read
+ * half-updated and the hot path takes no lock.
+ *
+ * Thread rules: proxy_new(), the setters, proxy_start(), proxy_reload(),
+ * proxy_stop() and proxy_free() are called from one controlling thread.
+ * Workers only read the snapshot they were handed.
+ */
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "paddock.h"
+
+struct audit_settings;
+struct buf;
+struct policy;
+struct policy_request;
+struct policy_verdict;
+struct upstream;
+struct worker;
+
+/* The front ends that share sessions, relay and DNS. */
+enum proxy_frontend {
+	PROXY_FRONTEND_HTTP,
+	PROXY_FRONTEND_SOCKS5,
+	_PROXY_FRONTEND_MAX,
+};
+
+/* "http", "socks5". */
+const char *proxy_frontend_name(enum proxy_frontend fe);
+
+/* Limits a user may override; defaults come from util/limits.h. */
+struct proxy_limits {
+	uint64_t head_timeout_ms;
+	uint64_t connect_timeout_ms;
+	uint64_t idle_timeout_ms;
+	uint64_t dns_timeout_ms;
+	uint64_t decider_timeout_ms;
+	uint64_t shutdown_grace_ms;
+	uint64_t sessions;
+};
+
+void proxy_limits_init(struct proxy_limits *l);
+
+/*
+ * Override one limit: name is "head-timeout", "connect-timeout",
+ * "idle-timeout", "dns-timeout", "decider-timeout", "shutdown-grace" (a
+ * duration such as "250ms", "10s" or "5m") or "sessions" (a count).
+ * Returns 0, -ENOENT for an unknown name or -EINVAL/-ERANGE for a bad
+ * value.
+ */
+int proxy_limits_set(struct proxy_limits *l, const char *name,
+    const char *value);
+
+/* Append "  name=value" for every limit, one per line (--help). */
+int proxy_limits_describe(const struct proxy_limits *l, struct buf *out);
+
+struct proxy_listen {
+	struct sockaddr_storage addr;
+	socklen_t len;
+};
+
+/* Everything the runtime needs; plain values, borrowed during the call
+ * that receives them. */
+struct proxy_settings {
+	bool enabled;
+	struct proxy_listen listen[_PROXY_FRONTEND_MAX];
+	bool frontend_enabled[_PROXY_FRONTEND_MAX];
+	bool allow_upstream_proxy;
+	bool allow_local_binding; /* for the child environment */
+	struct policy *policy;    /* the proxy takes its own reference */
+	const char *profile;      /* for the access log, may be NULL */
+	char profile_buf[128];    /* storage for profile, when needed */
+	unsigned workers;         /* 0 = one per CPU */
+	struct proxy_limits limits;
+};
+
+/* The immutable snapshot a request is handled under. */
+struct proxy_conf {
+	atomic_uint refs;
+	uint64_t generation;
+	struct policy *policy;
+	struct upstream *upstream; /* NULL: always direct */
+	struct proxy_limits limits;
+	char *profile;
+	bool allow_local_binding;
+	bool has_decider;
+	/* Where the listeners are bound, to refuse requests that would loop
+	 * back into the proxy. */
+	struct proxy_listen bound[_PROXY_FRONTEND_MAX];
+	bool bound_valid[_PROXY_FRONTEND_MAX];
+};
+
+struct proxy_conf *proxy_conf_ref(struct proxy_conf *c);
+
+/* Accepts NULL; returns NULL. Thread-safe. */
+struct proxy_conf *proxy_conf_unref(struct proxy_conf *c);
+
+/* True when addr:port is one of the proxy's own listeners. */
+bool proxy_conf_is_self(const struct proxy_conf *c, const struct sockaddr *sa);
+
+struct proxy;
+
+/* Build a stopped proxy. Returns 0 with *ret, or -ENOMEM / -EINVAL. */
+int proxy_new(const struct proxy_settings *s, struct proxy **ret);
+
+/* Embedder hooks; call before proxy_start(). */
+void proxy_set_decider(struct proxy *p, paddock_decider_fn fn, void *ud);
+void proxy_set_blocked_observer(struct proxy *p, paddock_blocked_fn fn,
+    void *ud);
+void proxy_set_audit_sink(struct proxy *p, paddock_audit_fn fn, void *ud);
+
+/* Where audit events go (src/audit): none, stderr, a file, a callback.
+ * Copied; a path stays borrowed until proxy_start(). The blocked-request
+ * observer is kept. */
+void proxy_set_audit(struct proxy *p, const struct audit_settings *s);
+
+/*
+ * Bind the listeners and start the threads. A disabled proxy binds nothing
+ * and returns 0. On failure nothing is left running and the error is
+ * described in err (errsz bytes). Returns 0 or a negative errno.
+ */
+int proxy_start(struct proxy *p, char *err, size_t errsz);
+
+/* The bound address of a front end. Returns 0, or -ENOENT when it is not
+ * listening. */
+int proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
+    struct proxy_listen *ret);
+
+/* "127.0.0.1:3128", "[::1]:3128". Returns out. */
+const char *proxy_listen_format(const struct proxy_listen *l, char *out,
+    size_t outsz);
+
+/*
+ * Apply new settings to a running (or stopped) proxy. The policy, the
+ * upstream proxies, the profile and the limits take effect for new
+ * requests; listener changes cannot, and *ret_restart_needed (when not
+ * NULL) is set when they differ. Returns 0 or -ENOMEM.
+ */
+int proxy_reload(struct proxy *p, const struct proxy_settings *s,
+    bool *ret_restart_needed);
+
+/*
+ * Stop accepting, let open exchanges finish for up to the shutdown grace,
+ * close what is left and join every thread. Idempotent. Returns 0.
+ */
+int proxy_stop(struct proxy *p);
+
+/* Stop (when running) and free. Accepts NULL; returns NULL. */
+struct proxy *proxy_free(struct proxy *p);
+
+/*
+ * For workers and sessions.
+ */
+
+/* The current snapshot, with a new reference. Thread-safe. */
+struct proxy_conf *proxy_get_conf(struct proxy *p);
+
+/* Session accounting across all workers, for the session cap. Counting
+ * a new session returns true when the cap is reached: the caller stops
+ * accepting. (Workers racing for the last slot may overshoot by one each;
+ * a connection already accepted is served, never reset.) */
+bool proxy_session_add(struct proxy *p, uint64_t cap);
+void proxy_session_release(struct proxy *p);
+bool proxy_session_at_cap(struct proxy *p, uint64_t cap);
+
+struct paddock_decision;
+
+/*
+ * Hand a request to the embedder's decider on the decider thread. The
+ * request's strings are copied. Takes over the decider's reference of d.
+ * Returns 0, or -EAGAIN when the queue is full (d is then completed with a
+ * deny on the spot).
+ */
+int proxy_ask_decider(struct proxy *p, const struct policy_request *req,
+    struct paddock_decision *d);
+
+/*
+ * Report a final verdict to the audit runtime: one audit event per verdict
+ * event and, for a block, one blocked record (buffer and observer). Never
+ * blocks: the work is handed to the audit thread.
+ */
+void proxy_report(struct proxy *p, const struct proxy_conf *c,
+    const struct policy_request *req, const struct policy_verdict *v);
+
+/* The session access log: one JSON line per session, takes ownership
+ * (never blocks). */
+void proxy_access_log(struct proxy *p, char *line_json);

@@ -1,0 +1,467 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The session core: states and their transition table, the one timer, the
+ * one way out and the access-log line. Front ends own the protocol; this
+ * file owns the lifetime.
+ */
+#include "proxy/session.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "proxy/dial.h"
+#include "proxy/relay.h"
+#include "proxy/worker.h"
+#include "util/compiler.h"
+#include "util/strutil.h"
+
+static const char *const session_state_names[_SESSION_ST_MAX] = {
+	[SESSION_ST_NEW] = "new",
+	[SESSION_ST_HTTP_HEAD] = "http-head",
+	[SESSION_ST_SOCKS_GREETING] = "socks-greeting",
+	[SESSION_ST_SOCKS_AUTH] = "socks-auth",
+	[SESSION_ST_SOCKS_REQUEST] = "socks-request",
+	[SESSION_ST_RESOLVING] = "resolving",
+	[SESSION_ST_CONNECTING] = "connecting",
+	[SESSION_ST_TLS_ACCEPT] = "tls-accept",
+	[SESSION_ST_RELAY] = "relay",
+	[SESSION_ST_DRAINING] = "draining",
+	[SESSION_ST_CLOSED] = "closed",
+};
+
+#define ST(x) (1u << SESSION_ST_##x)
+
+/* Allowed successors of each state; any state may close. RELAY returns to
+ * HTTP_HEAD after a kept-alive exchange, and to CONNECTING when a reused
+ * upstream connection turned out to be dead before it answered. */
+static const unsigned session_next[_SESSION_ST_MAX] = {
+	[SESSION_ST_NEW] = ST(HTTP_HEAD) | ST(SOCKS_GREETING),
+	[SESSION_ST_HTTP_HEAD] = ST(RESOLVING) | ST(DRAINING),
+	[SESSION_ST_SOCKS_GREETING] =
+	    ST(SOCKS_AUTH) | ST(SOCKS_REQUEST) | ST(DRAINING),
+	[SESSION_ST_SOCKS_AUTH] = ST(SOCKS_REQUEST) | ST(DRAINING),
+	[SESSION_ST_SOCKS_REQUEST] = ST(RESOLVING) | ST(DRAINING),
+	[SESSION_ST_RESOLVING] =
+	    ST(CONNECTING) | ST(RELAY) | ST(HTTP_HEAD) | ST(DRAINING),
+	[SESSION_ST_CONNECTING] =
+	    ST(RELAY) | ST(TLS_ACCEPT) | ST(HTTP_HEAD) | ST(DRAINING),
+	[SESSION_ST_TLS_ACCEPT] = ST(RELAY) | ST(DRAINING),
+	[SESSION_ST_RELAY] = ST(HTTP_HEAD) | ST(CONNECTING) | ST(DRAINING),
+	[SESSION_ST_DRAINING] = 0,
+	[SESSION_ST_CLOSED] = 0,
+};
+
+static atomic_uint_fast64_t session_next_id = 1;
+
+const char *
+session_state_name(enum session_state st)
+{
+	if ((unsigned)st >= _SESSION_ST_MAX)
+		return "invalid";
+	return session_state_names[st];
+}
+
+const char *
+session_timer_reason(enum session_timer t)
+{
+	static const char *const reasons[_SESSION_TIMER_MAX] = {
+		[SESSION_TIMER_NONE] = "timeout",
+		[SESSION_TIMER_HEAD] = "head timeout",
+		[SESSION_TIMER_DECIDER] = "decider timeout",
+		[SESSION_TIMER_IDLE] = "idle timeout",
+		[SESSION_TIMER_DRAIN] = "drain timeout",
+	};
+
+	if ((unsigned)t >= _SESSION_TIMER_MAX)
+		return "timeout";
+	return reasons[t];
+}
+
+bool
+session_transition_ok(enum session_state from, enum session_state to)
+{
+	if ((unsigned)from >= _SESSION_ST_MAX ||
+	    (unsigned)to >= _SESSION_ST_MAX)
+		return false;
+	if (from == SESSION_ST_CLOSED)
+		return false;
+	if (to == SESSION_ST_CLOSED)
+		return true;
+	return (session_next[from] & (1u << to)) != 0;
+}
+
+void
+session_set_state(struct session *s, enum session_state st)
+{
+	if (s->state == st)
+		return;
+	/* A wrong transition is a bug in our code, never a peer's doing. */
+	assert(session_transition_ok(s->state, st));
+	slog_debug(s, "%s -> %s", session_state_name(s->state),
+	    session_state_name(st));
+	s->state = st;
+}
+
+static void
+session_format_peer(struct session *s)
+{
+	char addr[INET6_ADDRSTRLEN] = "?";
+	uint16_t port = 0;
+
+	if (s->peer.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)&s->peer;
+
+		(void)inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
+		port = ntohs(in->sin_port);
+		(void)snprintf(s->client_text, sizeof(s->client_text), "%s:%u",
+		    addr, (unsigned)port);
+	} else if (s->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)&s->peer;
+
+		(void)inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+		port = ntohs(in6->sin6_port);
+		(void)snprintf(s->client_text, sizeof(s->client_text),
+		    "[%s]:%u", addr, (unsigned)port);
+	} else {
+		(void)strlcpy(s->client_text, "unknown",
+		    sizeof(s->client_text));
+	}
+}
+
+static void
+session_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct session *s = arg;
+	enum session_timer kind = s->timer_kind;
+	uint64_t now = worker_now_ms(s->worker);
+
+	(void)fd;
+	(void)what;
+	if (session_is_closed(s))
+		return;
+	if (kind == SESSION_TIMER_IDLE) {
+		uint64_t idle = s->conf ?
+		    s->conf->limits.idle_timeout_ms :
+		    worker_get_conf(s->worker)->limits.idle_timeout_ms;
+
+		/* Activity since the timer was armed moves the deadline. */
+		if (s->last_active_ms + idle > now) {
+			session_timer_set(s, kind,
+			    s->last_active_ms + idle - now);
+			return;
+		}
+	}
+	s->timer_kind = SESSION_TIMER_NONE;
+	if (s->fe->timeout)
+		s->fe->timeout(s, kind);
+	else
+		session_close(s, session_timer_reason(kind));
+}
+
+void
+session_timer_set(struct session *s, enum session_timer kind, uint64_t ms)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(ms / 1000),
+		.tv_usec = (suseconds_t)((ms % 1000) * 1000),
+	};
+
+	if (session_is_closed(s))
+		return;
+	s->timer_kind = kind;
+	s->timer_due_ms = worker_now_ms(s->worker) + ms;
+	if (kind == SESSION_TIMER_IDLE)
+		s->last_active_ms = worker_now_ms(s->worker);
+	(void)event_add(s->timer, &tv);
+}
+
+void
+session_timer_clear(struct session *s)
+{
+	s->timer_kind = SESSION_TIMER_NONE;
+	if (s->timer)
+		(void)event_del(s->timer);
+}
+
+void
+session_touch(struct session *s)
+{
+	s->last_active_ms = worker_now_ms(s->worker);
+}
+
+struct bufferevent *
+session_bev_new(struct session *s, int fd)
+{
+	struct bufferevent *bev;
+
+	/* TCP_NODELAY is already set: accepted sockets inherit it from the
+	 * listener (proxy_bind()), dialed ones get it in dial.c. */
+	bev = bufferevent_socket_new(worker_get_base(s->worker), fd,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!bev)
+		(void)close(fd);
+	return bev;
+}
+
+int
+session_bev_enable(struct bufferevent *bev, short events)
+{
+	short missing = events & ~bufferevent_get_enabled(bev);
+
+	return missing ? bufferevent_enable(bev, missing) : 0;
+}
+
+void
+session_bev_free(struct bufferevent *bev)
+{
+	evutil_socket_t fd;
+
+	if (!bev)
+		return;
+	fd = bufferevent_getfd(bev);
+	(void)bufferevent_disable(bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	/* Detach the socket and close it ourselves: a freed bufferevent may
+	 * stay around until its deferred callbacks ran, and a session's
+	 * sockets must be gone when its close is reported. */
+	(void)bufferevent_setfd(bev, -1);
+	if (fd >= 0)
+		(void)close(fd);
+	bufferevent_free(bev);
+}
+
+int
+session_send(struct half *h, struct evbuffer *src, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+
+	/* Queued bytes go first; only an idle socket is written at once.
+	 * Write interest is registered only for what the socket did not
+	 * take: an answer that fits costs one writev and no wake-up. */
+	if (n > 0 && evbuffer_get_length(out) == 0) {
+		int w = evbuffer_write_atmost(src, bufferevent_getfd(h->bev),
+		    (ev_ssize_t)n);
+
+		if (w > 0)
+			n -= (size_t)w;
+	}
+	if (n == 0)
+		return 0;
+	if (evbuffer_remove_buffer(src, out, n) != (int)n)
+		return -ENOMEM;
+	return session_bev_enable(h->bev, EV_WRITE) < 0 ? -ENOMEM : 0;
+}
+
+void
+session_attach_upstream(struct session *s, struct bufferevent *bev)
+{
+	assert(!s->upstream.bev);
+	s->upstream = (struct half){ .bev = bev, .peer = &s->client };
+}
+
+struct bufferevent *
+session_take_upstream(struct session *s)
+{
+	struct bufferevent *bev = s->upstream.bev;
+
+	if (!bev)
+		return NULL;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	s->upstream.bev = NULL;
+	return bev;
+}
+
+void
+session_drop_upstream(struct session *s)
+{
+	session_bev_free(session_take_upstream(s));
+	s->upstream.eof = false;
+	s->upstream.shut = false;
+}
+
+void
+session_note_target(struct session *s, const char *host, uint16_t port)
+{
+	bool v6 = strchr(host, ':') != NULL;
+
+	(void)snprintf(s->target, sizeof(s->target), v6 ? "[%s]:%u" : "%s:%u",
+	    host, (unsigned)port);
+}
+
+void
+session_note_verdict(struct session *s, const char *decision,
+    const char *reason, const char *rule)
+{
+	s->verdict = decision;
+	s->reason = reason;
+	(void)strlcpy(s->rule, rule ? rule : "", sizeof(s->rule));
+}
+
+struct session *
+session_new(struct worker *w, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, const struct session_frontend *fe)
+{
+	struct session *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		(void)close(fd);
+		proxy_session_release(worker_get_proxy(w));
+		log_warn("out of memory accepting a connection");
+		return NULL;
+	}
+	s->id = atomic_fetch_add(&session_next_id, 1);
+	s->refs = 1; /* the live reference, dropped by session_close() */
+	s->worker = w;
+	s->fe = fe;
+	s->state = SESSION_ST_NEW;
+	s->started_ms = worker_now_ms(w);
+	s->last_active_ms = s->started_ms;
+	if (peerlen <= sizeof(s->peer))
+		memcpy(&s->peer, peer, peerlen);
+	session_format_peer(s);
+	s->client.peer = &s->upstream;
+	s->upstream.peer = &s->client;
+	worker_add_session(w, s);
+	s->timer = event_new(worker_get_base(w), -1, 0, session_timer_cb, s);
+	s->client.bev = session_bev_new(s, fd);
+	if (!s->timer || !s->client.bev) {
+		session_close(s, "out of memory");
+		return NULL;
+	}
+	slog_debug(s, "accepted %s connection from %s", fe->name,
+	    s->client_text);
+	if (fe->start(s) < 0) {
+		session_close(s, "out of memory");
+		return NULL;
+	}
+	return s;
+}
+
+struct session *
+session_ref(struct session *s)
+{
+	s->refs++;
+	return s;
+}
+
+void
+session_unref(struct session *s)
+{
+	assert(s->refs > 0);
+	if (--s->refs == 0 && session_is_closed(s))
+		worker_wake_reaper(s->worker);
+}
+
+static int
+session_log_set(json_t *o, const char *key, json_t *v)
+{
+	if (!v)
+		return -ENOMEM;
+	return json_object_set_new(o, key, v);
+}
+
+/* STYLE.md §9: one JSON access-log line per session. */
+static void
+session_access_log_write(struct session *s)
+{
+	uint64_t now = worker_now_ms(s->worker);
+	struct proxy_conf *c = worker_get_conf(s->worker);
+	json_t *o = json_object();
+	char *line = NULL;
+	int r = o ? 0 : -ENOMEM;
+
+	if (r == 0)
+		r = session_log_set(o, "session",
+		    json_integer((json_int_t)s->id));
+	if (r == 0)
+		r = session_log_set(o, "client", json_string(s->client_text));
+	if (r == 0)
+		r = session_log_set(o, "frontend", json_string(s->fe->name));
+	if (r == 0 && s->target[0])
+		r = session_log_set(o, "target", json_string(s->target));
+	if (r == 0 && s->verdict)
+		r = session_log_set(o, "verdict", json_string(s->verdict));
+	if (r == 0 && s->reason)
+		r = session_log_set(o, "reason", json_string(s->reason));
+	if (r == 0 && s->rule[0])
+		r = session_log_set(o, "rule", json_string(s->rule));
+	if (r == 0 && c && c->profile)
+		r = session_log_set(o, "profile", json_string(c->profile));
+	if (r == 0)
+		r = session_log_set(o, "requests",
+		    json_integer((json_int_t)s->requests));
+	if (r == 0)
+		r = session_log_set(o, "bytes_up",
+		    json_integer((json_int_t)s->client.bytes));
+	if (r == 0)
+		r = session_log_set(o, "bytes_down",
+		    json_integer((json_int_t)s->upstream.bytes));
+	if (r == 0)
+		r = session_log_set(o, "duration_ms",
+		    json_integer((json_int_t)(now - s->started_ms)));
+	if (r == 0)
+		r = session_log_set(o, "close", json_string(s->close_reason));
+	if (r == 0)
+		line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (line)
+		proxy_access_log(worker_get_proxy(s->worker), line);
+}
+
+static void
+session_access_log(struct session *s)
+{
+	if (log_get_level() < LOG_LEVEL_INFO)
+		return;
+	session_access_log_write(s);
+}
+
+void
+session_close(struct session *s, const char *reason)
+{
+	if (session_is_closed(s))
+		return;
+	s->close_reason = reason;
+	slog_debug(s, "closing in %s: %s", session_state_name(s->state),
+	    reason);
+	session_set_state(s, SESSION_ST_CLOSED);
+	session_timer_clear(s);
+	s->dial = dial_cancel(s->dial);
+	s->relay = relay_free(s->relay);
+	if (s->fe->closed)
+		s->fe->closed(s);
+	session_bev_free(s->client.bev);
+	s->client.bev = NULL;
+	session_bev_free(s->upstream.bev);
+	s->upstream.bev = NULL;
+	s->conf = proxy_conf_unref(s->conf);
+	session_access_log(s);
+	worker_remove_session(s->worker, s);
+	worker_bury_session(s->worker, s);
+	session_unref(s);
+}
+
+void
+session_reap(struct session *s)
+{
+	assert(s->refs == 0 && session_is_closed(s));
+	if (s->fe->free)
+		s->fe->free(s);
+	if (s->timer)
+		event_free(s->timer);
+	free(s);
+}

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sessions: the connection state machine (STYLE.md §7).
+ *
+ * Every accepted client is one struct session with two halves, client and
+ * upstream, each holding its bufferevent, a peer pointer, a byte count and
+ * an eof flag. The state changes only through session_set_state(), which
+ * checks the transition table. Front ends (HTTP now, SOCKS5 next) drive the
+ * early states; judging, dialing and relaying are shared.
+ *
+ * There is one way out: session_close(s, reason). It is idempotent, keeps
+ * the first reason, cancels the timer, the judgement and the dial, frees
+ * both bufferevents (closing their sockets at once), unlinks the session,
+ * writes its access-log line and moves it to the worker's graveyard. The
+ * memory is released by the worker's reaper on a later loop turn once the
+ * reference count is zero; nothing frees a session directly. Callbacks
+ * that can run after a close check session_is_closed() first.
+ *
+ * Thread rules: a session lives on its worker's thread only.
+ */
+#pragma once
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "proxy/proxy.h"
+#include "util/log.h"
+
+struct bufferevent;
+struct dial;
+struct event;
+struct evbuffer;
+struct judge;
+struct relay;
+struct session;
+
+enum session_state {
+	SESSION_ST_NEW,
+	SESSION_ST_HTTP_HEAD,
+	SESSION_ST_SOCKS_GREETING,
+	SESSION_ST_SOCKS_AUTH,
+	SESSION_ST_SOCKS_REQUEST,
+	SESSION_ST_RESOLVING, /* name resolution and the verdict, decider too */
+	SESSION_ST_CONNECTING,
+	SESSION_ST_TLS_ACCEPT,
+	SESSION_ST_RELAY, /* a tunnel, or one forwarded HTTP exchange */
+	SESSION_ST_DRAINING,
+	SESSION_ST_CLOSED,
+	_SESSION_ST_MAX,
+};
+
+const char *session_state_name(enum session_state st);
+
+/* True when the transition table allows from -> to. */
+bool session_transition_ok(enum session_state from, enum session_state to);
+
+/* One side of the connection. */
+struct half {
+	struct bufferevent *bev;
+	struct half *peer;
+	uint64_t bytes; /* bytes received from this side */
+	bool eof;       /* this side will send nothing more */
+	bool shut;      /* we sent EOF to this side (SHUT_WR) */
+};
+
+/* What the session's single timer is currently measuring. */
+enum session_timer {
+	SESSION_TIMER_NONE,
+	SESSION_TIMER_HEAD,    /* request head deadline (408) */
+	SESSION_TIMER_DECIDER, /* waiting for the decider */
+	SESSION_TIMER_IDLE,    /* keep-alive or relay idle timeout */
+	SESSION_TIMER_DRAIN,   /* flushing and lingering before the close */
+	_SESSION_TIMER_MAX,
+};
+
+/* The close reason naming a timer's phase: "idle timeout", ... */
+const char *session_timer_reason(enum session_timer t);
+
+struct session_frontend {
+	const char *name;
+	/* Set up front-end state and enter the first state. Returns 0 or a
+	 * negative errno (the session is then closed). */
+	int (*start)(struct session *s);
+	/* The timer fired. */
+	void (*timeout)(struct session *s, enum session_timer t);
+	/* The worker is stopping: close when idle, else finish and close. */
+	void (*shutdown)(struct session *s);
+	/* session_close() ran: cancel front-end work. Memory stays. */
+	void (*closed)(struct session *s);
+	/* Free front-end state (from the reaper). */
+	void (*free)(struct session *s);
+};
+
+#define SESSION_CLIENT_TEXT_MAX 64
+#define SESSION_TARGET_TEXT_MAX 340
+#define SESSION_RULE_TEXT_MAX   128
+
+struct session {
+	uint64_t id;
+	unsigned refs;
+	enum session_state state;
+	struct worker *worker;
+	const struct session_frontend *fe;
+	void *fe_state;
+	TAILQ_ENTRY(session) link; /* worker's live list or graveyard */
+	struct half client;
+	struct half upstream;
+	struct event *timer;
+	enum session_timer timer_kind;
+	uint64_t timer_due_ms;
+	uint64_t last_active_ms;
+	struct proxy_conf *conf; /* snapshot of the current exchange */
+	struct dial *dial;
+	struct relay *relay;
+	/* The access-log line. */
+	struct sockaddr_storage peer;
+	char client_text[SESSION_CLIENT_TEXT_MAX];
+	uint64_t started_ms;
+	uint64_t requests;
+	char target[SESSION_TARGET_TEXT_MAX];
+	const char *verdict; /* static: "allow", "deny", "ask" */
+	const char *reason;  /* static policy reason name */
+	char rule[SESSION_RULE_TEXT_MAX];
+	const char *close_reason;
+};
+
+/*
+ * Accept fd from peer on worker w with front end fe. Takes ownership of fd
+ * (closed on failure). Returns the session, or NULL when it could not be
+ * created (the fd is closed and the reason logged).
+ */
+struct session *session_new(struct worker *w, int fd,
+    const struct sockaddr *peer, socklen_t peerlen,
+    const struct session_frontend *fe);
+
+struct session *session_ref(struct session *s);
+
+/* Drop a reference. A closed session with no references left is reaped
+ * on the next loop turn. */
+void session_unref(struct session *s);
+
+void session_set_state(struct session *s, enum session_state st);
+
+/* The only way out; see the top of this file. reason is static text. */
+void session_close(struct session *s, const char *reason);
+
+static inline bool
+session_is_closed(const struct session *s)
+{
+	return s->state == SESSION_ST_CLOSED;
+}
+
+/* Free a session whose refcount is zero (the worker's reaper). */
+void session_reap(struct session *s);
+
+/* Arm the timer: after ms, fe->timeout(s, kind) runs (IDLE re-arms itself
+ * while there was activity). Replaces any running timer. */
+void session_timer_set(struct session *s, enum session_timer kind, uint64_t ms);
+
+void session_timer_clear(struct session *s);
+
+/* Note activity for the idle timer. */
+void session_touch(struct session *s);
+
+/* A bufferevent for fd on the session's loop (takes ownership of fd).
+ * Returns NULL on failure (fd closed). */
+struct bufferevent *session_bev_new(struct session *s, int fd);
+
+/*
+ * Enable what of events (EV_READ, EV_WRITE) is not enabled yet. Enabling
+ * EV_WRITE again is not free in libevent: it registers write interest
+ * even with nothing to write, and the wake-up that follows removes it.
+ * Returns 0 or -1.
+ */
+int session_bev_enable(struct bufferevent *bev, short events);
+
+/* Free a bufferevent and close its socket now (bufferevent_free() may
+ * defer the close to a later loop turn). Accepts NULL. */
+void session_bev_free(struct bufferevent *bev);
+
+/*
+ * Send n bytes from the front of src to h: straight to the socket when
+ * nothing is queued for it (one writev, no wake-up needed), and whatever
+ * the socket does not take is queued on h's bufferevent. The bytes leave
+ * src either way. Returns 0 or -ENOMEM. Socket errors surface through h's
+ * bufferevent.
+ */
+int session_send(struct half *h, struct evbuffer *src, size_t n);
+
+/* Attach a connected upstream bufferevent (takes ownership). */
+void session_attach_upstream(struct session *s, struct bufferevent *bev);
+
+/* Detach the upstream bufferevent and hand it to the caller (for the
+ * pool); callbacks are cleared. Returns NULL when there is none. */
+struct bufferevent *session_take_upstream(struct session *s);
+
+/* Free the upstream bufferevent (closing it). */
+void session_drop_upstream(struct session *s);
+
+/* Record what the access log says about the current exchange. */
+void session_note_target(struct session *s, const char *host, uint16_t port);
+void session_note_verdict(struct session *s, const char *decision,
+    const char *reason, const char *rule);
+
+/* Session log helpers: "session <id>: ...". */
+#define slog_err(s, fmt, ...) \
+	log_err("session %" PRIu64 ": " fmt, (s)->id, ##__VA_ARGS__)
+#define slog_warn(s, fmt, ...) \
+	log_warn("session %" PRIu64 ": " fmt, (s)->id, ##__VA_ARGS__)
+#define slog_info(s, fmt, ...) \
+	log_info("session %" PRIu64 ": " fmt, (s)->id, ##__VA_ARGS__)
+#define slog_debug(s, fmt, ...)                                         \
+	do {                                                            \
+		if (log_get_level() >= LOG_LEVEL_DEBUG)                 \
+			log_debug("session %" PRIu64 ": " fmt, (s)->id, \
+			    ##__VA_ARGS__);                             \
+	} while (0)

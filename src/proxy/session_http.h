@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP/1.1 front end: absolute-form and origin-form requests, CONNECT,
+ * keep-alive and pipelining on the client side, one exchange at a time.
+ *
+ * session_http.c reads request heads, judges them, answers refusals and
+ * opens the way upstream (pooled connection, direct dial, or an upstream
+ * proxy, with CONNECT chaining for tunnels). forward.c then streams one
+ * plain-HTTP exchange: the request body out, the response back, both
+ * re-framed, and decides whether both connections may be kept.
+ *
+ * The layout below is shared by those two files only.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "proxy/http_head.h"
+#include "proxy/http_target.h"
+#include "proxy/judge.h"
+#include "proxy/session.h"
+#include "util/buf.h"
+
+struct evbuffer;
+struct splice_dir;
+struct upstream_proxy;
+
+extern const struct session_frontend session_http_frontend;
+
+struct session_http {
+	struct session *s;
+	struct http_head req;
+	struct http_parser reqp;
+	struct http_head resp;
+	struct http_parser respp;
+	struct http_target target;
+	struct http_authority dest; /* where the request is going */
+	struct judge judge;
+	const struct upstream_proxy *via; /* borrowed from s->conf */
+	char pool_key[HTTP_HOST_MAX + 48];
+	struct buf out;        /* a serialised head */
+	struct evbuffer *wire; /* heads and bodies on their way out */
+	/* A kept-alive upstream connection parked on this session between
+	 * exchanges: reused when the next request goes to the same place. */
+	bool kept;
+	char kept_key[HTTP_HOST_MAX + 48];
+	uint64_t kept_gen;
+	bool in_exchange; /* between a parsed head and the end of its answer */
+	bool processing;  /* inside session_http_process() */
+	bool connect;
+	bool close_after; /* the connection ends after this exchange */
+	bool head_only;   /* a HEAD request: answers carry no body */
+	bool reused;      /* the upstream connection came from the pool */
+	bool retried;
+	bool chaining; /* waiting for an upstream proxy's CONNECT answer */
+	/* The request body, client -> upstream. */
+	uint64_t req_left;
+	bool req_done;
+	/* The response, upstream -> client. */
+	bool resp_head_sent;
+	bool resp_done;
+	uint64_t resp_left;
+	uint64_t resp_seen; /* response bytes read, for the retry rule */
+	struct splice_dir *body_splice;
+	bool splice_wait; /* upstream paused until the client drained */
+	bool splice_off;  /* splicing failed once; stay buffered */
+};
+
+/* session_http.c */
+
+/* Answer the current request with a text/plain error and continue with
+ * the next request (when the connection allows) or close. */
+void session_http_fail(struct session_http *h, unsigned status,
+    const char *text);
+
+/* The exchange is over: start reading the next request, or close. */
+void session_http_next(struct session_http *h);
+
+/* Flush what is queued for the client, then close (DRAINING). */
+void session_http_drain(struct session_http *h);
+
+/* A reused upstream connection died before answering: dial a fresh one
+ * for the same, already judged, request. */
+void session_http_redial(struct session_http *h);
+
+/* The exchange left a reusable upstream connection: park it on the
+ * session for the next request (or the pool, when the session ends). */
+void session_http_keep(struct session_http *h);
+
+/* forward.c */
+
+/* The upstream connection is ready (attached): send the request and
+ * stream the exchange. */
+void forward_start(struct session_http *h);
+
+/* Client bytes arrived during the exchange. */
+void forward_client_read(struct session_http *h);
+
+/* The client's output drained. */
+void forward_client_write(struct session_http *h);
+
+/* The client ended or failed during the exchange. */
+void forward_client_event(struct session_http *h, short what);
+
+/* Stop streaming (the exchange is being abandoned). */
+void forward_stop(struct session_http *h);

@@ -1,0 +1,98 @@
+"""Running paddock proxy: the readiness line, SIGHUP reloads, SIGINT and
+SIGTERM drain open exchanges within the shutdown grace."""
+import re
+import signal
+import socket
+
+from conftest import Raw, http_get, loopback_config, pattern_bytes
+
+
+def test_readiness_line_names_the_real_port(start_proxy):
+    p = start_proxy(loopback_config())
+    line = p.ready.string.strip()
+    assert re.fullmatch(r"paddock: listening http=127\.0\.0\.1:(\d+) "
+                        r"socks5=off", line)
+    assert p.port != 0
+    assert p.text().count("paddock: listening") == 1
+
+
+def test_ipv6_listener(start_proxy, origin):
+    p = start_proxy(loopback_config(proxy_url="http://[::1]:0"))
+    assert p.ready.group(1) == "[::1]"
+    c = Raw(p.port, host="::1")
+    c.send(f"GET http://127.0.0.1:{origin.port}/bytes/3 HTTP/1.1\r\n"
+           f"Host: 127.0.0.1:{origin.port}\r\n\r\n".encode())
+    assert c.read_response().body == pattern_bytes(3)
+    c.close()
+
+
+def test_sighup_reloads_the_policy(start_proxy, origin):
+    p = start_proxy(loopback_config())
+    assert http_get(p, "http://reload.test/").status == 403
+    p.reload(loopback_config(domains={"reload.test": "deny",
+                                      "127.0.0.1": "deny"}))
+    assert "configuration reloaded" in p.text()
+    assert http_get(p, f"http://127.0.0.1:{origin.port}/").status == 403
+    assert http_get(p, "http://reload.test/").json()["reason"] == "denied"
+
+
+def test_a_broken_config_keeps_the_old_one(start_proxy, origin):
+    p = start_proxy(loopback_config())
+    p.reload("this is [not toml\n")
+    p.wait_for(r"reload failed; the previous configuration stays in force")
+    assert http_get(p, f"http://127.0.0.1:{origin.port}/bytes/2").body == \
+        pattern_bytes(2)
+
+
+def test_listener_changes_need_a_restart(start_proxy):
+    p = start_proxy(loopback_config())
+    p.reload(loopback_config(proxy_url="http://127.0.0.1:1"))
+    p.wait_for(r"restart paddock proxy to apply them")
+    # Still on the old port.
+    assert http_get(p, "http://denied.test/").status == 403
+
+
+def slow_upstream():
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    return srv
+
+
+def test_sigterm_lets_an_open_exchange_finish(start_proxy):
+    p = start_proxy(loopback_config())
+    srv = slow_upstream()
+    port = srv.getsockname()[1]
+    idle = Raw(p.port)  # a keep-alive client between requests
+    busy = Raw(p.port)
+    busy.send(f"GET http://127.0.0.1:{port}/ HTTP/1.1\r\n"
+              f"Host: 127.0.0.1:{port}\r\n\r\n".encode())
+    up, _ = srv.accept()
+    up.recv(65536)
+    p.proc.send_signal(signal.SIGTERM)
+    p.wait_for(r"SIGTERM: stopping")
+    # The idle client goes at once, the open exchange is still served.
+    assert idle.is_closed()
+    up.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")
+    r = busy.read_response()
+    assert r.body == b"late"
+    assert r.header("connection") == "close"
+    assert busy.is_closed()
+    assert p.proc.wait(20) == 0
+    up.close()
+    srv.close()
+
+
+def test_sigint_gives_up_on_stuck_exchanges_after_the_grace(start_proxy):
+    p = start_proxy(loopback_config(), limits=["shutdown-grace=300ms"])
+    srv = slow_upstream()
+    port = srv.getsockname()[1]
+    busy = Raw(p.port)
+    busy.send(f"GET http://127.0.0.1:{port}/ HTTP/1.1\r\n"
+              f"Host: 127.0.0.1:{port}\r\n\r\n".encode())
+    up, _ = srv.accept()
+    p.proc.send_signal(signal.SIGINT)
+    assert p.proc.wait(20) == 0
+    assert busy.is_closed()
+    up.close()
+    srv.close()

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Session, relay and HTTP front-end tests over socketpair() on a real
+ * event_base (STYLE.md §11): a worker is built but its thread never
+ * started; the test drives its loop. One end of each socketpair is the
+ * session's, the other the test's.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "policy/policy.h"
+#include "proxy/proxy.h"
+#include "proxy/relay.h"
+#include "proxy/session.h"
+#include "proxy/session_http.h"
+#include "proxy/worker.h"
+#include "util/limits.h"
+
+struct fixture {
+	struct policy *policy;
+	struct proxy *proxy;
+	struct worker *w;
+	struct event_base *base;
+};
+
+static int
+setup(void **state, const char *limit_name, const char *limit_value)
+{
+	static const struct policy_rule_spec rules[] = {
+		{ .pattern = "allowed.test", .list = POLICY_LIST_ALLOW },
+		{ .pattern = "denied.test", .list = POLICY_LIST_DENY },
+	};
+	struct policy_settings ps = { .enabled = true,
+		.allow_local_binding = true,
+		.rules = rules,
+		.n_rules = 2 };
+	struct proxy_settings s = { .enabled = true };
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct proxy_conf *c;
+	struct policy_error err;
+	const int fds[_PROXY_FRONTEND_MAX] = { -1, -1 };
+
+	assert_non_null(f);
+	assert_int_equal(policy_new(&ps, &f->policy, &err), 0);
+	s.policy = f->policy;
+	proxy_limits_init(&s.limits);
+	if (limit_name)
+		assert_int_equal(proxy_limits_set(&s.limits, limit_name,
+				     limit_value),
+		    0);
+	assert_int_equal(proxy_new(&s, &f->proxy), 0);
+	c = proxy_get_conf(f->proxy);
+	f->w = worker_new(f->proxy, 0, fds, c);
+	proxy_conf_unref(c);
+	assert_non_null(f->w);
+	f->base = worker_get_base(f->w);
+	*state = f;
+	return 0;
+}
+
+static int
+setup_default(void **state)
+{
+	return setup(state, NULL, NULL);
+}
+
+static int
+setup_short_idle(void **state)
+{
+	return setup(state, "idle-timeout", "50ms");
+}
+
+static int
+setup_short_head(void **state)
+{
+	return setup(state, "head-timeout", "50ms");
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Let the reaper free what was closed. */
+	for (int i = 0; i < 5; i++)
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+	worker_free(f->w);
+	proxy_free(f->proxy);
+	policy_unref(f->policy);
+	free(f);
+	return 0;
+}
+
+/* Run the loop until fd has something to read (or EOF), at most ms. */
+static void
+pump_until_readable(struct fixture *f, int fd, int ms)
+{
+	for (int waited = 0; waited < ms; waited += 5) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+		if (poll(&p, 1, 5) > 0)
+			return;
+	}
+	fail_msg("nothing to read after %d ms", ms);
+}
+
+static void
+pump(struct fixture *f, int ms)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = ms * 1000 };
+
+	(void)event_base_loopexit(f->base, &tv);
+	(void)event_base_dispatch(f->base);
+}
+
+/*
+ * Read into buf (the loop runs meanwhile) until EOF, until n bytes, or
+ * until buf holds stop (when not NULL). Returns the byte count.
+ */
+static size_t
+read_some(struct fixture *f, int fd, char *buf, size_t n, bool *ret_eof,
+    const char *stop)
+{
+	size_t got = 0;
+
+	*ret_eof = false;
+	while (got < n) {
+		ssize_t r;
+
+		pump_until_readable(f, fd, 5000);
+		r = read(fd, buf + got, n - got);
+		if (r == 0 || (r < 0 && errno != EAGAIN)) {
+			*ret_eof = true;
+			break;
+		}
+		if (r < 0)
+			continue;
+		got += (size_t)r;
+		if (stop && memmem(buf, got, stop, strlen(stop)))
+			break;
+	}
+	return got;
+}
+
+static void
+pair(int sv[2])
+{
+	assert_int_equal(socketpair(AF_UNIX,
+			     SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv),
+	    0);
+}
+
+static int
+test_fe_start(struct session *s)
+{
+	session_set_state(s, SESSION_ST_HTTP_HEAD);
+	return 0;
+}
+
+static const struct session_frontend test_frontend = {
+	.name = "test",
+	.start = test_fe_start,
+};
+
+/* A session in RELAY between client pair c and upstream pair u; the test
+ * keeps c[0] and u[0]. */
+static struct session *
+relay_session(struct fixture *f, int c[2], int u[2], const char *early)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct session *s;
+
+	pair(c);
+	pair(u);
+	if (early)
+		assert_int_equal(write(c[0], early, strlen(early)),
+		    (ssize_t)strlen(early));
+	(void)proxy_session_add(f->proxy, 1000);
+	s = session_new(f->w, c[1], (struct sockaddr *)&sa, sizeof(sa),
+	    &test_frontend);
+	assert_non_null(s);
+	/* The test's own reference: the session may close (and would be
+	 * reaped) while the test still looks at it. */
+	session_ref(s);
+	s->conf = proxy_conf_ref(worker_get_conf(f->w));
+	/* Early bytes reach the client's input before the tunnel opens. */
+	pump(f, 10);
+	session_set_state(s, SESSION_ST_RESOLVING);
+	session_set_state(s, SESSION_ST_CONNECTING);
+	session_attach_upstream(s, session_bev_new(s, u[1]));
+	session_set_state(s, SESSION_ST_RELAY);
+	assert_int_equal(relay_start(s), 0);
+	return s;
+}
+
+static void
+test_proxy_session_transition_table(void **state)
+{
+	(void)state;
+	assert_true(
+	    session_transition_ok(SESSION_ST_NEW, SESSION_ST_HTTP_HEAD));
+	assert_true(
+	    session_transition_ok(SESSION_ST_HTTP_HEAD, SESSION_ST_RESOLVING));
+	assert_true(
+	    session_transition_ok(SESSION_ST_RESOLVING, SESSION_ST_CONNECTING));
+	assert_true(
+	    session_transition_ok(SESSION_ST_CONNECTING, SESSION_ST_RELAY));
+	assert_true(
+	    session_transition_ok(SESSION_ST_RELAY, SESSION_ST_HTTP_HEAD));
+	assert_true(session_transition_ok(SESSION_ST_RELAY, SESSION_ST_CLOSED));
+	assert_false(session_transition_ok(SESSION_ST_NEW, SESSION_ST_RELAY));
+	assert_false(
+	    session_transition_ok(SESSION_ST_HTTP_HEAD, SESSION_ST_RELAY));
+	assert_false(
+	    session_transition_ok(SESSION_ST_DRAINING, SESSION_ST_RELAY));
+	assert_false(session_transition_ok(SESSION_ST_CLOSED, SESSION_ST_NEW));
+	assert_string_equal(session_state_name(SESSION_ST_TLS_ACCEPT),
+	    "tls-accept");
+}
+
+static void
+test_proxy_session_relay_forwards_early_bytes_and_both_ways(void **state)
+{
+	struct fixture *f = *state;
+	int c[2], u[2];
+	char buf[64];
+	bool eof;
+	struct session *s = relay_session(f, c, u, "CLIENTHELLO");
+
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(read_some(f, u[0], buf, 11, &eof, NULL), 11);
+	assert_string_equal(buf, "CLIENTHELLO");
+	assert_int_equal(write(u[0], "SERVERHELLO", 11), 11);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(read_some(f, c[0], buf, 11, &eof, NULL), 11);
+	assert_string_equal(buf, "SERVERHELLO");
+	assert_int_equal(s->client.bytes, 11);
+	assert_int_equal(s->upstream.bytes, 11);
+	(void)close(c[0]);
+	(void)close(u[0]);
+	pump(f, 20);
+	assert_true(session_is_closed(s));
+	session_unref(s);
+}
+
+static void
+test_proxy_session_relay_half_close_both_ways(void **state)
+{
+	struct fixture *f = *state;
+	int c[2], u[2];
+	char buf[64];
+	bool eof;
+	struct session *s = relay_session(f, c, u, NULL);
+
+	/* The client is done sending: upstream sees EOF... */
+	assert_int_equal(write(c[0], "req", 3), 3);
+	assert_int_equal(shutdown(c[0], SHUT_WR), 0);
+	assert_int_equal(read_some(f, u[0], buf, sizeof(buf), &eof, NULL), 3);
+	assert_true(eof);
+	/* ...and can still answer. */
+	assert_false(session_is_closed(s));
+	assert_int_equal(write(u[0], "answer", 6), 6);
+	assert_int_equal(shutdown(u[0], SHUT_WR), 0);
+	assert_int_equal(read_some(f, c[0], buf, sizeof(buf), &eof, NULL), 6);
+	assert_true(eof);
+	pump(f, 20);
+	assert_true(session_is_closed(s));
+	assert_string_equal(s->close_reason, "done");
+	(void)close(c[0]);
+	(void)close(u[0]);
+	session_unref(s);
+}
+
+static void
+test_proxy_session_relay_backpressure_keeps_buffers_bounded(void **state)
+{
+	struct fixture *f = *state;
+	int c[2], u[2];
+	size_t total = 8u << 20, sent = 0, got = 0;
+	char *chunk = malloc(65536), *in = malloc(65536);
+	struct session *s = relay_session(f, c, u, NULL);
+
+	assert_non_null(chunk);
+	assert_non_null(in);
+	for (size_t i = 0; i < 65536; i++)
+		chunk[i] = (char)(i * 7);
+	/* The upstream reads nothing: whatever the proxy buffers stays
+	 * under the high watermark (plus one read). */
+	while (sent < total) {
+		ssize_t n = write(c[0], chunk, 65536);
+
+		if (n < 0) {
+			assert_int_equal(errno, EAGAIN);
+			pump(f, 5);
+			break;
+		}
+		sent += (size_t)n;
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+		if (s->upstream.bev)
+			assert_true(
+			    evbuffer_get_length(bufferevent_get_output(
+				s->upstream.bev)) <= LIMIT_RELAY_HIWAT + 65536);
+	}
+	assert_true(sent < total);
+	/* Now drain: everything sent arrives, byte for byte. */
+	while (got < sent) {
+		ssize_t n;
+
+		pump_until_readable(f, u[0], 5000);
+		n = read(u[0], in, 65536);
+		assert_true(n > 0);
+		for (ssize_t i = 0; i < n; i++)
+			assert_int_equal(in[i],
+			    chunk[(got + (size_t)i) % 65536]);
+		got += (size_t)n;
+		while (sent < total) {
+			ssize_t w = write(c[0], chunk + sent % 65536,
+			    65536 - sent % 65536);
+
+			if (w <= 0)
+				break;
+			sent += (size_t)w;
+		}
+	}
+	assert_int_equal(got, total);
+	free(chunk);
+	free(in);
+	(void)close(c[0]);
+	(void)close(u[0]);
+	pump(f, 20);
+	assert_true(session_is_closed(s));
+	session_unref(s);
+}
+
+static void
+test_proxy_session_relay_idle_timeout(void **state)
+{
+	struct fixture *f = *state;
+	int c[2], u[2];
+	bool eof;
+	char buf[8];
+	struct session *s = relay_session(f, c, u, NULL);
+
+	assert_int_equal(read_some(f, c[0], buf, sizeof(buf), &eof, NULL), 0);
+	assert_true(eof);
+	assert_true(session_is_closed(s));
+	assert_string_equal(s->close_reason, "idle timeout");
+	(void)close(c[0]);
+	(void)close(u[0]);
+	session_unref(s);
+}
+
+/* An HTTP session on a socketpair; returns the test's end. */
+static int
+http_session(struct fixture *f, struct session **ret)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int c[2];
+
+	pair(c);
+	(void)proxy_session_add(f->proxy, 1000);
+	*ret = session_new(f->w, c[1], (struct sockaddr *)&sa, sizeof(sa),
+	    &session_http_frontend);
+	assert_non_null(*ret);
+	session_ref(*ret);
+	return c[0];
+}
+
+static void
+test_proxy_session_http_block_keeps_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s;
+	int fd = http_session(f, &s);
+	char buf[4096];
+	bool eof;
+	size_t n;
+	static const char req[] = "GET http://denied.test/ HTTP/1.1\r\n"
+				  "Host: denied.test\r\n\r\n";
+
+	assert_int_equal(write(fd, req, sizeof(req) - 1),
+	    (ssize_t)sizeof(req) - 1);
+	memset(buf, 0, sizeof(buf));
+	n = read_some(f, fd, buf, sizeof(buf) - 1, &eof, "}\n");
+	assert_true(n > 0);
+	assert_non_null(strstr(buf, "HTTP/1.1 403 Forbidden\r\n"));
+	assert_non_null(strstr(buf, "x-proxy-error: blocked-by-denylist"));
+	assert_non_null(strstr(buf, "\"reason\":\"denied\""));
+	assert_false(session_is_closed(s));
+	assert_int_equal(s->state, SESSION_ST_HTTP_HEAD);
+	(void)close(fd);
+	pump(f, 20);
+	assert_true(session_is_closed(s));
+	assert_string_equal(s->close_reason, "client closed");
+	session_unref(s);
+}
+
+static void
+test_proxy_session_http_smuggling_closes(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s;
+	int fd = http_session(f, &s);
+	char buf[4096];
+	bool eof = false;
+	size_t n = 0;
+	static const char req[] = "POST http://allowed.test/ HTTP/1.1\r\n"
+				  "Host: allowed.test\r\nContent-Length: 3\r\n"
+				  "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+
+	assert_int_equal(write(fd, req, sizeof(req) - 1),
+	    (ssize_t)sizeof(req) - 1);
+	memset(buf, 0, sizeof(buf));
+	while (!eof && n < sizeof(buf) - 1)
+		n += read_some(f, fd, buf + n, sizeof(buf) - 1 - n, &eof, NULL);
+	assert_non_null(strstr(buf, "HTTP/1.1 400 Bad Request\r\n"));
+	assert_non_null(strstr(buf, "Connection: close\r\n"));
+	assert_true(eof);
+	/* It lingers, reading, until the client closes too. */
+	(void)close(fd);
+	pump(f, 20);
+	assert_true(session_is_closed(s));
+	session_unref(s);
+}
+
+static void
+test_proxy_session_http_head_deadline_is_408(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s;
+	int fd = http_session(f, &s);
+	char buf[4096];
+	bool eof = false;
+	size_t n = 0;
+
+	assert_int_equal(write(fd, "GET http://allowed.test/", 24), 24);
+	memset(buf, 0, sizeof(buf));
+	while (!eof && n < sizeof(buf) - 1)
+		n += read_some(f, fd, buf + n, sizeof(buf) - 1 - n, &eof, NULL);
+	assert_non_null(strstr(buf, "HTTP/1.1 408 Request Timeout\r\n"));
+	(void)close(fd);
+	pump(f, 20);
+	assert_true(session_is_closed(s));
+	session_unref(s);
+}
+
+static void
+test_proxy_session_http_pipelined_blocks_in_order(void **state)
+{
+	struct fixture *f = *state;
+	struct session *s;
+	int fd = http_session(f, &s);
+	char buf[8192];
+	bool eof = false;
+	size_t n = 0;
+	char *second;
+	static const char reqs[] =
+	    "GET http://denied.test/1 HTTP/1.1\r\nHost: denied.test\r\n\r\n"
+	    "GET http://other.test/2 HTTP/1.1\r\nHost: other.test\r\n\r\n"
+	    "GET http://denied.test/3 HTTP/1.1\r\nHost: denied.test\r\n"
+	    "Connection: close\r\n\r\n";
+
+	assert_int_equal(write(fd, reqs, sizeof(reqs) - 1),
+	    (ssize_t)sizeof(reqs) - 1);
+	memset(buf, 0, sizeof(buf));
+	while (!eof && n < sizeof(buf) - 1)
+		n += read_some(f, fd, buf + n, sizeof(buf) - 1 - n, &eof, NULL);
+	assert_true(eof);
+	second = strstr(buf + 1, "HTTP/1.1 403");
+	assert_non_null(second);
+	assert_non_null(strstr(buf, "blocked-by-denylist"));
+	assert_non_null(strstr(second, "blocked-by-allowlist"));
+	assert_non_null(
+	    strstr(strstr(second + 1, "HTTP/1.1 403"), "Connection: close"));
+	assert_int_equal(s->requests, 3);
+	(void)close(fd);
+	session_unref(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proxy_session_transition_table),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_relay_forwards_early_bytes_and_both_ways,
+		    setup_default, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_relay_half_close_both_ways,
+		    setup_default, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_relay_backpressure_keeps_buffers_bounded,
+		    setup_default, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_relay_idle_timeout, setup_short_idle,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_http_block_keeps_connection,
+		    setup_default, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_http_smuggling_closes, setup_default,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_http_head_deadline_is_408,
+		    setup_short_head, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_http_pipelined_blocks_in_order,
+		    setup_default, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
