@@ -47,14 +47,15 @@ static const char *const session_state_names[_SESSION_ST_MAX] = {
 
 /* Allowed successors of each state; any state may close. RELAY returns to
  * HTTP_HEAD after a kept-alive exchange, and to CONNECTING when a reused
- * upstream connection turned out to be dead before it answered. */
+ * upstream connection turned out to be dead before it answered. A SOCKS5
+ * UDP ASSOCIATE goes from its request straight to relaying datagrams. */
 static const unsigned session_next[_SESSION_ST_MAX] = {
 	[SESSION_ST_NEW] = ST(HTTP_HEAD) | ST(SOCKS_GREETING),
 	[SESSION_ST_HTTP_HEAD] = ST(RESOLVING) | ST(DRAINING),
 	[SESSION_ST_SOCKS_GREETING] =
 	    ST(SOCKS_AUTH) | ST(SOCKS_REQUEST) | ST(DRAINING),
 	[SESSION_ST_SOCKS_AUTH] = ST(SOCKS_REQUEST) | ST(DRAINING),
-	[SESSION_ST_SOCKS_REQUEST] = ST(RESOLVING) | ST(DRAINING),
+	[SESSION_ST_SOCKS_REQUEST] = ST(RESOLVING) | ST(RELAY) | ST(DRAINING),
 	[SESSION_ST_RESOLVING] =
 	    ST(CONNECTING) | ST(RELAY) | ST(HTTP_HEAD) | ST(DRAINING),
 	[SESSION_ST_CONNECTING] =
