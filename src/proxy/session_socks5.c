@@ -142,12 +142,11 @@ socks_explain(const struct policy_verdict *v, char *out, size_t outsz)
 	case POLICY_REASON_DENIED:
 		if (v->matched && v->match.file)
 			(void)snprintf(out, outsz,
-			    "on the denylist (rule '%s' at %s:%u)",
-			    v->match.pattern, v->match.file,
-			    (unsigned)v->match.line);
+			    "denied by rule '%s' at %s:%u", v->match.pattern,
+			    v->match.file, (unsigned)v->match.line);
 		else if (v->matched)
-			(void)snprintf(out, outsz,
-			    "on the denylist (rule '%s')", v->match.pattern);
+			(void)snprintf(out, outsz, "denied by rule '%s'",
+			    v->match.pattern);
 		else
 			(void)strlcpy(out, "on the denylist", outsz);
 		return;
