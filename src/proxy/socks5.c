@@ -273,14 +273,14 @@ socks5_fail(struct socks5_parser *p, enum socks_reply reply, const char *why)
 static int
 socks5_greeting_measure(struct socks5_parser *p, size_t *ret_need)
 {
-	if (p->len < 2) {
-		*ret_need = 2;
-		if (p->len >= 1 && p->buf[0] != SOCKS5_VERSION)
-			return socks5_fail(p, SOCKS_REPLY_GENERAL_FAILURE,
-			    "not SOCKS version 5");
+	if (p->len < 1) {
+		*ret_need = 1;
 		return 0;
 	}
-	*ret_need = 2 + (size_t)p->buf[1];
+	if (p->buf[0] != SOCKS5_VERSION)
+		return socks5_fail(p, SOCKS_REPLY_GENERAL_FAILURE,
+		    "not SOCKS version 5");
+	*ret_need = p->len < 2 ? 2 : 2 + (size_t)p->buf[1];
 	return 0;
 }
 
