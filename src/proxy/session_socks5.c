@@ -168,10 +168,17 @@ socks_explain(const struct policy_verdict *v, char *out, size_t outsz)
 				policy_addr_class(&v->local_addr) :
 				"local",
 			    addr);
-		} else {
+		} else if (v->host_valid && streq(v->host.text, "localhost")) {
 			(void)strlcpy(out,
-			    "a local or private address, or a name that did "
-			    "not resolve",
+			    "localhost, and local addresses are blocked",
+			    outsz);
+		} else {
+			/* The lookup failed: a name is checked for local
+			 * addresses before anything connects, and fails
+			 * closed. */
+			(void)strlcpy(out,
+			    "the name did not resolve, so it could not be "
+			    "checked for local addresses",
 			    outsz);
 		}
 		return;
