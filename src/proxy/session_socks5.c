@@ -56,6 +56,29 @@ socks_client_in(struct session_socks5 *x)
 }
 
 /*
+ * Handshake answers are a few bytes. With nothing queued before them they
+ * go straight to the socket, which always has room for them: no write
+ * event to arm and disarm (two epoll_ctl calls) for each. Whatever does
+ * not go out at once is queued in order. Returns 0 or -ENOMEM.
+ */
+static int
+socks_send(struct session *s, const uint8_t *p, size_t n)
+{
+	struct bufferevent *bev = s->client.bev;
+	ssize_t w = 0;
+
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
+		w = send(bufferevent_getfd(bev), p, n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0)
+			w = 0; /* the bufferevent will meet the error */
+	}
+	if ((size_t)w == n)
+		return 0;
+	return bufferevent_write(bev, p + w, n - (size_t)w) < 0 ? -ENOMEM : 0;
+}
+
+/*
  * Endings. A refusal is flushed, then the connection lingers: EOF is sent
  * and whatever the client still sends is read and dropped until it closes
  * (or LIMIT_LINGER_MS passed), so closing never resets the connection
@@ -111,7 +134,7 @@ socks_refuse(struct session_socks5 *x, uint8_t rep, const char *code,
 	if (x->explain)
 		n += socks5_reason_encode(code, message, out + n,
 		    sizeof(out) - n);
-	if (bufferevent_write(x->s->client.bev, out, n) < 0) {
+	if (socks_send(x->s, out, n) < 0) {
 		session_close(x->s, "out of memory");
 		return;
 	}
@@ -246,7 +269,7 @@ socks_dialed_cb(void *arg, int fd, int err)
 	}
 	session_attach_upstream(s, bev);
 	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
-	if (bufferevent_write(s->client.bev, out, n) < 0) {
+	if (socks_send(s, out, n) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -344,7 +367,7 @@ socks_associate(struct session_socks5 *x)
 	}
 	socks5_udp_bound(x->udp, &bnd);
 	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
-	if (bufferevent_write(s->client.bev, out, n) < 0) {
+	if (socks_send(s, out, n) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -410,7 +433,7 @@ socks_greeted(struct session_socks5 *x, const struct socks5_greeting *g)
 		m = SOCKS5_METHOD_NO_AUTH;
 	}
 	if (socks5_method_encode(m, out, sizeof(out)) == 0 ||
-	    bufferevent_write(s->client.bev, out, sizeof(out)) < 0) {
+	    socks_send(s, out, sizeof(out)) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
