@@ -7,6 +7,7 @@
 #include "proxy/dial.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -117,6 +118,7 @@ dial_start_next(struct dial *d)
 		struct dial_attempt *a = &d->attempts[i];
 		struct sockaddr_storage ss;
 		socklen_t len = dial_sockaddr(&d->addrs[i], d->port, &ss);
+		int one = 1;
 
 		a->dial = d;
 		a->fd = socket(ss.ss_family,
@@ -125,6 +127,8 @@ dial_start_next(struct dial *d)
 			d->err = -errno;
 			continue;
 		}
+		(void)setsockopt(a->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
 		if (connect(a->fd, (struct sockaddr *)&ss, len) == 0) {
 			dial_finish(d, a->fd, 0);
 			return true;

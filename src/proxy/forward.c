@@ -116,6 +116,14 @@ forward_unthrottle(struct bufferevent *src, struct bufferevent *dst)
 	(void)bufferevent_enable(src, EV_READ);
 }
 
+/* Send what was built in h->wire to dst (at once when nothing is queued
+ * there). Returns 0 or -ENOMEM. */
+static int
+forward_flush(struct session_http *h, struct half *dst)
+{
+	return session_send(dst, h->wire, evbuffer_get_length(h->wire));
+}
+
 /* Both directions are complete: keep what can be kept, then move on. */
 static void
 forward_finish(struct session_http *h)
@@ -125,9 +133,11 @@ forward_finish(struct session_http *h)
 	    !s->upstream.eof && evbuffer_get_length(forward_up_in(h)) == 0 &&
 	    evbuffer_get_length(forward_up_out(h)) == 0;
 
+	/* A reusable connection stays with this client, which most likely
+	 * asks the same server again; it goes to the pool only when the
+	 * client goes elsewhere or goes away (session_http_keep()). */
 	if (reusable && !worker_is_stopping(s->worker))
-		pool_put(worker_get_pool(s->worker), h->pool_key,
-		    s->conf->generation, session_take_upstream(s));
+		session_http_keep(h);
 	else
 		session_drop_upstream(s);
 	if (!h->req_done)
@@ -147,16 +157,20 @@ static void
 forward_request_body(struct session_http *h)
 {
 	struct session *s = h->s;
-	struct evbuffer *in = forward_client_in(h), *out = forward_up_out(h);
+	struct evbuffer *in = forward_client_in(h), *wire = h->wire;
 	enum parse_result r;
 
-	if (h->req_done)
+	if (h->req_done) {
+		/* No body: the head alone goes (it may be waiting in wire). */
+		if (forward_flush(h, &s->upstream) < 0)
+			session_close(s, "out of memory");
 		return;
+	}
 	if (h->req.body == HTTP_BODY_LENGTH) {
 		size_t avail = evbuffer_get_length(in),
 		       n = avail < h->req_left ? avail : (size_t)h->req_left;
 
-		if (n > 0 && evbuffer_remove_buffer(in, out, n) != (int)n) {
+		if (n > 0 && evbuffer_remove_buffer(in, wire, n) != (int)n) {
 			session_close(s, "out of memory");
 			return;
 		}
@@ -164,14 +178,19 @@ forward_request_body(struct session_http *h)
 		s->client.bytes += n;
 		h->req_done = h->req_left == 0;
 	} else {
-		r = forward_chunked(&h->reqp, in, out, &s->client.bytes);
+		r = forward_chunked(&h->reqp, in, wire, &s->client.bytes);
 		if (r == PARSE_ERROR) {
+			evbuffer_drain(wire, evbuffer_get_length(wire));
 			session_drop_upstream(s);
 			session_http_fail(h, 400,
 			    h->reqp.error ? h->reqp.error : "bad chunked body");
 			return;
 		}
 		h->req_done = r == PARSE_DONE;
+	}
+	if (forward_flush(h, &s->upstream) < 0) {
+		session_close(s, "out of memory");
+		return;
 	}
 	session_touch(s);
 	if (h->req_done) {
@@ -205,7 +224,6 @@ forward_splice_cb(void *arg, enum splice_event ev, uint64_t n, int err,
 	case SPLICE_DONE:
 		h->body_splice = splice_dir_free(h->body_splice);
 		(void)bufferevent_enable(s->upstream.bev, EV_READ);
-		(void)bufferevent_enable(s->client.bev, EV_WRITE);
 		forward_response_done(h);
 		return;
 	case SPLICE_EOF:
@@ -222,19 +240,22 @@ forward_splice_cb(void *arg, enum splice_event ev, uint64_t n, int err,
 }
 
 /* A large rest of a Content-Length body goes by splice(2): stop reading
- * upstream and let the client drain what is already queued; the splice
- * starts from forward_client_write() once its output is empty. */
-static bool
+ * upstream, let the client drain what is already queued, then splice
+ * (at once when nothing is queued, else from forward_client_write()). */
+static bool forward_try_splice(struct session_http *h);
+
+static void
 forward_wait_for_splice(struct session_http *h)
 {
 	struct session *s = h->s;
 
-	if (h->splice_off || h->resp_left < LIMIT_SPLICE_MIN_BYTES)
-		return false;
 	h->splice_wait = true;
 	(void)bufferevent_disable(s->upstream.bev, EV_READ);
 	bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
-	return true;
+	if (evbuffer_get_length(forward_client_out(h)) == 0 &&
+	    evbuffer_get_length(forward_up_in(h)) == 0 &&
+	    !forward_try_splice(h))
+		forward_client_write(h);
 }
 
 static bool
@@ -290,7 +311,8 @@ forward_response_head(struct session_http *h)
 }
 
 /* A complete response head: interim answers pass (to HTTP/1.1 clients),
- * the final one decides the framing. Returns 1 when the body follows. */
+ * the final one decides the framing. Both go to h->wire. Returns 1 when a
+ * final head was written, 0 for an interim one, or a negative errno. */
 static int
 forward_send_head(struct session_http *h)
 {
@@ -303,8 +325,7 @@ forward_send_head(struct session_http *h)
 		/* RFC 9110 §15.2: never to an HTTP/1.0 client. */
 		if (h->req.minor >= 1 &&
 		    (http_write_response(r, false, 1, &h->out) < 0 ||
-			evbuffer_add(forward_client_out(h), h->out.data,
-			    h->out.len) < 0))
+			evbuffer_add(h->wire, h->out.data, h->out.len) < 0))
 			return -ENOMEM;
 		buf_clear(&h->out);
 		http_parser_next(&h->respp);
@@ -314,8 +335,7 @@ forward_send_head(struct session_http *h)
 	if (r->body == HTTP_BODY_UNTIL_EOF || worker_is_stopping(h->s->worker))
 		h->close_after = true;
 	rc = http_write_response(r, h->close_after, h->req.minor, &h->out);
-	if (rc < 0 ||
-	    evbuffer_add(forward_client_out(h), h->out.data, h->out.len) < 0)
+	if (rc < 0 || evbuffer_add(h->wire, h->out.data, h->out.len) < 0)
 		return -ENOMEM;
 	buf_clear(&h->out);
 	h->resp_head_sent = true;
@@ -323,84 +343,111 @@ forward_send_head(struct session_http *h)
 	return 1;
 }
 
+enum forward_next {
+	FORWARD_MORE,   /* go on */
+	FORWARD_IDLE,   /* everything available was handled */
+	FORWARD_DONE,   /* the response is complete */
+	FORWARD_SPLICE, /* the rest of the body goes by splice(2) */
+	FORWARD_FAILED, /* the exchange ended (answered or closed) */
+};
+
+static enum forward_next
+forward_response_head_step(struct session_http *h)
+{
+	struct session *s = h->s;
+	int r = forward_response_head(h);
+
+	if (r == 0)
+		return FORWARD_IDLE;
+	if (r > 0)
+		r = forward_send_head(h);
+	if (r == -ENOMEM) {
+		session_close(s, "out of memory");
+		return FORWARD_FAILED;
+	}
+	if (r < 0) {
+		evbuffer_drain(h->wire, evbuffer_get_length(h->wire));
+		session_drop_upstream(s);
+		session_http_fail(h, 502,
+		    h->respp.error ? "invalid response from upstream" :
+				     "unexpected response from upstream");
+		return FORWARD_FAILED;
+	}
+	session_touch(s);
+	if (r > 0 && h->resp.body == HTTP_BODY_NONE)
+		return FORWARD_DONE;
+	return FORWARD_MORE;
+}
+
+/* Move what the upstream sent into h->wire, decoding and re-framing. */
+static enum forward_next
+forward_response_step(struct session_http *h)
+{
+	struct session *s = h->s;
+	struct evbuffer *in = forward_up_in(h);
+	enum parse_result pr;
+	size_t n;
+
+	if (!h->resp_head_sent)
+		return forward_response_head_step(h);
+	if (evbuffer_get_length(in) == 0)
+		return FORWARD_IDLE;
+	session_touch(s);
+	if (h->resp.body == HTTP_BODY_CHUNKED) {
+		pr =
+		    forward_chunked(&h->respp, in, h->wire, &s->upstream.bytes);
+		if (pr == PARSE_ERROR) {
+			session_close(s, "invalid chunked body from upstream");
+			return FORWARD_FAILED;
+		}
+		return pr == PARSE_DONE ? FORWARD_DONE : FORWARD_IDLE;
+	}
+	n = evbuffer_get_length(in);
+	if (h->resp.body == HTTP_BODY_LENGTH && n > h->resp_left)
+		n = (size_t)h->resp_left;
+	if (evbuffer_remove_buffer(in, h->wire, n) != (int)n) {
+		session_close(s, "out of memory");
+		return FORWARD_FAILED;
+	}
+	s->upstream.bytes += n;
+	if (h->resp.body != HTTP_BODY_LENGTH)
+		return FORWARD_IDLE;
+	h->resp_left -= n;
+	if (h->resp_left == 0)
+		return FORWARD_DONE;
+	if (!h->splice_off && h->resp_left >= LIMIT_SPLICE_MIN_BYTES)
+		return FORWARD_SPLICE;
+	return FORWARD_IDLE;
+}
+
 static void
 forward_response(struct session_http *h)
 {
 	struct session *s = h->s;
-	struct evbuffer *in = forward_up_in(h), *out = forward_client_out(h);
+	enum forward_next next = FORWARD_MORE;
 
-	while (!h->resp_done && !session_is_closed(s) && !h->body_splice &&
-	    !h->splice_wait) {
-		int r;
-
-		if (!h->resp_head_sent) {
-			r = forward_response_head(h);
-			if (r == 0)
-				return;
-			if (r > 0)
-				r = forward_send_head(h);
-			if (r == -ENOMEM) {
-				session_close(s, "out of memory");
-				return;
-			}
-			if (r < 0) {
-				session_drop_upstream(s);
-				session_http_fail(h, 502,
-				    h->respp.error ?
-					"invalid response from upstream" :
-					"unexpected response from upstream");
-				return;
-			}
-			if (r == 0)
-				continue;
-			session_touch(s);
-			if (h->resp.body == HTTP_BODY_NONE) {
-				forward_response_done(h);
-				return;
-			}
-			continue;
-		}
-		if (evbuffer_get_length(in) == 0)
-			break;
-		session_touch(s);
-		if (h->resp.body == HTTP_BODY_CHUNKED) {
-			enum parse_result pr = forward_chunked(&h->respp, in,
-			    out, &s->upstream.bytes);
-
-			if (pr == PARSE_ERROR) {
-				session_close(s,
-				    "invalid chunked body from upstream");
-				return;
-			}
-			if (pr == PARSE_DONE) {
-				forward_response_done(h);
-				return;
-			}
-		} else {
-			size_t avail = evbuffer_get_length(in), n = avail;
-
-			if (h->resp.body == HTTP_BODY_LENGTH &&
-			    n > h->resp_left)
-				n = (size_t)h->resp_left;
-			if (evbuffer_remove_buffer(in, out, n) != (int)n) {
-				session_close(s, "out of memory");
-				return;
-			}
-			s->upstream.bytes += n;
-			if (h->resp.body == HTTP_BODY_LENGTH) {
-				h->resp_left -= n;
-				if (h->resp_left == 0) {
-					forward_response_done(h);
-					return;
-				}
-				if (forward_wait_for_splice(h))
-					return;
-			}
-		}
+	if (h->resp_done || h->body_splice || h->splice_wait)
+		return;
+	while (next == FORWARD_MORE)
+		next = forward_response_step(h);
+	if (next == FORWARD_FAILED)
+		return;
+	/* What was built goes out before anything else happens. */
+	if (forward_flush(h, &s->client) < 0) {
+		session_close(s, "out of memory");
+		return;
 	}
-	if (!h->resp_done && !session_is_closed(s) && !h->body_splice &&
-	    !h->splice_wait)
+	switch (next) {
+	case FORWARD_DONE:
+		forward_response_done(h);
+		return;
+	case FORWARD_SPLICE:
+		forward_wait_for_splice(h);
+		return;
+	default:
 		forward_throttle(s->upstream.bev, s->client.bev);
+		return;
+	}
 }
 
 /*
@@ -505,12 +552,13 @@ forward_start(struct session_http *h)
 	h->req_done = h->req.body == HTTP_BODY_NONE;
 	if (http_write_request(&h->req, &h->target, &h->dest, h->via != NULL,
 		h->via ? h->via->authorization : NULL, &h->out) < 0 ||
-	    evbuffer_add(forward_up_out(h), h->out.data, h->out.len) < 0) {
+	    evbuffer_add(h->wire, h->out.data, h->out.len) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
 	buf_clear(&h->out);
-	(void)bufferevent_enable(up, EV_READ | EV_WRITE);
+	(void)session_bev_enable(up, EV_READ);
+	/* The head leaves with the first body bytes, in one write. */
 	session_timer_set(s, SESSION_TIMER_IDLE,
 	    s->conf->limits.idle_timeout_ms);
 	forward_request_body(h);

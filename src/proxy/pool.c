@@ -120,9 +120,10 @@ pool_take(struct pool *p, const char *key, uint64_t gen)
 		bev = c->bev;
 		c->bev = NULL;
 		pool_drop(p, c);
+		/* Reading stays on: the new owner reads from it at once, and
+		 * turning it off and on costs two system calls. */
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 		(void)bufferevent_set_timeouts(bev, NULL, NULL);
-		(void)bufferevent_disable(bev, EV_READ | EV_WRITE);
 		return bev;
 	}
 	return NULL;

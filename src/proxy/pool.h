@@ -25,8 +25,8 @@ struct pool *pool_free(struct pool *p);
 void pool_flush(struct pool *p);
 
 /* An idle connection for key made under generation gen, or NULL. The
- * caller owns it; callbacks and timeouts are cleared, reading and writing
- * disabled. */
+ * caller owns it; callbacks and timeouts are cleared, reading is still
+ * enabled (nothing to write is queued). */
 struct bufferevent *pool_take(struct pool *p, const char *key, uint64_t gen);
 
 /* Park bev (nothing buffered, no response pending) under key. Takes

@@ -103,7 +103,7 @@ relay_move(struct session *s, struct half *src)
 
 	if (n == 0)
 		return 0;
-	if (evbuffer_add_buffer(out, in) < 0)
+	if (session_send(dst, in, n) < 0)
 		return -ENOMEM;
 	src->bytes += n;
 	session_touch(s);
@@ -121,8 +121,13 @@ relay_read_cb(struct bufferevent *bev, void *arg)
 	struct relay *r = arg;
 	struct session *s = r->s;
 
-	if (relay_move(s, relay_half(s, bev)) < 0)
+	if (relay_move(s, relay_half(s, bev)) < 0) {
 		session_close(s, "out of memory");
+		return;
+	}
+	/* Sent straight through, nothing is queued: no write callback will
+	 * come to notice that splicing can start. */
+	relay_check(r);
 }
 
 /* dst's output drained (to the low watermark, or empty). */
@@ -258,8 +263,10 @@ relay_start(struct session *s)
 	if (s->upstream.eof &&
 	    evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0)
 		relay_shut(&s->client);
-	(void)bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
-	(void)bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
+	if (!s->client.eof)
+		(void)session_bev_enable(s->client.bev, EV_READ);
+	if (!s->upstream.eof)
+		(void)session_bev_enable(s->upstream.bev, EV_READ);
 	relay_check(r);
 	return 0;
 }

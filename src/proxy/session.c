@@ -7,7 +7,6 @@
 #include "proxy/session.h"
 
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
@@ -19,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <jansson.h>
@@ -224,15 +224,22 @@ struct bufferevent *
 session_bev_new(struct session *s, int fd)
 {
 	struct bufferevent *bev;
-	int one = 1;
 
-	/* Small requests and answers must not wait for Nagle. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* TCP_NODELAY is already set: accepted sockets inherit it from the
+	 * listener (proxy_bind()), dialed ones get it in dial.c. */
 	bev = bufferevent_socket_new(worker_get_base(s->worker), fd,
 	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!bev)
 		(void)close(fd);
 	return bev;
+}
+
+int
+session_bev_enable(struct bufferevent *bev, short events)
+{
+	short missing = events & ~bufferevent_get_enabled(bev);
+
+	return missing ? bufferevent_enable(bev, missing) : 0;
 }
 
 void
@@ -252,6 +259,28 @@ session_bev_free(struct bufferevent *bev)
 	if (fd >= 0)
 		(void)close(fd);
 	bufferevent_free(bev);
+}
+
+int
+session_send(struct half *h, struct evbuffer *src, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+
+	/* Queued bytes go first; only an idle socket is written at once.
+	 * Write interest is registered only for what the socket did not
+	 * take: an answer that fits costs one writev and no wake-up. */
+	if (n > 0 && evbuffer_get_length(out) == 0) {
+		int w = evbuffer_write_atmost(src, bufferevent_getfd(h->bev),
+		    (ev_ssize_t)n);
+
+		if (w > 0)
+			n -= (size_t)w;
+	}
+	if (n == 0)
+		return 0;
+	if (evbuffer_remove_buffer(src, out, n) != (int)n)
+		return -ENOMEM;
+	return session_bev_enable(h->bev, EV_WRITE) < 0 ? -ENOMEM : 0;
 }
 
 void
@@ -364,7 +393,7 @@ session_log_set(json_t *o, const char *key, json_t *v)
 
 /* STYLE.md §9: one JSON access-log line per session. */
 static void
-session_access_log(struct session *s)
+session_access_log_write(struct session *s)
 {
 	uint64_t now = worker_now_ms(s->worker);
 	struct proxy_conf *c = worker_get_conf(s->worker);
@@ -408,6 +437,14 @@ session_access_log(struct session *s)
 	json_decref(o);
 	if (line)
 		proxy_access_log(worker_get_proxy(s->worker), line);
+}
+
+static void
+session_access_log(struct session *s)
+{
+	if (log_get_level() < LOG_LEVEL_INFO)
+		return;
+	session_access_log_write(s);
 }
 
 void

@@ -32,6 +32,7 @@
 struct bufferevent;
 struct dial;
 struct event;
+struct evbuffer;
 struct judge;
 struct relay;
 struct session;
@@ -171,9 +172,26 @@ void session_touch(struct session *s);
  * Returns NULL on failure (fd closed). */
 struct bufferevent *session_bev_new(struct session *s, int fd);
 
+/*
+ * Enable what of events (EV_READ, EV_WRITE) is not enabled yet. Enabling
+ * EV_WRITE again is not free in libevent: it registers write interest
+ * even with nothing to write, and the wake-up that follows removes it.
+ * Returns 0 or -1.
+ */
+int session_bev_enable(struct bufferevent *bev, short events);
+
 /* Free a bufferevent and close its socket now (bufferevent_free() may
  * defer the close to a later loop turn). Accepts NULL. */
 void session_bev_free(struct bufferevent *bev);
+
+/*
+ * Send n bytes from the front of src to h: straight to the socket when
+ * nothing is queued for it (one writev, no wake-up needed), and whatever
+ * the socket does not take is queued on h's bufferevent. The bytes leave
+ * src either way. Returns 0 or -ENOMEM. Socket errors surface through h's
+ * bufferevent.
+ */
+int session_send(struct half *h, struct evbuffer *src, size_t n);
 
 /* Attach a connected upstream bufferevent (takes ownership). */
 void session_attach_upstream(struct session *s, struct bufferevent *bev);

@@ -51,15 +51,24 @@ http_client_in(struct session_http *h)
 	return bufferevent_get_input(h->s->client.bev);
 }
 
-/* Queue h->out for the client and forget it. */
+/* Send h->out to dst and forget it. */
+static int
+http_send_to(struct session_http *h, struct half *dst)
+{
+	int r =
+	    evbuffer_add(h->wire, h->out.data ? h->out.data : "", h->out.len);
+
+	buf_clear(&h->out);
+	if (r < 0)
+		return -ENOMEM;
+	return session_send(dst, h->wire, evbuffer_get_length(h->wire));
+}
+
+/* Send h->out to the client and forget it. */
 static int
 http_send(struct session_http *h)
 {
-	int r = evbuffer_add(bufferevent_get_output(h->s->client.bev),
-	    h->out.data ? h->out.data : "", h->out.len);
-
-	buf_clear(&h->out);
-	return r < 0 ? -ENOMEM : 0;
+	return http_send_to(h, &h->s->client);
 }
 
 /* Can the connection carry another request after this answer? Not when
@@ -84,6 +93,56 @@ http_answer(struct session_http *h)
 		return;
 	}
 	session_http_next(h);
+}
+
+/* A parked upstream connection has nothing to say: any byte, EOF or
+ * error ends it. */
+static void
+http_kept_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	struct session_http *h = http_of(s);
+
+	(void)bev;
+	h->kept = false;
+	session_drop_upstream(s);
+}
+
+static void
+http_kept_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)what;
+	http_kept_read_cb(bev, arg);
+}
+
+void
+session_http_keep(struct session_http *h)
+{
+	struct session *s = h->s;
+
+	h->kept = true;
+	h->kept_gen = s->conf->generation;
+	(void)strlcpy(h->kept_key, h->pool_key, sizeof(h->kept_key));
+	bufferevent_setcb(s->upstream.bev, http_kept_read_cb, NULL,
+	    http_kept_event_cb, s);
+}
+
+/* The parked connection is not for this request: pool it (or close it
+ * when the worker stops). */
+static void
+http_release_kept(struct session_http *h)
+{
+	struct session *s = h->s;
+
+	if (!h->kept)
+		return;
+	h->kept = false;
+	if (worker_is_stopping(s->worker) || !s->upstream.bev) {
+		session_drop_upstream(s);
+		return;
+	}
+	pool_put(worker_get_pool(s->worker), h->kept_key, h->kept_gen,
+	    session_take_upstream(s));
 }
 
 void
@@ -128,19 +187,23 @@ http_linger(struct session_http *h)
 {
 	struct session *s = h->s;
 
+	/* The client asked for the close and sent nothing beyond its
+	 * request: nothing can arrive that would make our close a reset. */
+	if (s->client.eof ||
+	    (!h->req.keep_alive && h->req_done &&
+		evbuffer_get_length(http_client_in(h)) == 0)) {
+		session_close(s, "done");
+		return;
+	}
 	if (!s->client.shut) {
 		(void)shutdown(bufferevent_getfd(s->client.bev), SHUT_WR);
 		s->client.shut = true;
-	}
-	if (s->client.eof) {
-		session_close(s, "done");
-		return;
 	}
 	/* Read (and drop) what the client still sends, so that closing
 	 * does not reset the connection under an unread answer. */
 	evbuffer_drain(http_client_in(h),
 	    evbuffer_get_length(http_client_in(h)));
-	(void)bufferevent_enable(s->client.bev, EV_READ);
+	(void)session_bev_enable(s->client.bev, EV_READ);
 	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
 }
 
@@ -152,6 +215,7 @@ session_http_drain(struct session_http *h)
 	forward_stop(h);
 	judge_cancel(&h->judge);
 	s->dial = dial_cancel(s->dial);
+	http_release_kept(h);
 	session_drop_upstream(s);
 	session_set_state(s, SESSION_ST_DRAINING);
 	if (evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0) {
@@ -159,7 +223,7 @@ session_http_drain(struct session_http *h)
 		return;
 	}
 	bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
-	(void)bufferevent_enable(s->client.bev, EV_WRITE);
+	(void)session_bev_enable(s->client.bev, EV_WRITE);
 	session_timer_set(s, SESSION_TIMER_IDLE,
 	    s->conf ? s->conf->limits.idle_timeout_ms :
 		      worker_get_conf(s->worker)->limits.idle_timeout_ms);
@@ -203,7 +267,7 @@ session_http_next(struct session_http *h)
 	}
 	http_reset_exchange(h);
 	session_set_state(s, SESSION_ST_HTTP_HEAD);
-	(void)bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+	(void)session_bev_enable(s->client.bev, EV_READ);
 	session_timer_set(s, SESSION_TIMER_IDLE,
 	    worker_get_conf(s->worker)->limits.idle_timeout_ms);
 	session_http_process(h);
@@ -287,6 +351,7 @@ http_tunnel_ready(struct session_http *h)
 	http_head_done(&h->req);
 	http_head_done(&h->resp);
 	buf_done(&h->out);
+	evbuffer_free(h->wire);
 	free(h);
 	if (relay_start(s) < 0)
 		session_close(s, "out of memory");
@@ -348,16 +413,12 @@ http_chain_start(struct session_http *h)
 	h->chaining = true;
 	http_parser_next(&h->respp);
 	http_parser_set_request(&h->respp, false, true);
-	if (http_write_connect(&h->dest, h->via->authorization, &h->out) < 0 ||
-	    evbuffer_add(bufferevent_get_output(s->upstream.bev), h->out.data,
-		h->out.len) < 0) {
-		session_close(s, "out of memory");
-		return;
-	}
-	buf_clear(&h->out);
 	bufferevent_setcb(s->upstream.bev, http_chain_read_cb, NULL,
 	    http_chain_event_cb, s);
-	(void)bufferevent_enable(s->upstream.bev, EV_READ | EV_WRITE);
+	if (http_write_connect(&h->dest, h->via->authorization, &h->out) < 0 ||
+	    http_send_to(h, &s->upstream) < 0 ||
+	    session_bev_enable(s->upstream.bev, EV_READ) < 0)
+		session_close(s, "out of memory");
 }
 
 static void
@@ -484,6 +545,17 @@ http_route(struct session_http *h)
 	    h->connect);
 	if (!h->connect) {
 		http_pool_key(h);
+		if (h->kept && h->kept_gen == s->conf->generation &&
+		    streq(h->kept_key, h->pool_key)) {
+			h->kept = false;
+			h->reused = true;
+			session_set_state(s, SESSION_ST_RELAY);
+			forward_start(h);
+			return;
+		}
+	}
+	http_release_kept(h);
+	if (!h->connect) {
 		bev = pool_take(worker_get_pool(s->worker), h->pool_key,
 		    s->conf->generation);
 		if (bev) {
@@ -856,6 +928,9 @@ http_start(struct session *s)
 	http_parser_init(&h->reqp, HTTP_KIND_REQUEST, &h->req);
 	http_parser_init(&h->respp, HTTP_KIND_RESPONSE, &h->resp);
 	buf_init(&h->out, 0);
+	h->wire = evbuffer_new();
+	if (!h->wire)
+		return -ENOMEM;
 	h->judge.s = s;
 	bufferevent_setcb(s->client.bev, http_client_read_cb,
 	    http_client_write_cb, http_client_event_cb, s);
@@ -864,9 +939,7 @@ http_start(struct session *s)
 	session_set_state(s, SESSION_ST_HTTP_HEAD);
 	session_timer_set(s, SESSION_TIMER_HEAD,
 	    worker_get_conf(s->worker)->limits.head_timeout_ms);
-	return bufferevent_enable(s->client.bev, EV_READ | EV_WRITE) < 0 ?
-	    -ENOMEM :
-	    0;
+	return session_bev_enable(s->client.bev, EV_READ) < 0 ? -ENOMEM : 0;
 }
 
 static void
@@ -930,6 +1003,8 @@ http_closed(struct session *s)
 		return;
 	forward_stop(h);
 	judge_cancel(&h->judge);
+	/* The client left; its parked connection can serve others. */
+	http_release_kept(h);
 }
 
 static void
@@ -942,6 +1017,8 @@ http_free(struct session *s)
 	http_head_done(&h->req);
 	http_head_done(&h->resp);
 	buf_done(&h->out);
+	if (h->wire)
+		evbuffer_free(h->wire);
 	free(h);
 	s->fe_state = NULL;
 }

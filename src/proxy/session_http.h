@@ -22,6 +22,7 @@
 #include "proxy/session.h"
 #include "util/buf.h"
 
+struct evbuffer;
 struct splice_dir;
 struct upstream_proxy;
 
@@ -38,7 +39,13 @@ struct session_http {
 	struct judge judge;
 	const struct upstream_proxy *via; /* borrowed from s->conf */
 	char pool_key[HTTP_HOST_MAX + 48];
-	struct buf out;   /* serialised heads on their way out */
+	struct buf out;        /* a serialised head */
+	struct evbuffer *wire; /* heads and bodies on their way out */
+	/* A kept-alive upstream connection parked on this session between
+	 * exchanges: reused when the next request goes to the same place. */
+	bool kept;
+	char kept_key[HTTP_HOST_MAX + 48];
+	uint64_t kept_gen;
 	bool in_exchange; /* between a parsed head and the end of its answer */
 	bool processing;  /* inside session_http_process() */
 	bool connect;
@@ -76,6 +83,10 @@ void session_http_drain(struct session_http *h);
 /* A reused upstream connection died before answering: dial a fresh one
  * for the same, already judged, request. */
 void session_http_redial(struct session_http *h);
+
+/* The exchange left a reusable upstream connection: park it on the
+ * session for the next request (or the pool, when the session ends). */
+void session_http_keep(struct session_http *h);
 
 /* forward.c */
 

@@ -21,7 +21,7 @@
 
 #include "util/limits.h"
 
-#define SPLICE_PIPE_BYTES   (256u * 1024)
+#define SPLICE_PIPE_BYTES   (1024u * 1024)
 #define SPLICE_BOUNCE_BYTES (16u * 1024)
 
 struct splice_pipes {

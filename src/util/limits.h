@@ -72,7 +72,7 @@
 #define LIMIT_RELAY_HIWAT       (256u * 1024) /* stop reading the source */
 #define LIMIT_RELAY_LOWAT       (64u * 1024)  /* and resume below this */
 #define LIMIT_SPLICE_MIN_BYTES  (64u * 1024)  /* bodies worth splicing */
-#define LIMIT_SPLICE_PIPES_IDLE 64            /* spare pipes kept per worker */
+#define LIMIT_SPLICE_PIPES_IDLE 16            /* spare pipes kept per worker */
 #define LIMIT_POOL_PER_DEST     16            /* idle upstream connections */
 #define LIMIT_POOL_TOTAL        256 /* idle upstream connections per worker */
 

@@ -1,0 +1,519 @@
+#!/usr/bin/python3
+"""The HTTP proxy against squid, tinyproxy and privoxy (make bench).
+
+Starts an nginx origin and each proxy on loopback and measures, in one run,
+direct and through every proxy:
+
+  keep-alive   small GETs in absolute form over 50 kept-alive connections
+               (wrk), requests per second
+  new conns    the same with "Connection: close": connections per second
+  CONNECT bulk a 512 MiB download through a CONNECT tunnel (curl -p), MB/s
+  abs. bulk    the same download in absolute form (curl -x), MB/s
+  idle RSS     resident memory per idle CONNECT tunnel, 10,000 of them
+
+and compares paddock with the targets: keep-alive at least 3x squid, new
+connections at least 2x squid, CONNECT bulk at least 0.9x direct, absolute
+bulk at least 0.8x direct, at most 20 KiB per idle tunnel. Prints a
+Markdown table (also written to bench/results/http.md) and exits non-zero
+when a target is missed. Loopback only; the peers are Debian packages
+(tools/install-deps --bench).
+
+Every proxy runs with its access log off (paddock: --log-level warn), so
+they are compared on the same work.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BULK_BYTES = 512 << 20
+TUNNELS = 10000
+WRK_SECONDS = 10
+WRK_CONNECTIONS = 50
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_listening(port, proc, what, timeout=20):
+    """Connect until the peer accepts (third-party servers print no
+    readiness line we could wait for)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"bench: {what} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            threading.Event().wait(0.05)
+    sys.exit(f"bench: {what} did not start listening on {port}")
+
+
+class Server:
+    def __init__(self, name, argv, port, env=None, ready=None):
+        self.name = name
+        self.port = port
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if ready else subprocess.DEVNULL, env=env)
+        if ready:
+            for raw in self.proc.stderr:
+                line = raw.decode(errors="replace")
+                m = re.search(ready, line)
+                if m:
+                    self.port = int(m.group(1))
+                    break
+            else:
+                sys.exit(f"bench: {name} did not start")
+            threading.Thread(target=self.proc.stderr.read,
+                             daemon=True).start()
+        else:
+            wait_listening(port, self.proc, name)
+
+    def rss_kib(self):
+        """Resident memory of the server and its children, KiB."""
+        total = 0
+        for pid in [self.proc.pid] + children(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1])
+            except OSError:
+                pass
+        return total
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def children(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == pid:
+            out.append(int(d))
+            out += children(int(d))
+    return out
+
+
+def start_nginx(tmp):
+    www = os.path.join(tmp, "www")
+    os.makedirs(www)
+    with open(os.path.join(www, "small"), "w") as f:
+        f.write("hello from nginx\n")
+    with open(os.path.join(www, "big"), "wb") as f:
+        f.truncate(BULK_BYTES)  # sparse: nginx sends zeros from the cache
+    port = free_port()
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+worker_processes 1;
+worker_rlimit_nofile 65536;
+daemon off;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx.err warn;
+events {{ worker_connections 30000; multi_accept on; }}
+http {{
+    access_log off;
+    sendfile on;
+    tcp_nodelay on;
+    keepalive_timeout 300s;
+    keepalive_requests 100000000;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        root {www};
+    }}
+}}
+""")
+    return Server("nginx", ["nginx", "-c", conf, "-e", f"{tmp}/nginx.err"],
+                  port)
+
+
+def start_paddock(tmp, build):
+    d = os.path.join(tmp, "paddock")
+    os.makedirs(d)
+    conf = os.path.join(d, "config.toml")
+    with open(conf, "w") as f:
+        f.write("""default_permissions = "bench"
+[permissions.bench.filesystem]
+":root" = "read"
+[permissions.bench.network]
+enabled = true
+proxy_url = "http://127.0.0.1:0"
+enable_socks5 = false
+allow_local_binding = true
+[permissions.bench.network.domains]
+"127.0.0.1" = "allow"
+""")
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    return Server("paddock", [os.path.join(build, "paddock"), "--log-level",
+                              "warn", "proxy", "--config", conf,
+                              "--system-config", "", "--home", d,
+                              "--cwd", d], 0, env=env,
+                  ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
+
+
+def start_squid(tmp):
+    port = free_port()
+    d = os.path.join(tmp, "squid")
+    os.makedirs(d)
+    shutil.chown(d, "proxy", "proxy") if os.geteuid() == 0 else None
+    conf = os.path.join(d, "squid.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+http_port 127.0.0.1:{port}
+http_access allow all
+cache deny all
+cache_mem 8 MB
+access_log none
+cache_store_log none
+cache_log /dev/null
+logfile_rotate 0
+pid_filename {d}/squid.pid
+coredump_dir {d}
+max_filedescriptors 65536
+shutdown_lifetime 0 seconds
+via off
+forwarded_for transparent
+client_persistent_connections on
+server_persistent_connections on
+""")
+    return Server("squid", ["squid", "-N", "-f", conf], port)
+
+
+def start_tinyproxy(tmp):
+    port = free_port()
+    conf = os.path.join(tmp, "tinyproxy.conf")
+    with open(conf, "w") as f:
+        f.write(f"""
+Port {port}
+Listen 127.0.0.1
+Timeout 600
+MaxClients 20000
+LogLevel Critical
+PidFile "{tmp}/tinyproxy.pid"
+Allow 127.0.0.1
+DisableViaHeader Yes
+""")
+    return Server("tinyproxy", ["tinyproxy", "-d", "-c", conf], port)
+
+
+def start_privoxy(tmp):
+    port = free_port()
+    d = os.path.join(tmp, "privoxy")
+    os.makedirs(d)
+    with open(os.path.join(d, "bench.action"), "w") as f:
+        f.write("{+limit-connect{1-} -hide-referrer}\n/\n")
+    conf = os.path.join(d, "config")
+    with open(conf, "w") as f:
+        f.write(f"""
+confdir {d}
+logdir {d}
+actionsfile bench.action
+listen-address 127.0.0.1:{port}
+toggle 0
+enable-remote-toggle 0
+enable-edit-actions 0
+max-client-connections 20000
+keep-alive-timeout 300
+default-server-timeout 300
+connection-sharing 1
+socket-timeout 300
+""")
+    return Server("privoxy", ["privoxy", "--no-daemon", conf], port)
+
+
+def wrk(url, proxy_port=None, close=False):
+    """Requests per second, or None when anything failed."""
+    argv = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s",
+            "--latency"]
+    if close:
+        argv += ["-H", "Connection: close"]
+    script = None
+    if proxy_port:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua",
+                                             delete=False)
+        # Absolute form to the proxy: wrk connects to the URL's host and
+        # sends wrk.path as the request target.
+        host = url.split("/")[2]
+        script.write(f'wrk.path = "{url}"\nwrk.headers["Host"] = "{host}"\n')
+        script.close()
+        argv += ["-s", script.name, f"http://127.0.0.1:{proxy_port}/"]
+    else:
+        argv.append(url)
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if script:
+        os.unlink(script.name)
+    m = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), "
+                       r"write (\d+), timeout (\d+)", r.stdout)
+    if not m or bad:
+        return None
+    if errors and not close and sum(map(int, errors.groups())) > 0:
+        return None
+    return float(m.group(1))
+
+
+def curl_bulk(url, proxy_port=None, tunnel=False, runs=3):
+    """Median MB/s of a 512 MiB download, or None."""
+    speeds = []
+    for _ in range(runs):
+        argv = ["curl", "-s", "-o", "/dev/null", "-w",
+                "%{http_code} %{size_download} %{speed_download}"]
+        if proxy_port:
+            argv += ["--noproxy", "", "-x", f"http://127.0.0.1:{proxy_port}"]
+            if tunnel:
+                argv.append("-p")
+        r = subprocess.run(argv + [url], capture_output=True, text=True)
+        parts = r.stdout.split()
+        if r.returncode != 0 or len(parts) != 3 or parts[0] != "200" or \
+                int(parts[1]) != BULK_BYTES:
+            return None
+        speeds.append(float(parts[2]) / 1e6)
+    return statistics.median(speeds)
+
+
+def idle_tunnels(server, origin_port, n=TUNNELS):
+    """KiB of resident memory per idle CONNECT tunnel, or None."""
+    target = f"127.0.0.1:{origin_port}"
+    head = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
+    # Warm up: the first tunnels create what every tunnel then shares.
+    warm = []
+    for _ in range(100):
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall(head)
+        warm.append(s)
+    for s in warm:
+        if not s.recv(4096).startswith(b"HTTP/1."):
+            return None
+    before = server.rss_kib()
+    socks = []
+    try:
+        for _ in range(n):
+            s = socket.create_connection(("127.0.0.1", server.port),
+                                         timeout=30)
+            s.sendall(head)
+            socks.append(s)
+            answer = s.recv(4096)
+            if b" 200" not in answer:
+                print(f"bench: {server.name}: tunnel {len(socks)}: "
+                      f"{answer[:80]!r}", file=sys.stderr)
+                return None
+        after = server.rss_kib()
+        # Every tunnel still works.
+        socks[0].sendall(b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
+        if b"hello from nginx" not in socks[0].recv(4096):
+            return None
+        return (after - before) / n
+    except OSError as e:
+        print(f"bench: {server.name}: idle tunnels: {e}", file=sys.stderr)
+        return None
+    finally:
+        for s in socks + warm:
+            s.close()
+
+
+def machine():
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (f"{datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}, "
+            f"{os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}")
+
+
+def fmt(v, digits=0):
+    return "n/a" if v is None else f"{v:,.{digits}f}"
+
+
+STARTERS = {
+    "paddock": lambda tmp, build: start_paddock(tmp, build),
+    "squid": lambda tmp, build: start_squid(tmp),
+    "tinyproxy": lambda tmp, build: start_tinyproxy(tmp),
+    "privoxy": lambda tmp, build: start_privoxy(tmp),
+}
+
+
+def raise_nofile():
+    """10,000 tunnels need about 20,000 descriptors in the proxy. Returns
+    how many tunnels fit under the hard limit we have."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
+        return TUNNELS
+    except (ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        return min(TUNNELS, (hard - 500) // 2)
+
+
+def measure_one(name, build):
+    """Everything for one proxy (or "direct"), in the current network
+    namespace. Returns a dict of figures."""
+    tunnels = raise_nofile()
+    tmp = tempfile.mkdtemp(prefix="paddock-bench-")
+    if os.geteuid() == 0:
+        os.chmod(tmp, 0o755)
+    origin = start_nginx(tmp)
+    small = f"http://127.0.0.1:{origin.port}/small"
+    big = f"http://127.0.0.1:{origin.port}/big"
+    try:
+        if name == "direct":
+            bulk = curl_bulk(big)
+            return {"keepalive": wrk(small), "connect_bulk": bulk,
+                    "abs_bulk": bulk, "rss": None,
+                    "newconn": wrk(small, close=True), "tunnels": 0}
+        srv = STARTERS[name](tmp, build)
+        try:
+            # New connections last: their TIME_WAIT sockets must not
+            # crowd the others.
+            return {"keepalive": wrk(small, srv.port),
+                    "connect_bulk": curl_bulk(big, srv.port, tunnel=True),
+                    "abs_bulk": curl_bulk(big, srv.port),
+                    "rss": idle_tunnels(srv, origin.port, tunnels),
+                    "newconn": wrk(small, srv.port, close=True),
+                    "tunnels": tunnels}
+        finally:
+            srv.stop()
+    finally:
+        origin.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run_isolated(name, args):
+    """Measure name in a network namespace of its own: a fresh loopback,
+    no TIME_WAIT left over from the previous peer. Falls back to the
+    current namespace where namespaces are not available."""
+    me = [sys.executable, os.path.abspath(__file__), "--build", args.build,
+          "--one", name] + (["--quick"] if args.quick else [])
+    user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
+    ns = ["unshare", "--net", *user, "sh", "-c",
+          'ip link set lo up && exec "$@"', "sh"]
+    for argv in (ns + me, me):
+        r = subprocess.run(argv, capture_output=True, text=True)
+        sys.stderr.write(r.stderr)
+        for line in r.stdout.splitlines():
+            if line.startswith("result "):
+                return json.loads(line[len("result "):])
+    sys.exit(f"bench: measuring {name} failed")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--quick", action="store_true",
+                    help="shorter runs, 1,000 tunnels (a smoke test)")
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    global WRK_SECONDS, TUNNELS
+    if args.quick:
+        WRK_SECONDS, TUNNELS = 3, 1000
+    os.environ["PATH"] += ":/usr/sbin"
+    if args.one:
+        print("result " + json.dumps(measure_one(args.one, args.build)),
+              flush=True)
+        return 0
+    for tool in ("nginx", "squid", "tinyproxy", "privoxy", "wrk", "curl"):
+        if not shutil.which(tool):
+            sys.exit(f"bench: {tool} is missing; run tools/install-deps "
+                     "--bench")
+    rows = {}
+    for name in ("direct", "paddock", "squid", "tinyproxy", "privoxy"):
+        print(f"bench: {name}...", flush=True)
+        rows[name] = run_isolated(name, args)
+    tunnels = rows["paddock"]["tunnels"]
+
+    lines = [
+        f"Measured {machine()}; every peer in a network namespace of its "
+        f"own with an nginx origin; wrk -t1 -c{WRK_CONNECTIONS} "
+        f"-d{WRK_SECONDS}s; curl for the {BULK_BYTES >> 20} MiB downloads "
+        f"(median of 3); {tunnels:,} idle tunnels"
+        + (" (the descriptor limit allows no more here)"
+           if tunnels < TUNNELS else "") + ".",
+        "",
+        "| | keep-alive req/s | new conn/s | CONNECT bulk MB/s | "
+        "absolute-form bulk MB/s | KiB per idle tunnel |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows.items():
+        lines.append(f"| {name} | {fmt(r['keepalive'])} | "
+                     f"{fmt(r['newconn'])} | {fmt(r['connect_bulk'])} | "
+                     f"{fmt(r['abs_bulk'])} | {fmt(r['rss'], 1)} |")
+    p, sq, d = rows["paddock"], rows["squid"], rows["direct"]
+
+    def ratio(a, b):
+        return a / b if a and b else None
+    checks = [
+        ("keep-alive vs squid", ratio(p["keepalive"], sq["keepalive"]), 3.0,
+         True),
+        ("new connections vs squid", ratio(p["newconn"], sq["newconn"]),
+         2.0, True),
+        ("CONNECT bulk vs direct",
+         ratio(p["connect_bulk"], d["connect_bulk"]), 0.9, True),
+        ("absolute-form bulk vs direct",
+         ratio(p["abs_bulk"], d["abs_bulk"]), 0.8, True),
+        ("KiB per idle tunnel", p["rss"], 20.0, False),
+    ]
+    lines += ["", "| paddock | measured | target | |", "|---|---:|---:|---|"]
+    ok = True
+    for what, value, target, higher in checks:
+        met = value is not None and (value >= target if higher
+                                     else value <= target)
+        ok = ok and met
+        unit = "x" if higher else ""
+        lines.append(f"| {what} | {fmt(value, 2)}{unit} | "
+                     f"{'>=' if higher else '<='} {target}{unit} | "
+                     f"{'met' if met else 'MISSED'} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results", "http.md"), "w") as f:
+        f.write(text)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
