@@ -283,6 +283,25 @@ session_send(struct half *h, struct evbuffer *src, size_t n)
 	return session_bev_enable(h->bev, EV_WRITE) < 0 ? -ENOMEM : 0;
 }
 
+int
+session_send_bytes(struct half *h, const void *p, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+	ssize_t w = 0;
+
+	if (n > 0 && evbuffer_get_length(out) == 0) {
+		w = send(bufferevent_getfd(h->bev), p, n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0)
+			w = 0; /* the bufferevent meets the error */
+	}
+	if ((size_t)w == n)
+		return 0;
+	if (evbuffer_add(out, (const char *)p + w, n - (size_t)w) < 0)
+		return -ENOMEM;
+	return session_bev_enable(h->bev, EV_WRITE) < 0 ? -ENOMEM : 0;
+}
+
 void
 session_attach_upstream(struct session *s, struct bufferevent *bev)
 {

@@ -56,29 +56,6 @@ socks_client_in(struct session_socks5 *x)
 }
 
 /*
- * Handshake answers are a few bytes. With nothing queued before them they
- * go straight to the socket, which always has room for them: no write
- * event to arm and disarm (two epoll_ctl calls) for each. Whatever does
- * not go out at once is queued in order. Returns 0 or -ENOMEM.
- */
-static int
-socks_send(struct session *s, const uint8_t *p, size_t n)
-{
-	struct bufferevent *bev = s->client.bev;
-	ssize_t w = 0;
-
-	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-		w = send(bufferevent_getfd(bev), p, n,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0)
-			w = 0; /* the bufferevent will meet the error */
-	}
-	if ((size_t)w == n)
-		return 0;
-	return bufferevent_write(bev, p + w, n - (size_t)w) < 0 ? -ENOMEM : 0;
-}
-
-/*
  * Endings. A refusal is flushed, then the connection lingers: EOF is sent
  * and whatever the client still sends is read and dropped until it closes
  * (or LIMIT_LINGER_MS passed), so closing never resets the connection
@@ -99,7 +76,7 @@ socks_linger(struct session_socks5 *x)
 	}
 	evbuffer_drain(socks_client_in(x),
 	    evbuffer_get_length(socks_client_in(x)));
-	(void)bufferevent_enable(s->client.bev, EV_READ);
+	(void)session_bev_enable(s->client.bev, EV_READ);
 	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
 }
 
@@ -118,7 +95,7 @@ socks_finish(struct session_socks5 *x, const char *reason)
 		return;
 	}
 	bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
-	(void)bufferevent_enable(s->client.bev, EV_WRITE);
+	(void)session_bev_enable(s->client.bev, EV_WRITE);
 	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
 }
 
@@ -134,7 +111,7 @@ socks_refuse(struct session_socks5 *x, uint8_t rep, const char *code,
 	if (x->explain)
 		n += socks5_reason_encode(code, message, out + n,
 		    sizeof(out) - n);
-	if (socks_send(x->s, out, n) < 0) {
+	if (session_send_bytes(&x->s->client, out, n) < 0) {
 		session_close(x->s, "out of memory");
 		return;
 	}
@@ -269,7 +246,7 @@ socks_dialed_cb(void *arg, int fd, int err)
 	}
 	session_attach_upstream(s, bev);
 	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
-	if (socks_send(s, out, n) < 0) {
+	if (session_send_bytes(&s->client, out, n) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -367,14 +344,14 @@ socks_associate(struct session_socks5 *x)
 	}
 	socks5_udp_bound(x->udp, &bnd);
 	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
-	if (socks_send(s, out, n) < 0) {
+	if (session_send_bytes(&s->client, out, n) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
 	session_set_state(s, SESSION_ST_RELAY);
 	/* The control connection only tells when the association ends;
 	 * anything the client sends on it is read and dropped. */
-	(void)bufferevent_enable(s->client.bev, EV_READ | EV_WRITE);
+	(void)session_bev_enable(s->client.bev, EV_READ);
 	evbuffer_drain(socks_client_in(x),
 	    evbuffer_get_length(socks_client_in(x)));
 }
@@ -433,7 +410,7 @@ socks_greeted(struct session_socks5 *x, const struct socks5_greeting *g)
 		m = SOCKS5_METHOD_NO_AUTH;
 	}
 	if (socks5_method_encode(m, out, sizeof(out)) == 0 ||
-	    socks_send(s, out, sizeof(out)) < 0) {
+	    session_send_bytes(&s->client, out, sizeof(out)) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
@@ -615,9 +592,8 @@ socks_start(struct session *s)
 	session_set_state(s, SESSION_ST_SOCKS_GREETING);
 	session_timer_set(s, SESSION_TIMER_HEAD,
 	    worker_get_conf(s->worker)->limits.head_timeout_ms);
-	return bufferevent_enable(s->client.bev, EV_READ | EV_WRITE) < 0 ?
-	    -ENOMEM :
-	    0;
+	/* Writing is enabled only when an answer does not fit at once. */
+	return session_bev_enable(s->client.bev, EV_READ) < 0 ? -ENOMEM : 0;
 }
 
 static void
