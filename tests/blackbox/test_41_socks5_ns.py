@@ -132,6 +132,10 @@ def test_network_failures_get_their_reply_codes(ns, ns_socks):
         got = in_ns(ns, lambda: reply_code(
             p.socks, b"\x05\x01\x00" + request(1, host, port)))
         assert got == code, (host, got)
+        # curl names the reply code it got.
+        r = curl(ns, p, f"http://{host}:{port}/")
+        assert r.returncode == 97, (host, r.stderr)
+        assert f"({code})".encode() in r.stderr, (host, r.stderr)
 
 
 # ---------------------------------------------------------------------------
