@@ -173,6 +173,9 @@ main(int argc, char **argv)
 	if (!opts.config_file || i + 1 >= argc)
 		return usage();
 
+	/* Blocks and audit events are printed below; the library's own
+	 * per-connection log lines are not needed here. */
+	(void)paddock_set_log_level("warn");
 	r = paddock_config_load(&opts, &config, &errors);
 	if (r < 0) {
 		(void)fprintf(stderr, "embed: config: %s\n%s", strerror(-r),

@@ -37,6 +37,13 @@ extern "C" {
 PADDOCK_API const char *paddock_version(void);
 
 /*
+ * How much the library writes to stderr: "error", "warn", "info" (the
+ * default: a line per blocked request, one JSON access-log line per
+ * connection) or "debug". Any thread. Returns 0 or -EINVAL.
+ */
+PADDOCK_API int paddock_set_log_level(const char *level);
+
+/*
  * Requests, as the policy decider and the observers see them.
  */
 enum paddock_protocol {

@@ -42,6 +42,12 @@ struct cmd_proxy {
 static void
 cmd_proxy_usage(FILE *f)
 {
+	struct proxy_limits l;
+	struct buf defaults;
+
+	proxy_limits_init(&l);
+	buf_init(&defaults, 0);
+	(void)proxy_limits_describe(&l, &defaults);
 	(void)fprintf(f,
 	    "Usage: paddock proxy [OPTIONS]\n"
 	    "\n"
@@ -64,8 +70,10 @@ cmd_proxy_usage(FILE *f)
 	    "shutdown-grace\n"
 	    "                      (durations: 250ms, 10s, 5m) and sessions\n"
 	    "  -h, --help          show this help\n"
+	    "\nLimits and their defaults:\n%s"
 	    "\n%s",
-	    cfgopts_help);
+	    buf_str(&defaults), cfgopts_help);
+	buf_done(&defaults);
 }
 
 /* Every session needs two descriptors, a busy one a pipe more: use what

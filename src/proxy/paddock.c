@@ -16,6 +16,7 @@
 #include "proxy/proxy.h"
 #include "proxy/proxy_settings.h"
 #include "util/buf.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 struct paddock_config {
@@ -29,6 +30,17 @@ struct paddock_proxy {
 	bool started;
 	char error[256];
 };
+
+PADDOCK_API int
+paddock_set_log_level(const char *level)
+{
+	enum log_level l;
+
+	if (!level || log_level_from_string(level, &l) < 0)
+		return -EINVAL;
+	log_set_level(l);
+	return 0;
+}
 
 PADDOCK_API int
 paddock_config_load(const struct paddock_config_options *opts,

@@ -77,12 +77,6 @@ pool_free(struct pool *p)
 	return NULL;
 }
 
-unsigned
-pool_count(const struct pool *p)
-{
-	return p->n;
-}
-
 /* An idle connection has nothing to say: any byte, EOF, error or the idle
  * timeout ends it. */
 static void

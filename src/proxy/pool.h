@@ -33,6 +33,3 @@ struct bufferevent *pool_take(struct pool *p, const char *key, uint64_t gen);
  * ownership; it may be closed at once when the pool is full. */
 void pool_put(struct pool *p, const char *key, uint64_t gen,
     struct bufferevent *bev);
-
-/* Idle connections parked right now. */
-unsigned pool_count(const struct pool *p);

@@ -188,7 +188,7 @@ proxy_limits_describe(const struct proxy_limits *l, struct buf *out)
 		    d->offset);
 
 		r = buf_printf(out,
-		    d->duration ? "%s=%" PRIu64 "ms\n" : "%s=%" PRIu64 "\n",
+		    d->duration ? "  %s=%" PRIu64 "ms\n" : "  %s=%" PRIu64 "\n",
 		    d->name, v);
 	}
 	return r;
@@ -466,12 +466,6 @@ proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
 		return -ENOENT;
 	*ret = p->bound[fe];
 	return 0;
-}
-
-bool
-proxy_is_running(const struct proxy *p)
-{
-	return p->running;
 }
 
 static int

@@ -68,7 +68,7 @@ void proxy_limits_init(struct proxy_limits *l);
 int proxy_limits_set(struct proxy_limits *l, const char *name,
     const char *value);
 
-/* Append "name=value" for every limit, one per line (docs, --help). */
+/* Append "  name=value" for every limit, one per line (--help). */
 int proxy_limits_describe(const struct proxy_limits *l, struct buf *out);
 
 struct proxy_listen {
@@ -139,8 +139,6 @@ void proxy_set_audit(struct proxy *p, const struct audit_settings *s);
  * described in err (errsz bytes). Returns 0 or a negative errno.
  */
 int proxy_start(struct proxy *p, char *err, size_t errsz);
-
-bool proxy_is_running(const struct proxy *p);
 
 /* The bound address of a front end. Returns 0, or -ENOENT when it is not
  * listening. */

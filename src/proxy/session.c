@@ -66,14 +66,6 @@ static const unsigned session_next[_SESSION_ST_MAX] = {
 	[SESSION_ST_CLOSED] = 0,
 };
 
-static const char *const session_timer_names[_SESSION_TIMER_MAX] = {
-	[SESSION_TIMER_NONE] = "none",
-	[SESSION_TIMER_HEAD] = "head",
-	[SESSION_TIMER_DECIDER] = "decider",
-	[SESSION_TIMER_IDLE] = "idle",
-	[SESSION_TIMER_DRAIN] = "drain",
-};
-
 static atomic_uint_fast64_t session_next_id = 1;
 
 const char *
@@ -98,14 +90,6 @@ session_timer_reason(enum session_timer t)
 	if ((unsigned)t >= _SESSION_TIMER_MAX)
 		return "timeout";
 	return reasons[t];
-}
-
-const char *
-session_timer_name(enum session_timer t)
-{
-	if ((unsigned)t >= _SESSION_TIMER_MAX)
-		return "invalid";
-	return session_timer_names[t];
 }
 
 bool

@@ -76,9 +76,6 @@ enum session_timer {
 	_SESSION_TIMER_MAX,
 };
 
-/* "head", "decider", "idle", "drain". */
-const char *session_timer_name(enum session_timer t);
-
 /* The close reason naming a timer's phase: "idle timeout", ... */
 const char *session_timer_reason(enum session_timer t);
 

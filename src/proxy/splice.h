@@ -26,9 +26,6 @@ struct splice_pipes *splice_pipes_new(void);
 /* Close every spare pipe. Accepts NULL; returns NULL. */
 struct splice_pipes *splice_pipes_free(struct splice_pipes *p);
 
-/* Number of spare pipes kept (tests, RSS accounting). */
-unsigned splice_pipes_idle(const struct splice_pipes *p);
-
 enum splice_event {
 	SPLICE_PROGRESS, /* n bytes reached the destination */
 	SPLICE_DONE,     /* the byte limit was reached and delivered */
@@ -58,10 +55,3 @@ struct splice_dir *splice_dir_new(struct event_base *base,
 /* Stop and free. Bytes still in flight are dropped. Accepts NULL; returns
  * NULL. */
 struct splice_dir *splice_dir_free(struct splice_dir *d);
-
-/* Bytes delivered so far. */
-uint64_t splice_dir_moved(const struct splice_dir *d);
-
-/* Stop reading the source (the caller will finish on its own); bytes
- * already in flight are still delivered. */
-void splice_dir_stop_reading(struct splice_dir *d);

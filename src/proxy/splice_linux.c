@@ -34,7 +34,6 @@ struct splice_dir {
 	int from;
 	int to;
 	uint64_t left; /* bytes the limit still lets us read */
-	uint64_t moved;
 	int pipe[2];
 	size_t in_pipe;
 	char *bounce;
@@ -64,12 +63,6 @@ splice_pipes_free(struct splice_pipes *p)
 	}
 	free(p);
 	return NULL;
-}
-
-unsigned
-splice_pipes_idle(const struct splice_pipes *p)
-{
-	return p->n;
 }
 
 static int
@@ -189,7 +182,6 @@ splice_dir_drain(struct splice_dir *d, bool *ret_blocked)
 			d->bounce_off += (size_t)n;
 		total += (size_t)n;
 	}
-	d->moved += total;
 	return (ssize_t)total;
 }
 
@@ -297,17 +289,4 @@ splice_dir_free(struct splice_dir *d)
 	splice_dir_release(d);
 	free(d);
 	return NULL;
-}
-
-uint64_t
-splice_dir_moved(const struct splice_dir *d)
-{
-	return d->moved;
-}
-
-void
-splice_dir_stop_reading(struct splice_dir *d)
-{
-	d->left = 0;
-	(void)event_del(d->rd);
 }

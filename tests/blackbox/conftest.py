@@ -171,13 +171,12 @@ class Proxy(Daemon):
                  nofile=None, workers=2, args=()):
         self.workdir = workdir
         self.config_path = os.path.join(workdir, "config.toml")
-        self.audit_path = os.path.join(workdir, "audit.jsonl")
         with open(self.config_path, "w") as f:
             f.write(config)
         argv = [*enter, binary("paddock"), "--log-level", "info", "proxy",
                 "--config", self.config_path, "--system-config", "",
                 "--home", workdir, "--cwd", workdir,
-                "--audit", self.audit_path, "--workers", str(workers)]
+                "--audit", "-", "--workers", str(workers)]
         for lim in limits:
             argv += ["--limit", lim]
         argv += list(args)
@@ -232,9 +231,14 @@ class Proxy(Daemon):
         after their sockets were closed)."""
         self.wait_for(r"paddock: info: access ", n)
 
-    def audit(self):
-        with open(self.audit_path) as f:
-            return [json.loads(line) for line in f if line.strip()]
+    def audit(self, count=0):
+        """The audit events so far (they share stderr with the log), after
+        waiting for at least count of them."""
+        if count:
+            self.wait_for(r'^\{"event.name"', count)
+        with self.cond:
+            return [json.loads(line) for line in self.lines
+                    if line.startswith('{"event.name"')]
 
     def finish(self):
         rc = self.stop()

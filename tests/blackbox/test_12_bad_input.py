@@ -207,6 +207,7 @@ def test_upstream_closing_before_answering_is_502(lo_proxy):
 
 def test_out_of_descriptors_pauses_accepting(start_proxy, origin):
     p = start_proxy(loopback_config(), nofile=64, workers=1)
+    baseline = p.sockets()
     target = f"127.0.0.1:{origin.port}"
     idle = []
     # More clients than descriptors: the proxy stops accepting instead of
@@ -216,12 +217,16 @@ def test_out_of_descriptors_pauses_accepting(start_proxy, origin):
     p.wait_for(r"not accepting connections for now: accept: Too many open")
     for s in idle:
         s.close()
-    p.wait_closed(30)
+    # Every queued client is accepted in the end, and leaves.
+    p.wait_closed(len(idle))
+    assert p.sockets() == baseline
     c = Raw(p.port)
-    c.send(f"GET http://{target}/bytes/7 HTTP/1.1\r\nHost: {target}\r\n"
+    c.send(f"GET http://{target}/close HTTP/1.1\r\nHost: {target}\r\n"
            "Connection: close\r\n\r\n".encode())
-    assert c.read_response().body == pattern_bytes(7)
+    assert c.read_response().body == b"closing"
     c.close()
+    p.wait_closed(len(idle) + 1)
+    assert p.sockets() == baseline
 
 
 def test_the_session_cap_queues_instead_of_refusing(start_proxy, origin):

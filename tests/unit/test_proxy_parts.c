@@ -351,8 +351,8 @@ test_proxy_parts_limits_parse_durations_and_counts(void **state)
 	assert_int_equal(proxy_limits_set(&l, "bogus", "1"), -ENOENT);
 	buf_init(&out, 0);
 	assert_int_equal(proxy_limits_describe(&l, &out), 0);
-	assert_non_null(strstr(buf_str(&out), "connect-timeout=250ms\n"));
-	assert_non_null(strstr(buf_str(&out), "sessions=100\n"));
+	assert_non_null(strstr(buf_str(&out), "  connect-timeout=250ms\n"));
+	assert_non_null(strstr(buf_str(&out), "  sessions=100\n"));
 	buf_done(&out);
 }
 
