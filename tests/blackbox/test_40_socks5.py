@@ -62,6 +62,8 @@ def test_curl_denied_host_is_0x02_and_audited(sp):
     assert b"(2)" in r.stderr
     sp.wait_closed(1)
     sp.wait_for(r"blocked SOCKS5 CONNECT denied.test:80 .*: denied")
+    # Audit events come from their own thread: wait for this one.
+    sp.wait_for(r'^\{"event.name"(?=.*"socks5_tcp")(?=.*"deny")')
     events = [e for e in sp.audit()
               if e.get("network.transport.protocol") == "socks5_tcp"]
     assert events and events[-1]["network.policy.decision"] == "deny"

@@ -196,7 +196,7 @@ def test_denied_destinations_are_dropped_and_the_association_goes_on(
                     b"to a bare address"):
         assert dropped.hex() not in ns.echo.text()
     a.close()
-    p.wait_closed(1)
+    p.wait_for(r'^\{"event.name"(?=.*"socks5_udp")(?=.*"deny")', 3)
     udp = [e for e in p.audit()
            if e.get("network.transport.protocol") == "socks5_udp"]
     denied = {e["server.address"] for e in udp
