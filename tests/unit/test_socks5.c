@@ -4,7 +4,9 @@
  * and the SOCKS5 front end over socketpair() on a real event_base: a
  * worker is built but its thread never started; the test drives the loop.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -324,17 +326,28 @@ struct fixture {
 	struct event_base *base;
 };
 
+static void
+test_decider(const struct paddock_request *req, struct paddock_decision *d,
+    void *ud)
+{
+	(void)req;
+	(void)ud;
+	paddock_decision_allow(d); /* never runs: no decider thread here */
+}
+
 static int
 setup_with(void **state, const char *limit, const char *value)
 {
 	static const struct policy_rule_spec rules[] = {
 		{ .pattern = "denied.test", .list = POLICY_LIST_DENY },
+		{ .pattern = "127.0.0.1", .list = POLICY_LIST_ALLOW },
 	};
 	struct policy_settings ps = { .enabled = true,
 		.allow_local_binding = true,
 		.rules = rules,
-		.n_rules = 1 };
-	struct proxy_settings s = { .enabled = true };
+		.n_rules = 2 };
+	struct proxy_settings s = { .enabled = true,
+		.socks5_udp = limit && strcmp(limit, "udp") == 0 };
 	struct fixture *f = calloc(1, sizeof(*f));
 	const int fds[_PROXY_FRONTEND_MAX] = { -1, -1 };
 	struct policy_error err;
@@ -344,9 +357,13 @@ setup_with(void **state, const char *limit, const char *value)
 	assert_int_equal(policy_new(&ps, &f->policy, &err), 0);
 	s.policy = f->policy;
 	proxy_limits_init(&s.limits);
-	if (limit)
+	if (limit && !s.socks5_udp)
 		assert_int_equal(proxy_limits_set(&s.limits, limit, value), 0);
 	assert_int_equal(proxy_new(&s, &f->proxy), 0);
+	/* The decider thread never starts: every question is answered
+	 * "busy" (a deny), asynchronously, on the loop. */
+	if (s.socks5_udp)
+		proxy_set_decider(f->proxy, test_decider, NULL);
 	c = proxy_get_conf(f->proxy);
 	f->w = worker_new(f->proxy, 0, fds, c);
 	proxy_conf_unref(c);
@@ -366,6 +383,12 @@ static int
 setup_short_head(void **state)
 {
 	return setup_with(state, "head-timeout", "50ms");
+}
+
+static int
+setup_udp(void **state)
+{
+	return setup_with(state, "udp", NULL);
 }
 
 static int
@@ -581,6 +604,155 @@ test_socks5_session_handshake_deadline(void **state)
 	(void)close(fd);
 }
 
+/* A SOCKS5 session on an accepted loopback TCP connection (UDP ASSOCIATE
+ * binds next to it); returns the client's end. */
+static int
+socks_tcp_session(struct fixture *f, struct session **ret)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(a), plen = sizeof(peer);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &len), 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, len), 0);
+	fd = accept4(l, (struct sockaddr *)&peer, &plen,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC);
+	assert_true(fd >= 0);
+	(void)close(l);
+	(void)proxy_session_add(f->proxy, 1000);
+	*ret = session_new(f->w, fd, (struct sockaddr *)&peer, plen,
+	    &session_socks5_frontend);
+	assert_non_null(*ret);
+	session_ref(*ret);
+	return c;
+}
+
+static int
+udp_socket(uint16_t *ret_port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	*ret_port = ntohs(a.sin_port);
+	return fd;
+}
+
+/* Run the loop until fd has a datagram; returns its length. */
+static size_t
+pump_recv(struct fixture *f, int fd, uint8_t *buf, size_t n,
+    struct sockaddr_in *ret_src)
+{
+	socklen_t len = sizeof(*ret_src);
+
+	for (int waited = 0; waited < 5000; waited++) {
+		ssize_t r;
+
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+		r = recvfrom(fd, buf, n, 0, (struct sockaddr *)ret_src, &len);
+		if (r >= 0)
+			return (size_t)r;
+		(void)poll(NULL, 0, 1);
+	}
+	fail_msg("no datagram");
+	return 0;
+}
+
+static void
+send_via(int fd, uint16_t relay, const struct socks5_addr *dst,
+    const char *payload)
+{
+	struct sockaddr_in to = { .sin_family = AF_INET,
+		.sin_port = htons(relay) };
+	uint8_t dg[SOCKS5_UDP_HEADER_MAX + 64];
+	size_t n = socks5_udp_header_encode(dst, dg, sizeof(dg));
+
+	to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	memcpy(dg + n, payload, strlen(payload));
+	n += strlen(payload);
+	assert_int_equal(sendto(fd, dg, n, 0, (struct sockaddr *)&to,
+			     sizeof(to)),
+	    (ssize_t)n);
+}
+
+static void
+test_socks5_session_udp_association(void **state)
+{
+	struct fixture *f = *state;
+	static const uint8_t assoc[] = { 5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0,
+		0 };
+	struct socks5_addr echo = { .atyp = SOCKS5_ATYP_IPV4,
+		.ip = { 127, 0, 0, 1 } };
+	struct socks5_addr elsewhere = { .atyp = SOCKS5_ATYP_DOMAIN,
+		.domain = "elsewhere.test",
+		.port = 53 };
+	struct socks5_udp_header h;
+	struct sockaddr_in src;
+	struct session *s;
+	uint8_t buf[256];
+	const char *why;
+	uint16_t relay, cport, eport, sport;
+	int c = socks_tcp_session(f, &s);
+	int u = udp_socket(&cport), e = udp_socket(&eport);
+	int stranger = udp_socket(&sport);
+	bool eof;
+	size_t n;
+
+	assert_int_equal(write(c, assoc, sizeof(assoc)), sizeof(assoc));
+	assert_int_equal(read_all(f, c, buf, 12, &eof), 12);
+	assert_int_equal(buf[3], SOCKS_REPLY_SUCCEEDED);
+	assert_memory_equal(buf + 6, ((uint8_t[]){ 127, 0, 0, 1 }), 4);
+	relay = (uint16_t)(buf[10] << 8 | buf[11]);
+	echo.port = eport;
+
+	/* There and back: the reply carries its source's header. */
+	send_via(u, relay, &echo, "ping");
+	n = pump_recv(f, e, buf, sizeof(buf), &src);
+	assert_int_equal(n, 4);
+	assert_memory_equal(buf, "ping", 4);
+	assert_int_equal(sendto(e, "pong", 4, 0, (struct sockaddr *)&src,
+			     sizeof(src)),
+	    4);
+	n = pump_recv(f, u, buf, sizeof(buf), &src);
+	assert_int_equal(socks5_udp_parse(buf, n, &h, &why), PARSE_DONE);
+	assert_int_equal(h.dst.port, eport);
+	assert_memory_equal(buf + h.len, "pong", 4);
+
+	/* The decider is asked, answers (a deny) later on the loop; the
+	 * association goes on. A stranger's datagram goes nowhere. */
+	send_via(u, relay, &elsewhere, "to the decider");
+	send_via(stranger, relay, &echo, "stranger");
+	send_via(u, relay, &echo, "again");
+	n = pump_recv(f, e, buf, sizeof(buf), &src);
+	assert_int_equal(n, 5);
+	assert_memory_equal(buf, "again", 5);
+	for (int i = 0; i < 20; i++)
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+	assert_true(recv(e, buf, sizeof(buf), 0) < 0);
+
+	(void)close(c);
+	for (int i = 0; i < 200 && !session_is_closed(s); i++) {
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+		(void)poll(NULL, 0, 1);
+	}
+	assert_true(session_is_closed(s));
+	assert_string_equal(s->close_reason, "done");
+	assert_true(s->client.bytes > 0 && s->upstream.bytes == 4);
+	session_unref(s);
+	(void)close(u);
+	(void)close(e);
+	(void)close(stranger);
+}
+
 int
 main(void)
 {
@@ -610,6 +782,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_socks5_session_handshake_deadline, setup_short_head,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_socks5_session_udp_association, setup_udp, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
