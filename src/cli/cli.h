@@ -21,6 +21,7 @@ extern const struct cli_command cli_commands[];
 
 /* The subcommands (cmd_<name>.c). */
 int cmd_config(int argc, char **argv);
+int cmd_connect(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 int cmd_policy(int argc, char **argv);

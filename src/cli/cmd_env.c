@@ -5,8 +5,10 @@
  *
  *	eval "$(paddock env --config examples/config.toml)"
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
@@ -26,7 +28,8 @@ cmd_env_usage(FILE *f)
 	    "Print the variables a child process needs to use the proxy "
 	    "that\n'paddock proxy' runs with the same config: HTTP_PROXY and "
 	    "its\nfamily, NO_PROXY, ALL_PROXY and the PADDOCK_NETWORK_* "
-	    "markers.\n"
+	    "markers; with\nSOCKS5 on, GIT_SSH_COMMAND through 'paddock "
+	    "connect' (unless it is\nalready set).\n"
 	    "  eval \"$(paddock env)\"               (sh, bash, zsh)\n"
 	    "  paddock env --format fish | source  (fish)\n"
 	    "\nOptions:\n"
@@ -34,6 +37,21 @@ cmd_env_usage(FILE *f)
 	    "  -h, --help             show this help\n"
 	    "\n%s",
 	    cfgopts_help);
+}
+
+/* git over ssh goes through paddock connect, unless the user already
+ * chose an ssh command. */
+static int
+cmd_env_git_ssh(struct childenv *e, const char *socks)
+{
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (!socks || secure_getenv("GIT_SSH_COMMAND"))
+		return 0;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
+	return childenv_add_git_ssh(e, self, socks);
 }
 
 static int
@@ -74,6 +92,7 @@ cmd_env_run(const struct cfgopts *o, enum childenv_format format)
 	buf_init(&out, 0);
 	if (childenv_build(&e, http, socks_on ? socks : NULL,
 		net->allow_local_binding) < 0 ||
+	    cmd_env_git_ssh(&e, socks_on ? socks : NULL) < 0 ||
 	    childenv_format(&e, format, &out) < 0) {
 		log_err("out of memory");
 	} else {

@@ -12,5 +12,7 @@ const struct cli_command cli_commands[] = {
 	{ "env", "print the environment a child needs to use the proxy",
 	    cmd_env },
 	{ "policy", "judge a request against the network policy", cmd_policy },
+	{ "connect", "relay stdin/stdout through the proxy's SOCKS5 listener",
+	    cmd_connect },
 	{ NULL, NULL, NULL },
 };

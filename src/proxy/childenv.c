@@ -57,15 +57,16 @@ static const char *const childenv_all_names[] = {
 
 _Static_assert(2 + ELEMENTSOF(childenv_http_names) +
 	    ELEMENTSOF(childenv_no_proxy_names) +
-	    ELEMENTSOF(childenv_all_names) + 2 <=
-	CHILDENV_VARS,
+	    ELEMENTSOF(childenv_all_names) + 2 + 1 /* GIT_SSH_COMMAND */
+	<= CHILDENV_VARS,
     "CHILDENV_VARS is too small");
 
 static void
 childenv_add(struct childenv *e, const char *name, const char *value)
 {
 	if (e->n_vars < CHILDENV_VARS)
-		e->vars[e->n_vars++] = (struct childenv_var){ name, value };
+		e->vars[e->n_vars++] =
+		    (struct childenv_var){ name, value, false };
 }
 
 int
@@ -97,6 +98,49 @@ childenv_build(struct childenv *e, const char *http_hostport,
 		childenv_add(e, childenv_no_proxy_names[i], CHILDENV_NO_PROXY);
 	childenv_add(e, "NODE_USE_ENV_PROXY", "1");
 	childenv_add(e, "ELECTRON_GET_USE_PROXY", "true");
+	return 0;
+}
+
+/* Characters that mean nothing to sh, so a path made of them needs no
+ * quoting inside ssh's ProxyCommand (which sh runs). */
+static bool
+childenv_shell_plain(const char *s)
+{
+	for (; *s; s++)
+		if (!ascii_isalpha(*s) && !ascii_isdigit(*s) &&
+		    !strchr("/._+-,:=@%", *s))
+			return false;
+	return true;
+}
+
+int
+childenv_add_git_ssh(struct childenv *e, const char *paddock_path,
+    const char *socks_hostport)
+{
+	const char *exe = paddock_path && paddock_path[0] == '/' &&
+		childenv_shell_plain(paddock_path) ?
+	    paddock_path :
+	    "paddock";
+	char addr[CHILDENV_URL_MAX];
+	size_t n = 0;
+	int r;
+
+	/* "[::1]:8081": brackets are a glob to sh; escape them. */
+	for (const char *p = socks_hostport; *p; p++) {
+		if (n + 3 > sizeof(addr))
+			return -EINVAL;
+		if (*p == '[' || *p == ']')
+			addr[n++] = '\\';
+		addr[n++] = *p;
+	}
+	addr[n] = '\0';
+	r = snprintf(e->git_ssh, sizeof(e->git_ssh),
+	    "ssh -o ProxyCommand='%s connect --socks %s %%h %%p'", exe, addr);
+	if (r < 0 || (size_t)r >= sizeof(e->git_ssh))
+		return -EINVAL;
+	if (e->n_vars < CHILDENV_VARS)
+		e->vars[e->n_vars++] = (struct childenv_var){ "GIT_SSH_COMMAND",
+			e->git_ssh, true };
 	return 0;
 }
 
@@ -231,7 +275,8 @@ childenv_apply(const struct childenv *e, char *const *envp)
 		bool replaced = false;
 
 		for (size_t k = 0; k < e->n_vars && !replaced; k++)
-			replaced = childenv_entry_is(envp[i], e->vars[k].name);
+			replaced = !e->vars[k].keep_existing &&
+			    childenv_entry_is(envp[i], e->vars[k].name);
 		if (replaced)
 			continue;
 		out[n] = strdup(envp[i]);
@@ -240,7 +285,13 @@ childenv_apply(const struct childenv *e, char *const *envp)
 	}
 	for (size_t k = 0; k < e->n_vars; k++) {
 		struct buf b;
+		bool kept = false;
 
+		for (size_t i = 0; i < n_in && e->vars[k].keep_existing; i++)
+			kept =
+			    kept || childenv_entry_is(envp[i], e->vars[k].name);
+		if (kept)
+			continue;
 		buf_init(&b, 0);
 		if (buf_printf(&b, "%s=%s", e->vars[k].name, e->vars[k].value) <
 		    0) {

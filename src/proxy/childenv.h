@@ -14,18 +14,21 @@
 
 struct buf;
 
-#define CHILDENV_URL_MAX 96
-#define CHILDENV_VARS    48
+#define CHILDENV_URL_MAX     96
+#define CHILDENV_GIT_SSH_MAX 4200
+#define CHILDENV_VARS        48
 
 struct childenv_var {
 	const char *name;
-	const char *value; /* borrowed from the struct childenv */
+	const char *value;  /* borrowed from the struct childenv */
+	bool keep_existing; /* a value the environment has wins */
 };
 
 /* Embeddable; filled by childenv_build(). */
 struct childenv {
 	char http_url[CHILDENV_URL_MAX];
 	char all_url[CHILDENV_URL_MAX];
+	char git_ssh[CHILDENV_GIT_SSH_MAX];
 	struct childenv_var vars[CHILDENV_VARS];
 	size_t n_vars;
 };
@@ -49,6 +52,17 @@ enum childenv_format {
 int childenv_build(struct childenv *e, const char *http_hostport,
     const char *socks_hostport, bool allow_local_binding);
 
+/*
+ * Add GIT_SSH_COMMAND so that git's ssh goes through 'paddock connect'
+ * (the binary at paddock_path, which must be an absolute path of plain
+ * characters; else "paddock" from PATH) to the SOCKS5 listener at
+ * socks_hostport. A GIT_SSH_COMMAND already in the environment is kept
+ * (childenv_apply(); callers that print e check for it themselves).
+ * Returns 0 or -EINVAL.
+ */
+int childenv_add_git_ssh(struct childenv *e, const char *paddock_path,
+    const char *socks_hostport);
+
 /* The variable's value in e, or NULL. */
 const char *childenv_get(const struct childenv *e, const char *name);
 
@@ -62,8 +76,9 @@ int childenv_format(const struct childenv *e, enum childenv_format f,
 
 /*
  * A new environment array: envp (may be NULL) with every variable of e set,
- * replacing existing entries of the same name. NULL-terminated; free with
- * childenv_strv_free(). Returns NULL on allocation failure.
+ * replacing existing entries of the same name (except keep_existing ones).
+ * NULL-terminated; free with childenv_strv_free(). Returns NULL on allocation
+ * failure.
  */
 char **childenv_apply(const struct childenv *e, char *const *envp);
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stddef.h>
 
+#include "proxy/socks5.h"
 #include "util/compiler.h"
 
 struct errmap_entry {
@@ -14,32 +15,49 @@ struct errmap_entry {
 	const char *text;
 };
 
-/* SOCKS5 replies (RFC 1928 §6): 1 general failure, 2 not allowed by
- * ruleset, 3 network unreachable, 4 host unreachable, 5 connection
- * refused, 6 TTL expired (used for timeouts). */
+/* SOCKS5 replies (RFC 1928 §6). A connect that ran out of time is "TTL
+ * expired", the nearest code RFC 1928 has; a failed or timed-out lookup is
+ * "host unreachable"; a refusal of any kind is "not allowed by ruleset". */
 static const struct errmap_entry errmap_table[] = {
-	{ ECONNREFUSED, 502, 0x05, "connection refused by upstream" },
-	{ ETIMEDOUT, 504, 0x06, "connect to upstream timed out" },
-	{ EHOSTUNREACH, 502, 0x04, "upstream host unreachable" },
-	{ ENETUNREACH, 502, 0x03, "upstream network unreachable" },
-	{ ENETDOWN, 502, 0x03, "upstream network down" },
-	{ EHOSTDOWN, 502, 0x04, "upstream host down" },
-	{ ECONNRESET, 502, 0x05, "connection reset by upstream" },
-	{ ECONNABORTED, 502, 0x05, "upstream proxy refused the tunnel" },
-	{ EPIPE, 502, 0x01, "upstream closed the connection" },
-	{ EADDRNOTAVAIL, 502, 0x01, "no local address to reach upstream" },
-	{ EAFNOSUPPORT, 502, 0x08, "address family not supported" },
-	{ EACCES, 502, 0x02, "connection not permitted" },
-	{ EPERM, 502, 0x02, "connection not permitted" },
-	{ ENXIO, 502, 0x04, "DNS lookup failed: no such host" },
-	{ ETIME, 504, 0x04, "DNS lookup timed out" },
-	{ EREMOTEIO, 502, 0x04, "DNS lookup failed" },
-	{ EPROTO, 502, 0x01, "invalid response from upstream" },
-	{ ELOOP, 508, 0x02, "the request loops back into the proxy" },
-	{ EMFILE, 503, 0x01, "proxy is out of file descriptors" },
-	{ ENFILE, 503, 0x01, "proxy is out of file descriptors" },
-	{ ENOBUFS, 503, 0x01, "proxy is out of memory" },
-	{ ENOMEM, 503, 0x01, "proxy is out of memory" },
+	{ ECONNREFUSED, 502, SOCKS_REPLY_CONNECTION_REFUSED,
+	    "connection refused by upstream" },
+	{ ETIMEDOUT, 504, SOCKS_REPLY_TTL_EXPIRED,
+	    "connect to upstream timed out" },
+	{ EHOSTUNREACH, 502, SOCKS_REPLY_HOST_UNREACHABLE,
+	    "upstream host unreachable" },
+	{ ENETUNREACH, 502, SOCKS_REPLY_NETWORK_UNREACHABLE,
+	    "upstream network unreachable" },
+	{ ENETDOWN, 502, SOCKS_REPLY_NETWORK_UNREACHABLE,
+	    "upstream network down" },
+	{ EHOSTDOWN, 502, SOCKS_REPLY_HOST_UNREACHABLE, "upstream host down" },
+	{ ECONNRESET, 502, SOCKS_REPLY_CONNECTION_REFUSED,
+	    "connection reset by upstream" },
+	{ ECONNABORTED, 502, SOCKS_REPLY_CONNECTION_REFUSED,
+	    "upstream proxy refused the tunnel" },
+	{ EPIPE, 502, SOCKS_REPLY_GENERAL_FAILURE,
+	    "upstream closed the connection" },
+	{ EADDRNOTAVAIL, 502, SOCKS_REPLY_GENERAL_FAILURE,
+	    "no local address to reach upstream" },
+	{ EAFNOSUPPORT, 502, SOCKS_REPLY_ADDRESS_NOT_SUPPORTED,
+	    "address family not supported" },
+	{ EACCES, 502, SOCKS_REPLY_NOT_ALLOWED, "connection not permitted" },
+	{ EPERM, 502, SOCKS_REPLY_NOT_ALLOWED, "connection not permitted" },
+	{ ENXIO, 502, SOCKS_REPLY_HOST_UNREACHABLE,
+	    "DNS lookup failed: no such host" },
+	{ ETIME, 504, SOCKS_REPLY_HOST_UNREACHABLE, "DNS lookup timed out" },
+	{ EREMOTEIO, 502, SOCKS_REPLY_HOST_UNREACHABLE, "DNS lookup failed" },
+	{ EOPNOTSUPP, 501, SOCKS_REPLY_COMMAND_NOT_SUPPORTED,
+	    "command not supported" },
+	{ EPROTO, 502, SOCKS_REPLY_GENERAL_FAILURE,
+	    "invalid response from upstream" },
+	{ ELOOP, 508, SOCKS_REPLY_NOT_ALLOWED,
+	    "the request loops back into the proxy" },
+	{ EMFILE, 503, SOCKS_REPLY_GENERAL_FAILURE,
+	    "proxy is out of file descriptors" },
+	{ ENFILE, 503, SOCKS_REPLY_GENERAL_FAILURE,
+	    "proxy is out of file descriptors" },
+	{ ENOBUFS, 503, SOCKS_REPLY_GENERAL_FAILURE, "proxy is out of memory" },
+	{ ENOMEM, 503, SOCKS_REPLY_GENERAL_FAILURE, "proxy is out of memory" },
 };
 
 static const struct errmap_entry *
@@ -66,7 +84,7 @@ errmap_socks_reply(int err)
 {
 	const struct errmap_entry *e = errmap_find(err);
 
-	return e ? e->socks : 0x01;
+	return e ? e->socks : SOCKS_REPLY_GENERAL_FAILURE;
 }
 
 const char *

@@ -110,6 +110,7 @@ judge_ask(struct judge *j)
 		judge_answer(j, &a);
 		return JUDGE_DONE;
 	}
+	j->asked_ms = worker_now_ms(s->worker);
 	session_timer_set(s, SESSION_TIMER_DECIDER,
 	    s->conf->limits.decider_timeout_ms);
 	/* The queue owns the decider's reference from here on. */

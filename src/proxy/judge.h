@@ -52,7 +52,9 @@ struct judge {
 	struct dns_lookup *dns;
 	struct paddock_decision *decision;
 	judge_fn done;
-	int err; /* judge_addrs(): the lookup's error */
+	int err;           /* judge_addrs(): the lookup's error */
+	uint64_t asked_ms; /* when the decider was asked (its deadline runs
+			    * from here; SOCKS5 UDP has several at once) */
 	bool reported;
 };
 

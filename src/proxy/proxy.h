@@ -82,6 +82,7 @@ struct proxy_settings {
 	bool enabled;
 	struct proxy_listen listen[_PROXY_FRONTEND_MAX];
 	bool frontend_enabled[_PROXY_FRONTEND_MAX];
+	bool socks5_udp; /* SOCKS5 UDP ASSOCIATE is served */
 	bool allow_upstream_proxy;
 	bool allow_local_binding; /* for the child environment */
 	struct policy *policy;    /* the proxy takes its own reference */
@@ -100,6 +101,7 @@ struct proxy_conf {
 	struct proxy_limits limits;
 	char *profile;
 	bool allow_local_binding;
+	bool socks5_udp;
 	bool has_decider;
 	/* Where the listeners are bound, to refuse requests that would loop
 	 * back into the proxy. */

@@ -16,9 +16,7 @@
 bool
 proxy_frontend_available(enum proxy_frontend fe)
 {
-	/* The SOCKS5 front end arrives with the next issue; its listener, the
-	 * sessions, the relay and DNS are ready for it. */
-	return fe == PROXY_FRONTEND_HTTP;
+	return fe == PROXY_FRONTEND_HTTP || fe == PROXY_FRONTEND_SOCKS5;
 }
 
 static int
@@ -75,6 +73,7 @@ proxy_settings_from_config(const struct config *cfg, struct proxy_settings *ret,
 	ret->frontend_enabled[PROXY_FRONTEND_HTTP] = true;
 	ret->frontend_enabled[PROXY_FRONTEND_SOCKS5] = net->enable_socks5 &&
 	    proxy_frontend_available(PROXY_FRONTEND_SOCKS5);
+	ret->socks5_udp = net->enable_socks5_udp;
 	config_policy_settings(cfg, &ps);
 	r = policy_new(&ps, &ret->policy, &perr);
 	if (r == -EINVAL)

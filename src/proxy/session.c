@@ -47,14 +47,15 @@ static const char *const session_state_names[_SESSION_ST_MAX] = {
 
 /* Allowed successors of each state; any state may close. RELAY returns to
  * HTTP_HEAD after a kept-alive exchange, and to CONNECTING when a reused
- * upstream connection turned out to be dead before it answered. */
+ * upstream connection turned out to be dead before it answered. A SOCKS5
+ * UDP ASSOCIATE goes from its request straight to relaying datagrams. */
 static const unsigned session_next[_SESSION_ST_MAX] = {
 	[SESSION_ST_NEW] = ST(HTTP_HEAD) | ST(SOCKS_GREETING),
 	[SESSION_ST_HTTP_HEAD] = ST(RESOLVING) | ST(DRAINING),
 	[SESSION_ST_SOCKS_GREETING] =
 	    ST(SOCKS_AUTH) | ST(SOCKS_REQUEST) | ST(DRAINING),
 	[SESSION_ST_SOCKS_AUTH] = ST(SOCKS_REQUEST) | ST(DRAINING),
-	[SESSION_ST_SOCKS_REQUEST] = ST(RESOLVING) | ST(DRAINING),
+	[SESSION_ST_SOCKS_REQUEST] = ST(RESOLVING) | ST(RELAY) | ST(DRAINING),
 	[SESSION_ST_RESOLVING] =
 	    ST(CONNECTING) | ST(RELAY) | ST(HTTP_HEAD) | ST(DRAINING),
 	[SESSION_ST_CONNECTING] =
@@ -262,6 +263,25 @@ session_send(struct half *h, struct evbuffer *src, size_t n)
 	if (n == 0)
 		return 0;
 	if (evbuffer_remove_buffer(src, out, n) != (int)n)
+		return -ENOMEM;
+	return session_bev_enable(h->bev, EV_WRITE) < 0 ? -ENOMEM : 0;
+}
+
+int
+session_send_bytes(struct half *h, const void *p, size_t n)
+{
+	struct evbuffer *out = bufferevent_get_output(h->bev);
+	ssize_t w = 0;
+
+	if (n > 0 && evbuffer_get_length(out) == 0) {
+		w = send(bufferevent_getfd(h->bev), p, n,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0)
+			w = 0; /* the bufferevent meets the error */
+	}
+	if ((size_t)w == n)
+		return 0;
+	if (evbuffer_add(out, (const char *)p + w, n - (size_t)w) < 0)
 		return -ENOMEM;
 	return session_bev_enable(h->bev, EV_WRITE) < 0 ? -ENOMEM : 0;
 }

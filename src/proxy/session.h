@@ -190,6 +190,10 @@ void session_bev_free(struct bufferevent *bev);
  */
 int session_send(struct half *h, struct evbuffer *src, size_t n);
 
+/* The same for n bytes at p (copied when they must be queued): the SOCKS5
+ * front end's short answers. */
+int session_send_bytes(struct half *h, const void *p, size_t n);
+
 /* Attach a connected upstream bufferevent (takes ownership). */
 void session_attach_upstream(struct session *s, struct bufferevent *bev);
 

@@ -26,6 +26,7 @@
 #include "proxy/pool.h"
 #include "proxy/session.h"
 #include "proxy/session_http.h"
+#include "proxy/session_socks5.h"
 #include "proxy/splice.h"
 #include "util/limits.h"
 #include "util/log.h"
@@ -69,6 +70,8 @@ worker_frontend(enum proxy_frontend fe)
 	switch (fe) {
 	case PROXY_FRONTEND_HTTP:
 		return &session_http_frontend;
+	case PROXY_FRONTEND_SOCKS5:
+		return &session_socks5_frontend;
 	default:
 		return NULL;
 	}

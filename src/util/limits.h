@@ -78,6 +78,17 @@
 #define LIMIT_POOL_PER_DEST     16            /* idle upstream connections */
 #define LIMIT_POOL_TOTAL        256 /* idle upstream connections per worker */
 
+/* SOCKS5 (RFC 1928). The handshake shares the head-timeout deadline. A UDP
+ * association judges at most _DESTS destinations, keeps each verdict for
+ * _VERDICT_MS, holds at most _QUEUED datagrams per destination (and
+ * _QUEUE_BYTES in all) while one is judged, and reads _BURST at a time. */
+#define LIMIT_SOCKS5_UDP_DESTS       64
+#define LIMIT_SOCKS5_UDP_VERDICT_MS  30000
+#define LIMIT_SOCKS5_UDP_QUEUED      8
+#define LIMIT_SOCKS5_UDP_QUEUE_BYTES (64u * 1024)
+#define LIMIT_SOCKS5_UDP_BURST       64
+#define LIMIT_SOCKS5_UDP_DATAGRAM    65535 /* the largest datagram relayed */
+
 /* Names and addresses. */
 #define LIMIT_DNS_ADDRS           16   /* addresses kept per lookup */
 #define LIMIT_PROXY_ENV_URL_BYTES 2048 /* an upstream proxy URL */

@@ -80,7 +80,7 @@ test_proxy_parts_env_quotes_for_each_shell(void **state)
 	struct buf out;
 
 	(void)state;
-	e.vars[0] = (struct childenv_var){ "A", "it's $HOME \\n" };
+	e.vars[0] = (struct childenv_var){ "A", "it's $HOME \\n", false };
 	e.n_vars = 1;
 	buf_init(&out, 0);
 	assert_int_equal(childenv_format(&e, CHILDENV_FORMAT_SH, &out), 0);

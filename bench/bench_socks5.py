@@ -1,0 +1,249 @@
+#!/usr/bin/python3
+"""The SOCKS5 listener against microsocks and dante (make bench).
+
+Starts each SOCKS5 server on loopback and measures, in one run, with the
+load generator build/bench/socks_load (its destinations are its own
+threads on 127.0.0.1):
+
+  CONNECT bulk  a 512 MiB download from an nginx origin with curl
+                --socks5, MB/s (median of 3), and the same download
+                directly
+  new conns     SOCKS5 CONNECTs per second (greeting, request, reply,
+                close) from 4 client threads (median of 3 runs)
+  UDP           datagrams per second echoed through one UDP association
+
+and checks paddock's targets: CONNECT bulk at least 0.9x direct, new
+connections at least 2x dante's. UDP is reported beside dante's
+(microsocks has no UDP). Prints a Markdown table (also written to
+bench/results/socks5.md) and exits non-zero when a target is missed.
+Loopback only; the peers are Debian packages (tools/install-deps --bench).
+
+paddock runs with --log-level warn (no access log), dante with its log
+sent to /dev/null, so they are compared on the same work.
+"""
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BULK_MIB = 512
+SECONDS = 5
+THREADS = 4
+RUNS = 3
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, proc, what, timeout=20):
+    """Third-party servers print no readiness line: connect until one is
+    accepted, or the server died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"bench_socks5: {what} exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), 1).close()
+            return
+        except OSError:
+            threading.Event().wait(0.05)
+    sys.exit(f"bench_socks5: {what} is not listening on {port}")
+
+
+class Server:
+    def __init__(self, name, argv, port, ready_line=None):
+        self.name, self.port = name, port
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE if ready_line else subprocess.DEVNULL)
+        if ready_line:
+            line = self.proc.stderr.readline().decode()
+            if ready_line not in line:
+                sys.exit(f"bench_socks5: {name}: {line.strip()}")
+            self.port = int(line.rsplit(":", 1)[1])
+            # Keep reading so that the server never blocks on stderr.
+            threading.Thread(target=self.proc.stderr.read,
+                             daemon=True).start()
+        else:
+            wait_listening(port, self.proc, name)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def start_paddock(tmp, build):
+    cfg = os.path.join(tmp, "paddock.toml")
+    with open(cfg, "w") as f:
+        f.write('default_permissions = "bench"\n'
+                "[permissions.bench.filesystem]\n"
+                '":root" = "read"\n'
+                "[permissions.bench.network]\n"
+                'enabled = true\nproxy_url = "http://127.0.0.1:0"\n'
+                'socks_url = "socks5://127.0.0.1:0"\n'
+                "enable_socks5 = true\nenable_socks5_udp = true\n"
+                "allow_local_binding = true\n"
+                "[permissions.bench.network.domains]\n"
+                '"127.0.0.1" = "allow"\n')
+    return Server("paddock", [os.path.join(build, "paddock"), "--log-level",
+                              "warn", "proxy", "--config", cfg,
+                              "--system-config", "", "--home", tmp,
+                              "--cwd", tmp], 0,
+                  ready_line="paddock: listening")
+
+
+def start_dante(tmp):
+    port = free_port()
+    conf = os.path.join(tmp, "danted.conf")
+    with open(conf, "w") as f:
+        f.write(f"logoutput: /dev/null\ninternal: 127.0.0.1 port = {port}\n"
+                "external: 127.0.0.1\nclientmethod: none\n"
+                "socksmethod: none\nuser.privileged: root\n"
+                "user.unprivileged: nobody\n"
+                "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }\n"
+                "socks pass { from: 0.0.0.0/0 to: 0.0.0.0/0 "
+                "command: connect udpassociate udpreply }\n")
+    return Server("dante", [shutil.which("danted") or "/usr/sbin/danted",
+                            "-f", conf, "-p", os.path.join(tmp, "dante.pid")],
+                  port)
+
+
+def start_microsocks():
+    port = free_port()
+    return Server("microsocks", ["microsocks", "-i", "127.0.0.1", "-p",
+                                 str(port)], port)
+
+
+def start_nginx(tmp):
+    port = free_port()
+    root = os.path.join(tmp, "www")
+    os.makedirs(root, exist_ok=True)
+    with open(os.path.join(root, "bulk"), "wb") as f:
+        f.truncate(BULK_MIB << 20)
+    conf = os.path.join(tmp, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"daemon off; master_process off; worker_processes 1;\n"
+                f"pid {tmp}/nginx.pid; error_log /dev/null;\n"
+                "events { worker_connections 1024; }\n"
+                f"http {{ access_log off; sendfile on; server {{ "
+                f"listen 127.0.0.1:{port}; root {root}; }} }}\n")
+    return Server("nginx", ["nginx", "-c", conf, "-p", tmp], port)
+
+
+def curl_bulk(nginx, socks_port=None):
+    """MB/s of the download, median of RUNS."""
+    argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{speed_download}"]
+    if socks_port:
+        argv += ["--socks5", f"127.0.0.1:{socks_port}"]
+    speeds = []
+    for _ in range(RUNS):
+        r = subprocess.run(argv + [f"http://127.0.0.1:{nginx.port}/bulk"],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            return None
+        speeds.append(float(r.stdout) / 1e6)
+    return statistics.median(speeds)
+
+
+def load(build, *args):
+    r = subprocess.run([os.path.join(build, "bench", "socks_load"),
+                        *map(str, args)], capture_output=True, text=True,
+                       timeout=600)
+    if r.returncode != 0:
+        return None
+    return dict(line.split(": ", 1) for line in r.stdout.splitlines())
+
+
+def measure(build, server, nginx):
+    out = {"bulk": curl_bulk(nginx, server.port)}
+    runs = [load(build, "conns", server.port, SECONDS, THREADS)
+            for _ in range(RUNS)]
+    out["conns"] = None if None in runs else statistics.median(
+        float(r["conns_per_s"]) for r in runs)
+    udp = load(build, "udp", server.port, SECONDS)
+    out["udp"] = float(udp["dgrams_per_s"]) if udp and float(
+        udp["echoed"]) > 0 else None
+    return out
+
+
+def fmt(v):
+    return "n/a" if v is None else f"{v:,.0f}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default="build")
+    args = ap.parse_args()
+    if not os.path.exists(os.path.join(args.build, "bench", "socks_load")):
+        sys.exit("bench_socks5: socks_load is not built; run make")
+    tmp = tempfile.mkdtemp(prefix="paddock-bench-socks5-")
+    results = {}
+    nginx = start_nginx(tmp)
+    try:
+        results["direct"] = {"bulk": curl_bulk(nginx), "conns": None,
+                             "udp": None}
+        for start in (lambda: start_paddock(tmp, args.build),
+                      lambda: start_dante(tmp), start_microsocks):
+            server = start()
+            try:
+                results[server.name] = measure(args.build, server, nginx)
+            finally:
+                server.stop()
+    finally:
+        nginx.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    p, d = results["paddock"], results["dante"]
+    bulk_ratio = p["bulk"] / results["direct"]["bulk"] if p["bulk"] else 0
+    conns_ratio = p["conns"] / d["conns"] if p["conns"] and d["conns"] \
+        else 0
+    udp_ratio = p["udp"] / d["udp"] if p["udp"] and d["udp"] else None
+    cpu = next((line.split(":", 1)[1].strip()
+                for line in open("/proc/cpuinfo")
+                if line.startswith("model name")), platform.machine())
+    lines = [
+        f"Measured {datetime.date.today()} on {cpu}, {os.cpu_count()} "
+        f"cores, {platform.system()} {platform.release()}; "
+        f"build: {os.path.basename(os.path.abspath(args.build))}.",
+        "",
+        "| | CONNECT bulk (MB/s) | new conns/s | UDP datagrams/s |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in ("direct", "paddock", "dante", "microsocks"):
+        r = results[name]
+        lines.append(f"| {name} | {fmt(r['bulk'])} | {fmt(r['conns'])} | "
+                     f"{fmt(r['udp'])} |")
+    lines += [
+        "",
+        f"- CONNECT bulk: {bulk_ratio:.2f}x direct (target at least 0.9x)",
+        f"- new connections: {conns_ratio:.2f}x dante (target at least 2x)",
+        "- UDP: " + (f"{udp_ratio:.2f}x dante" if udp_ratio else "n/a"),
+    ]
+    table = "\n".join(lines)
+    print(table)
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results", "socks5.md"), "w") as f:
+        f.write(table + "\n")
+    ok = bulk_ratio >= 0.9 and conns_ratio >= 2
+    print(f"socks5: targets {'met' if ok else 'MISSED'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,667 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SOCKS5 front end. The handshake is two messages (greeting, request)
+ * parsed incrementally from the client's input; bytes behind them stay
+ * buffered and, for CONNECT, are the first bytes of the tunnel.
+ *
+ * Order of checks for a CONNECT (spec §5, issue 6): the request must parse
+ * (0x01, 0x08); the command must be supported (0x07); then the judge loop
+ * decides: disabled proxy, limited mode, host policy and decider, name
+ * resolution with every address judged (any refusal 0x02). Only then the
+ * judged addresses are dialed; a dial that fails is answered with the
+ * errmap code (0x03, 0x04, 0x05, 0x06).
+ */
+#include "proxy/session_socks5.h"
+
+#include <sys/socket.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "proxy/dial.h"
+#include "proxy/errmap.h"
+#include "proxy/relay.h"
+#include "proxy/socks5_udp.h"
+#include "proxy/worker.h"
+#include "util/limits.h"
+#include "util/strutil.h"
+
+#define SOCKS_PEEK_SEGMENTS 8
+
+static struct session_socks5 *
+socks_of(struct session *s)
+{
+	return s->fe_state;
+}
+
+struct socks5_udp *
+session_socks5_udp(struct session *s)
+{
+	struct session_socks5 *x = socks_of(s);
+
+	return x ? x->udp : NULL;
+}
+
+static struct evbuffer *
+socks_client_in(struct session_socks5 *x)
+{
+	return bufferevent_get_input(x->s->client.bev);
+}
+
+/*
+ * Endings. A refusal is flushed, then the connection lingers: EOF is sent
+ * and whatever the client still sends is read and dropped until it closes
+ * (or LIMIT_LINGER_MS passed), so closing never resets the connection
+ * under an answer the client has not read yet.
+ */
+static void
+socks_linger(struct session_socks5 *x)
+{
+	struct session *s = x->s;
+
+	if (!s->client.shut) {
+		(void)shutdown(bufferevent_getfd(s->client.bev), SHUT_WR);
+		s->client.shut = true;
+	}
+	if (s->client.eof) {
+		session_close(s, x->close_reason);
+		return;
+	}
+	evbuffer_drain(socks_client_in(x),
+	    evbuffer_get_length(socks_client_in(x)));
+	(void)session_bev_enable(s->client.bev, EV_READ);
+	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
+}
+
+/* The answer is queued: send it, then close with reason (static). */
+static void
+socks_finish(struct session_socks5 *x, const char *reason)
+{
+	struct session *s = x->s;
+
+	x->close_reason = reason;
+	judge_cancel(&x->judge);
+	s->dial = dial_cancel(s->dial);
+	session_set_state(s, SESSION_ST_DRAINING);
+	if (evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0) {
+		socks_linger(x);
+		return;
+	}
+	bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
+	(void)session_bev_enable(s->client.bev, EV_WRITE);
+	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
+}
+
+/* Answer rep with the unspecified address, and the reason for a client
+ * that asked for reasons (code may be "" for a network failure). */
+static void
+socks_refuse(struct session_socks5 *x, uint8_t rep, const char *code,
+    const char *message, const char *close_reason)
+{
+	uint8_t out[SOCKS5_REPLY_MAX + SOCKS5_REASON_MAX];
+	size_t n = socks5_reply_encode(rep, NULL, out, sizeof(out));
+
+	if (x->explain)
+		n += socks5_reason_encode(code, message, out + n,
+		    sizeof(out) - n);
+	if (session_send_bytes(&x->s->client, out, n) < 0) {
+		session_close(x->s, "out of memory");
+		return;
+	}
+	socks_finish(x, close_reason);
+}
+
+static void
+socks_fail(struct session_socks5 *x, int err)
+{
+	struct session *s = x->s;
+
+	slog_info(s, "SOCKS5 %s from %s: %s", s->target, s->client_text,
+	    errmap_text(err));
+	socks_refuse(x, errmap_socks_reply(err), "", errmap_text(err),
+	    errmap_text(err));
+}
+
+/*
+ * Why a verdict refused, in a few words, for paddock connect's message
+ * ("github.com:22 blocked by policy: not in allowlist").
+ */
+static void
+socks_explain(const struct policy_verdict *v, char *out, size_t outsz)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	switch (v->reason) {
+	case POLICY_REASON_DENIED:
+		if (v->matched && v->match.file)
+			(void)snprintf(out, outsz,
+			    "denied by rule '%s' at %s:%u", v->match.pattern,
+			    v->match.file, (unsigned)v->match.line);
+		else if (v->matched)
+			(void)snprintf(out, outsz, "denied by rule '%s'",
+			    v->match.pattern);
+		else
+			(void)strlcpy(out, "on the denylist", outsz);
+		return;
+	case POLICY_REASON_NOT_ALLOWED:
+		(void)strlcpy(out,
+		    v->source == POLICY_SOURCE_DECIDER ?
+			"not in allowlist, and the decider said no" :
+			"not in allowlist",
+		    outsz);
+		return;
+	case POLICY_REASON_NOT_ALLOWED_LOCAL:
+		if (v->has_local_addr) {
+			(void)inet_ntop(v->local_addr.family,
+			    v->local_addr.bytes, addr, sizeof(addr));
+			(void)snprintf(out, outsz,
+			    "a %s address (%s), and local addresses are "
+			    "blocked",
+			    policy_addr_class(&v->local_addr) ?
+				policy_addr_class(&v->local_addr) :
+				"local",
+			    addr);
+		} else if (v->host_valid && streq(v->host.text, "localhost")) {
+			(void)strlcpy(out,
+			    "localhost, and local addresses are blocked",
+			    outsz);
+		} else {
+			/* The lookup failed: a name is checked for local
+			 * addresses before anything connects, and fails
+			 * closed. */
+			(void)strlcpy(out,
+			    "the name did not resolve, so it could not be "
+			    "checked for local addresses",
+			    outsz);
+		}
+		return;
+	case POLICY_REASON_METHOD_NOT_ALLOWED:
+		(void)strlcpy(out, "SOCKS5 is blocked in limited mode", outsz);
+		return;
+	case POLICY_REASON_PROXY_DISABLED:
+		(void)strlcpy(out, "the network proxy is disabled", outsz);
+		return;
+	case POLICY_REASON_DECIDER_TIMEOUT:
+		(void)strlcpy(out, "no policy decision arrived in time", outsz);
+		return;
+	case POLICY_REASON_CUSTOM:
+		(void)snprintf(out, outsz, "denied by the decider: %s",
+		    v->custom_reason);
+		return;
+	default:
+		(void)strlcpy(out, policy_reason_message(v->reason), outsz);
+		return;
+	}
+}
+
+static void
+socks_block(struct session_socks5 *x)
+{
+	const struct policy_verdict *v = &x->judge.v;
+	const char *code = policy_reason_x_proxy_error(v->reason);
+	char message[256];
+
+	slog_info(x->s, "blocked SOCKS5 CONNECT %s from %s: %s (%s)",
+	    x->s->target, x->s->client_text,
+	    policy_verdict_reason(v, v->reason), policy_source_name(v->source));
+	socks_explain(v, message, sizeof(message));
+	socks_refuse(x, SOCKS_REPLY_NOT_ALLOWED, code ? code : "", message,
+	    "blocked by policy");
+}
+
+/*
+ * CONNECT.
+ */
+static void
+socks_dialed_cb(void *arg, int fd, int err)
+{
+	struct session *s = arg;
+	struct session_socks5 *x = socks_of(s);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct socks5_addr bnd = { .atyp = SOCKS5_ATYP_IPV4 };
+	uint8_t out[SOCKS5_REPLY_MAX];
+	struct bufferevent *bev;
+	size_t n;
+
+	s->dial = NULL;
+	if (fd < 0) {
+		socks_fail(x, err);
+		return;
+	}
+	/* RFC 1928 §6: BND.ADDR/BND.PORT are the outgoing socket's. */
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		(void)socks5_addr_from_sockaddr((struct sockaddr *)&ss, &bnd);
+	bev = session_bev_new(s, fd);
+	if (!bev) {
+		socks_fail(x, -ENOMEM);
+		return;
+	}
+	session_attach_upstream(s, bev);
+	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
+	if (session_send_bytes(&s->client, out, n) < 0) {
+		session_close(s, "out of memory");
+		return;
+	}
+	session_set_state(s, SESSION_ST_RELAY);
+	slog_debug(s, "tunnel to %s open", s->target);
+	/* The tunnel needs nothing of SOCKS any more. */
+	s->fe_state = NULL;
+	free(x);
+	if (relay_start(s) < 0)
+		session_close(s, "out of memory");
+}
+
+static void
+socks_dial(struct session *s)
+{
+	struct session_socks5 *x = socks_of(s);
+
+	if (x->judge.err < 0) {
+		socks_fail(x, x->judge.err);
+		return;
+	}
+	session_set_state(s, SESSION_ST_CONNECTING);
+	s->dial = dial_start(s->worker, s->conf, x->judge.addrs,
+	    x->judge.n_addrs, x->req.dst.port,
+	    s->conf->limits.connect_timeout_ms, socks_dialed_cb, s);
+	if (!s->dial)
+		socks_fail(x, -ENOMEM);
+}
+
+static void
+socks_verdict(struct session *s)
+{
+	struct session_socks5 *x = socks_of(s);
+	const struct policy_verdict *v = &x->judge.v;
+
+	session_note_verdict(s, policy_decision_name(v->decision),
+	    policy_verdict_reason(v, v->reason),
+	    v->matched ? v->match.pattern : NULL);
+	if (!judge_allowed(&x->judge)) {
+		socks_block(x);
+		return;
+	}
+	if (judge_addrs(&x->judge, socks_dial) == JUDGE_DONE)
+		socks_dial(s);
+}
+
+static void
+socks_connect(struct session_socks5 *x, const char *host)
+{
+	struct session *s = x->s;
+
+	session_set_state(s, SESSION_ST_RESOLVING);
+	judge_init(&x->judge, s, POLICY_PROTOCOL_SOCKS5_TCP, host,
+	    x->req.dst.port, NULL);
+	if (judge_run(&x->judge, socks_verdict) == JUDGE_DONE)
+		socks_verdict(s);
+}
+
+/*
+ * UDP ASSOCIATE (RFC 1928 §7). The request names where the client will
+ * send from; an unspecified address (or a name, which says nothing about
+ * where datagrams come from) means "the host this connection comes from".
+ */
+static void
+socks_associate(struct session_socks5 *x)
+{
+	struct session *s = x->s;
+	struct socks5_addr from = x->req.dst, peer, bnd;
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	uint8_t out[SOCKS5_REPLY_MAX];
+	size_t n;
+	int r;
+
+	(void)strlcpy(s->target, "udp-associate", sizeof(s->target));
+	if (from.atyp == SOCKS5_ATYP_DOMAIN ||
+	    socks5_addr_is_unspecified(&from)) {
+		if (socks5_addr_from_sockaddr((struct sockaddr *)&s->peer,
+			&peer) < 0) {
+			socks_fail(x, -EAFNOSUPPORT);
+			return;
+		}
+		peer.port = from.port;
+		from = peer;
+	}
+	if (getsockname(bufferevent_getfd(s->client.bev),
+		(struct sockaddr *)&local, &len) < 0) {
+		socks_fail(x, -errno);
+		return;
+	}
+	r = socks5_udp_new(s, (struct sockaddr *)&local, &from, &x->udp);
+	if (r < 0) {
+		socks_fail(x, r);
+		return;
+	}
+	socks5_udp_bound(x->udp, &bnd);
+	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
+	if (session_send_bytes(&s->client, out, n) < 0) {
+		session_close(s, "out of memory");
+		return;
+	}
+	session_set_state(s, SESSION_ST_RELAY);
+	/* The control connection only tells when the association ends;
+	 * anything the client sends on it is read and dropped. */
+	(void)session_bev_enable(s->client.bev, EV_READ);
+	evbuffer_drain(socks_client_in(x),
+	    evbuffer_get_length(socks_client_in(x)));
+}
+
+/*
+ * The handshake.
+ */
+static void
+socks_requested(struct session_socks5 *x)
+{
+	struct session *s = x->s;
+	char host[SOCKS5_DOMAIN_MAX + 1];
+
+	session_timer_clear(s);
+	s->conf = proxy_conf_ref(worker_get_conf(s->worker));
+	s->requests++;
+	(void)socks5_addr_host(&x->req.dst, host, sizeof(host));
+	session_note_target(s, host, x->req.dst.port);
+	switch (x->req.command) {
+	case SOCKS5_CMD_CONNECT:
+		socks_connect(x, host);
+		return;
+	case SOCKS5_CMD_UDP_ASSOCIATE:
+		if (s->conf->socks5_udp) {
+			socks_associate(x);
+			return;
+		}
+		slog_info(s, "UDP ASSOCIATE from %s refused: UDP is off",
+		    s->client_text);
+		socks_refuse(x, SOCKS_REPLY_COMMAND_NOT_SUPPORTED, "",
+		    "UDP ASSOCIATE is off (network.enable_socks5_udp)",
+		    "command not supported");
+		return;
+	default:
+		slog_info(s, "SOCKS5 command 0x%02x from %s not supported",
+		    (unsigned)x->req.command, s->client_text);
+		socks_refuse(x, SOCKS_REPLY_COMMAND_NOT_SUPPORTED, "",
+		    x->req.command == SOCKS5_CMD_BIND ?
+			"BIND is not supported" :
+			"unknown command",
+		    "command not supported");
+		return;
+	}
+}
+
+static void
+socks_greeted(struct session_socks5 *x, const struct socks5_greeting *g)
+{
+	struct session *s = x->s;
+	uint8_t out[2], m = SOCKS5_METHOD_NO_ACCEPTABLE;
+
+	if (socks5_greeting_offers(g, SOCKS5_METHOD_PADDOCK_REASON)) {
+		m = SOCKS5_METHOD_PADDOCK_REASON;
+		x->explain = true;
+	} else if (socks5_greeting_offers(g, SOCKS5_METHOD_NO_AUTH)) {
+		m = SOCKS5_METHOD_NO_AUTH;
+	}
+	if (socks5_method_encode(m, out, sizeof(out)) == 0 ||
+	    session_send_bytes(&s->client, out, sizeof(out)) < 0) {
+		session_close(s, "out of memory");
+		return;
+	}
+	/* RFC 1928 §3: with X'FF' the client must close; so do we. */
+	if (m == SOCKS5_METHOD_NO_ACCEPTABLE) {
+		slog_info(s, "SOCKS5 client %s offers no acceptable method",
+		    s->client_text);
+		socks_finish(x, "no acceptable authentication method");
+		return;
+	}
+	socks5_parser_init(&x->parser);
+	session_set_state(s, SESSION_ST_SOCKS_REQUEST);
+}
+
+static void
+socks_malformed(struct session_socks5 *x)
+{
+	struct session *s = x->s;
+	const char *why = x->parser.error ? x->parser.error : "malformed";
+
+	slog_info(s, "bad SOCKS5 %s from %s: %s",
+	    s->state == SESSION_ST_SOCKS_GREETING ? "greeting" : "request",
+	    s->client_text, why);
+	if (s->state == SESSION_ST_SOCKS_GREETING) {
+		/* Not SOCKS5 at all: there is no reply it would understand. */
+		session_close(s, why);
+		return;
+	}
+	socks_refuse(x, x->parser.reply, "", why, why);
+}
+
+/* Feed what the client sent to the parser of the current state. */
+static enum parse_result
+socks_feed(struct session_socks5 *x, struct socks5_greeting *g)
+{
+	struct evbuffer *in = socks_client_in(x);
+	struct evbuffer_iovec v[SOCKS_PEEK_SEGMENTS];
+	int n = evbuffer_peek(in, -1, NULL, v, SOCKS_PEEK_SEGMENTS);
+	enum parse_result r = PARSE_AGAIN;
+	size_t consumed = 0;
+
+	for (int i = 0; i < n && r == PARSE_AGAIN; i++) {
+		size_t used;
+
+		if (x->s->state == SESSION_ST_SOCKS_GREETING)
+			r = socks5_greeting_feed(&x->parser, v[i].iov_base,
+			    v[i].iov_len, &used, g);
+		else
+			r = socks5_request_feed(&x->parser, v[i].iov_base,
+			    v[i].iov_len, &used, &x->req);
+		consumed += used;
+	}
+	/* Exactly what the message used: the rest stays buffered. */
+	evbuffer_drain(in, consumed);
+	x->s->client.bytes += consumed;
+	return r;
+}
+
+static void
+socks_process(struct session_socks5 *x)
+{
+	struct session *s = x->s;
+
+	while (s->state == SESSION_ST_SOCKS_GREETING ||
+	    s->state == SESSION_ST_SOCKS_REQUEST) {
+		struct socks5_greeting g;
+		enum parse_result r;
+
+		if (evbuffer_get_length(socks_client_in(x)) == 0) {
+			if (s->client.eof)
+				session_close(s,
+				    "client closed during the handshake");
+			return;
+		}
+		r = socks_feed(x, &g);
+		if (r == PARSE_AGAIN)
+			continue;
+		if (r == PARSE_ERROR) {
+			socks_malformed(x);
+			return;
+		}
+		if (s->state == SESSION_ST_SOCKS_GREETING)
+			socks_greeted(x, &g);
+		else
+			socks_requested(x);
+	}
+}
+
+/*
+ * Client callbacks, by state. A tunnel's callbacks belong to the relay.
+ */
+static void
+socks_client_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	struct session_socks5 *x = socks_of(s);
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	switch (s->state) {
+	case SESSION_ST_SOCKS_GREETING:
+	case SESSION_ST_SOCKS_REQUEST:
+		socks_process(x);
+		break;
+	case SESSION_ST_RELAY:
+	case SESSION_ST_DRAINING:
+		evbuffer_drain(in, evbuffer_get_length(in));
+		break;
+	default:
+		/* Resolving or connecting: early tunnel bytes wait
+		 * (bounded by the read watermark). */
+		break;
+	}
+}
+
+static void
+socks_client_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+
+	if (s->state == SESSION_ST_DRAINING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+	    !s->client.shut)
+		socks_linger(socks_of(s));
+}
+
+static void
+socks_client_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+	struct session_socks5 *x = socks_of(s);
+
+	(void)bev;
+	if (what & BEV_EVENT_ERROR) {
+		session_close(s, "client connection error");
+		return;
+	}
+	if (!(what & BEV_EVENT_EOF))
+		return;
+	s->client.eof = true;
+	switch (s->state) {
+	case SESSION_ST_SOCKS_GREETING:
+	case SESSION_ST_SOCKS_REQUEST:
+		/* What came before the EOF is still answered. */
+		socks_process(x);
+		break;
+	case SESSION_ST_RELAY:
+		/* The association ends with its control connection. */
+		session_close(s, "done");
+		break;
+	case SESSION_ST_DRAINING:
+		if (s->client.shut)
+			session_close(s, x->close_reason);
+		break;
+	default:
+		/* A half-closed client still gets its tunnel; the relay
+		 * passes the EOF on. */
+		break;
+	}
+}
+
+/*
+ * The front end's hooks.
+ */
+static int
+socks_start(struct session *s)
+{
+	struct session_socks5 *x = calloc(1, sizeof(*x));
+
+	if (!x)
+		return -ENOMEM;
+	x->s = s;
+	x->judge.s = s;
+	s->fe_state = x;
+	socks5_parser_init(&x->parser);
+	bufferevent_setcb(s->client.bev, socks_client_read_cb,
+	    socks_client_write_cb, socks_client_event_cb, s);
+	/* Early tunnel bytes are bounded like pipelined HTTP requests. */
+	bufferevent_setwatermark(s->client.bev, EV_READ, 0, LIMIT_RELAY_HIWAT);
+	session_set_state(s, SESSION_ST_SOCKS_GREETING);
+	session_timer_set(s, SESSION_TIMER_HEAD,
+	    worker_get_conf(s->worker)->limits.head_timeout_ms);
+	/* Writing is enabled only when an answer does not fit at once. */
+	return session_bev_enable(s->client.bev, EV_READ) < 0 ? -ENOMEM : 0;
+}
+
+static void
+socks_timeout(struct session *s, enum session_timer t)
+{
+	struct session_socks5 *x = socks_of(s);
+
+	if (!x) {
+		session_close(s, "idle timeout");
+		return;
+	}
+	switch (t) {
+	case SESSION_TIMER_HEAD:
+		session_close(s,
+		    s->state == SESSION_ST_SOCKS_GREETING ?
+			"SOCKS5 greeting timeout" :
+			"SOCKS5 request timeout");
+		return;
+	case SESSION_TIMER_DECIDER:
+		if (x->udp)
+			socks5_udp_decider_timeout(x->udp);
+		else
+			judge_decider_timeout(&x->judge);
+		return;
+	case SESSION_TIMER_DRAIN:
+		session_close(s, x->close_reason);
+		return;
+	default:
+		session_close(s, session_timer_reason(t));
+		return;
+	}
+}
+
+static void
+socks_shutdown(struct session *s)
+{
+	struct session_socks5 *x = socks_of(s);
+
+	/* Tunnels and associations run until the grace period ends. */
+	if (x &&
+	    (s->state == SESSION_ST_SOCKS_GREETING ||
+		s->state == SESSION_ST_SOCKS_REQUEST))
+		session_close(s, "shutdown");
+}
+
+static void
+socks_closed(struct session *s)
+{
+	struct session_socks5 *x = socks_of(s);
+
+	if (!x)
+		return;
+	judge_cancel(&x->judge);
+	x->udp = socks5_udp_free(x->udp);
+}
+
+static void
+socks_free(struct session *s)
+{
+	free(socks_of(s));
+	s->fe_state = NULL;
+}
+
+const struct session_frontend session_socks5_frontend = {
+	.name = "socks5",
+	.start = socks_start,
+	.timeout = socks_timeout,
+	.shutdown = socks_shutdown,
+	.closed = socks_closed,
+	.free = socks_free,
+};
