@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/cli.h"
 #include "util/buf.h"
 #include "util/compiler.h"
 #include "util/strutil.h"
@@ -58,36 +59,6 @@ cfgopts_push(const char ***v, size_t *n, const char *s)
 	return 0;
 }
 
-/*
- * Match argv[*i] against name, taking its value from "name=VALUE" or from
- * the next argument. Returns 1 with *ret_value, 0 for another option, -1
- * when the value is missing (printed).
- */
-static int
-cfgopts_match(const char *name, int argc, char **argv, int *i,
-    const char **ret_value)
-{
-	const char *a = argv[*i];
-	size_t n = strlen(name);
-
-	if (strncmp(a, name, n) != 0)
-		return 0;
-	if (a[n] == '=') {
-		*ret_value = a + n + 1;
-		(*i)++;
-		return 1;
-	}
-	if (a[n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		(void)fprintf(stderr, "paddock: %s needs a value\n", name);
-		return -1;
-	}
-	*ret_value = argv[*i + 1];
-	*i += 2;
-	return 1;
-}
-
 enum cfgopts_option {
 	CFGOPTS_HOME,
 	CFGOPTS_CONFIG,
@@ -98,6 +69,13 @@ enum cfgopts_option {
 	CFGOPTS_PERMISSIONS,
 	CFGOPTS_SANDBOX,
 	CFGOPTS_ADD_DIR,
+};
+
+enum cfgopts_result {
+	CFGOPTS_NOT_MINE, /* argv[*i] is not a config option */
+	CFGOPTS_TAKEN,    /* consumed; *i moved past it */
+	CFGOPTS_USAGE,    /* a usage error, already printed to stderr */
+	CFGOPTS_NOMEM,
 };
 
 static const struct {
@@ -115,7 +93,7 @@ static const struct {
 	{ "--add-dir", CFGOPTS_ADD_DIR },
 };
 
-enum cfgopts_result
+static enum cfgopts_result
 cfgopts_parse(struct cfgopts *o, int argc, char **argv, int *i)
 {
 	struct config_options *c = &o->opts;
@@ -124,7 +102,7 @@ cfgopts_parse(struct cfgopts *o, int argc, char **argv, int *i)
 	int m = 0, r = 0;
 
 	for (k = 0; k < ELEMENTSOF(cfgopts_table) && m == 0; k++)
-		m = cfgopts_match(cfgopts_table[k].name, argc, argv, i, &v);
+		m = cli_option_value(argc, argv, i, cfgopts_table[k].name, &v);
 	if (m < 0)
 		return CFGOPTS_USAGE;
 	if (m == 0)
@@ -171,6 +149,31 @@ cfgopts_parse(struct cfgopts *o, int argc, char **argv, int *i)
 	c->overrides = o->overrides;
 	c->add_dirs = o->add_dirs;
 	return CFGOPTS_TAKEN;
+}
+
+int
+cfgopts_parse_args(struct cfgopts *o, int argc, char **argv,
+    int (*own)(void *userdata, int argc, char **argv, int *i), void *userdata)
+{
+	for (int i = 1; i < argc;) {
+		int rc;
+
+		switch (cfgopts_parse(o, argc, argv, &i)) {
+		case CFGOPTS_TAKEN:
+			continue;
+		case CFGOPTS_USAGE:
+			return CLI_EXIT_USAGE;
+		case CFGOPTS_NOMEM:
+			(void)fputs("paddock: out of memory\n", stderr);
+			return CLI_EXIT_FAILURE;
+		case CFGOPTS_NOT_MINE:
+			break;
+		}
+		rc = own(userdata, argc, argv, &i);
+		if (rc >= 0)
+			return rc;
+	}
+	return -1;
 }
 
 void

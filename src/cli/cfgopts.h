@@ -2,8 +2,9 @@
 /*
  * The options every config-reading subcommand takes (config, proxy, env,
  * policy, connect): where the layers are, -c overrides and the permission
- * selectors. A command offers each argument to cfgopts_parse() first and
- * handles the rest itself; then it passes cfgopts.opts to config_load().
+ * selectors. A command parses its arguments with cfgopts_parse_args(),
+ * which hands it every argument that is not a config option; then it
+ * passes cfgopts.opts to config_load() (or uses cfgopts_load()).
  *
  * Values point into argv, which must outlive the struct.
  */
@@ -20,19 +21,18 @@ struct cfgopts {
 	const char **add_dirs;      /* --add-dir (opts points here) */
 };
 
-enum cfgopts_result {
-	CFGOPTS_NOT_MINE, /* argv[*i] is not a config option */
-	CFGOPTS_TAKEN,    /* consumed; *i moved past it */
-	CFGOPTS_USAGE,    /* a usage error, already printed to stderr */
-	CFGOPTS_NOMEM,
-};
-
 void cfgopts_init(struct cfgopts *o);
 void cfgopts_done(struct cfgopts *o);
 
-/* Look at argv[*i] (and its value, "--opt VALUE" or "--opt=VALUE"). */
-enum cfgopts_result cfgopts_parse(struct cfgopts *o, int argc, char **argv,
-    int *i);
+/*
+ * Parse argv[1..argc): the config options go into o, every other argument
+ * is offered to own(), which takes it (moving *i past it and its value)
+ * and returns -1 to go on, or an exit status to stop. Returns -1 once all
+ * arguments are taken, else that exit status (usage errors and running
+ * out of memory are already said on stderr).
+ */
+int cfgopts_parse_args(struct cfgopts *o, int argc, char **argv,
+    int (*own)(void *userdata, int argc, char **argv, int *i), void *userdata);
 
 /* The options block of a command's --help. */
 extern const char cfgopts_help[];

@@ -6,6 +6,9 @@
  */
 #pragma once
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #define CLI_EXIT_OK      0
 #define CLI_EXIT_FAILURE 1
 #define CLI_EXIT_USAGE   2
@@ -25,3 +28,24 @@ int cmd_connect(int argc, char **argv);
 int cmd_env(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+
+/* True for "-h" and "--help". */
+bool cli_is_help(const char *arg);
+
+/*
+ * Match argv[*i] against the option name ("--format"), taking its value
+ * from "--format=VALUE" or from the next argument. Returns 1 with
+ * *ret_value set and *i moved past the option, 0 when argv[*i] is another
+ * argument, or -1 when the value is missing (said on stderr).
+ */
+int cli_option_value(int argc, char **argv, int *i, const char *name,
+    const char **ret_value);
+
+/*
+ * Run the subcommand argv[1] of the command argv[0] from subs (terminated
+ * by an entry with name NULL), passing it argc - 1, argv + 1. "-h",
+ * "--help" and "help" print usage to stdout; a missing or unknown
+ * subcommand is a usage error, said on stderr. Returns the exit status.
+ */
+int cli_dispatch(int argc, char **argv, const struct cli_command *subs,
+    void (*usage)(FILE *f));

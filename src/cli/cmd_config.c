@@ -80,42 +80,34 @@ cmd_config_schema_usage(FILE *f)
 	    "  -h, --help          show this help\n");
 }
 
-/* Parse [config options] [--json] [--help]. Returns -1 to go on, or the
- * exit status. */
-static int
-cmd_config_args(int argc, char **argv, struct cfgopts *o, bool *json,
-    void (*usage)(FILE *f))
-{
-	for (int i = 1; i < argc;) {
-		const char *a = argv[i];
+/* What `config check` and `config show` take besides the config options. */
+struct cmd_config_args {
+	const char *name; /* "check", "show" */
+	void (*usage)(FILE *f);
+	bool json;
+};
 
-		switch (cfgopts_parse(o, argc, argv, &i)) {
-		case CFGOPTS_TAKEN:
-			continue;
-		case CFGOPTS_USAGE:
-			return CLI_EXIT_USAGE;
-		case CFGOPTS_NOMEM:
-			(void)fputs("paddock: out of memory\n", stderr);
-			return CLI_EXIT_FAILURE;
-		case CFGOPTS_NOT_MINE:
-			break;
-		}
-		if (streq(a, "-h") || streq(a, "--help")) {
-			usage(stdout);
-			return CLI_EXIT_OK;
-		}
-		if (json && streq(a, "--json")) {
-			*json = true;
-			i++;
-			continue;
-		}
-		(void)fprintf(stderr,
-		    "paddock: config %s: unknown argument '%s'\n"
-		    "Run 'paddock config %s --help' for usage.\n",
-		    argv[0], a, argv[0]);
-		return CLI_EXIT_USAGE;
+/* One argument that is not a config option: --json or --help. */
+static int
+cmd_config_arg(void *userdata, int argc, char **argv, int *i)
+{
+	struct cmd_config_args *a = userdata;
+
+	(void)argc;
+	if (cli_is_help(argv[*i])) {
+		a->usage(stdout);
+		return CLI_EXIT_OK;
 	}
-	return -1;
+	if (streq(argv[*i], "--json")) {
+		a->json = true;
+		(*i)++;
+		return -1;
+	}
+	(void)fprintf(stderr,
+	    "paddock: config %s: unknown argument '%s'\n"
+	    "Run 'paddock config %s --help' for usage.\n",
+	    a->name, argv[*i], a->name);
+	return CLI_EXIT_USAGE;
 }
 
 static int
@@ -166,12 +158,12 @@ cmd_config_check(int argc, char **argv)
 	struct cfgopts o;
 	struct config_diags *d = config_diags_new();
 	struct config *cfg = NULL;
-	bool json = false;
+	struct cmd_config_args a = { "check", cmd_config_check_usage, false };
 	size_t n_err, n_warn;
 	int r;
 
 	cfgopts_init(&o);
-	r = cmd_config_args(argc, argv, &o, &json, cmd_config_check_usage);
+	r = cfgopts_parse_args(&o, argc, argv, cmd_config_arg, &a);
 	if (r >= 0)
 		goto out;
 	if (!d) {
@@ -184,7 +176,7 @@ cmd_config_check(int argc, char **argv)
 		(void)fputs("paddock: out of memory\n", stderr);
 		goto out;
 	}
-	if (json) {
+	if (a.json) {
 		r = cmd_config_print_json(
 		    cmd_config_check_json(d, cfg != NULL));
 		if (r == CLI_EXIT_OK && !cfg)
@@ -215,22 +207,22 @@ cmd_config_show(int argc, char **argv)
 {
 	struct config_diags *d = NULL;
 	struct config *cfg = NULL;
+	struct cmd_config_args a = { "show", cmd_config_show_usage, false };
 	struct cfgopts o;
-	bool json = false;
 	struct buf b;
 	int r;
 
 	cfgopts_init(&o);
 	buf_init(&b, 0);
-	r = cmd_config_args(argc, argv, &o, &json, cmd_config_show_usage);
+	r = cfgopts_parse_args(&o, argc, argv, cmd_config_arg, &a);
 	if (r >= 0)
 		goto out;
-	cfg = cfgopts_load(&o, !json, &d);
+	cfg = cfgopts_load(&o, !a.json, &d);
 	if (!cfg) {
 		r = CLI_EXIT_FAILURE;
 		goto out;
 	}
-	if (json) {
+	if (a.json) {
 		r = cmd_config_print_json(config_to_json(cfg, d));
 		goto out;
 	}
@@ -253,7 +245,7 @@ static int
 cmd_config_schema(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
-		if (streq(argv[i], "-h") || streq(argv[i], "--help")) {
+		if (cli_is_help(argv[i])) {
 			cmd_config_schema_usage(stdout);
 			return CLI_EXIT_OK;
 		}
@@ -269,24 +261,12 @@ cmd_config_schema(int argc, char **argv)
 int
 cmd_config(int argc, char **argv)
 {
-	if (argc < 2) {
-		cmd_config_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (streq(argv[1], "-h") || streq(argv[1], "--help") ||
-	    streq(argv[1], "help")) {
-		cmd_config_usage(stdout);
-		return CLI_EXIT_OK;
-	}
-	if (streq(argv[1], "check"))
-		return cmd_config_check(argc - 1, argv + 1);
-	if (streq(argv[1], "show"))
-		return cmd_config_show(argc - 1, argv + 1);
-	if (streq(argv[1], "schema"))
-		return cmd_config_schema(argc - 1, argv + 1);
-	(void)fprintf(stderr,
-	    "paddock: config: unknown command '%s'\n"
-	    "Run 'paddock config --help' for the list of commands.\n",
-	    argv[1]);
-	return CLI_EXIT_USAGE;
+	static const struct cli_command subs[] = {
+		{ "check", "check the config", cmd_config_check },
+		{ "show", "show the effective config", cmd_config_show },
+		{ "schema", "print the JSON Schema", cmd_config_schema },
+		{ NULL, NULL, NULL },
+	};
+
+	return cli_dispatch(argc, argv, subs, cmd_config_usage);
 }

@@ -417,55 +417,50 @@ cmd_connect_run(struct cmd_connect *c)
 	return rc;
 }
 
+/* One argument that is not a config option: --socks, --help, HOST or
+ * PORT. Returns -1 to go on, or an exit status. */
+static int
+cmd_connect_arg(void *userdata, int argc, char **argv, int *i)
+{
+	struct cmd_connect *c = userdata;
+	const char *a = argv[*i];
+	int m;
+
+	if (cli_is_help(a)) {
+		cmd_connect_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	m = cli_option_value(argc, argv, i, "--socks", &c->socks);
+	if (m != 0)
+		return m > 0 ? -1 : CLI_EXIT_USAGE;
+	if (a[0] == '-' && a[1] != '\0') {
+		(void)fprintf(stderr,
+		    "paddock: unknown option '%s'\n"
+		    "Run 'paddock connect --help' for usage.\n",
+		    a);
+		return CLI_EXIT_USAGE;
+	}
+	if (c->host && c->port) {
+		(void)fprintf(stderr,
+		    "paddock: connect takes HOST PORT; unexpected '%s'\n", a);
+		return CLI_EXIT_USAGE;
+	}
+	if (!c->host)
+		c->host = a;
+	else
+		c->port = a;
+	(*i)++;
+	return -1;
+}
+
 int
 cmd_connect(int argc, char **argv)
 {
 	struct cmd_connect c = { 0 };
-	int rc = -1;
+	int rc;
 
 	cfgopts_init(&c.cfg);
-	for (int i = 1; i < argc && rc < 0;) {
-		const char *a = argv[i];
-
-		switch (cfgopts_parse(&c.cfg, argc, argv, &i)) {
-		case CFGOPTS_TAKEN:
-			continue;
-		case CFGOPTS_USAGE:
-			rc = CLI_EXIT_USAGE;
-			continue;
-		case CFGOPTS_NOMEM:
-			(void)fputs("paddock: out of memory\n", stderr);
-			rc = CLI_EXIT_FAILURE;
-			continue;
-		case CFGOPTS_NOT_MINE:
-			break;
-		}
-		i++;
-		if (streq(a, "-h") || streq(a, "--help")) {
-			cmd_connect_usage(stdout);
-			rc = CLI_EXIT_OK;
-		} else if (streq(a, "--socks") && i < argc) {
-			c.socks = argv[i++];
-		} else if (startswith(a, "--socks=")) {
-			c.socks = a + strlen("--socks=");
-		} else if (a[0] == '-' && a[1] != '\0') {
-			(void)fprintf(stderr,
-			    "paddock: unknown option '%s'\n"
-			    "Run 'paddock connect --help' for usage.\n",
-			    a);
-			rc = CLI_EXIT_USAGE;
-		} else if (!c.host) {
-			c.host = a;
-		} else if (!c.port) {
-			c.port = a;
-		} else {
-			(void)fprintf(stderr,
-			    "paddock: connect takes HOST PORT; unexpected "
-			    "'%s'\n",
-			    a);
-			rc = CLI_EXIT_USAGE;
-		}
-	}
+	rc = cfgopts_parse_args(&c.cfg, argc, argv, cmd_connect_arg, &c);
 	if (rc < 0 && (!c.host || !c.port)) {
 		(void)fputs("paddock: connect needs HOST and PORT\n"
 			    "Run 'paddock connect --help' for usage.\n",

@@ -104,49 +104,43 @@ cmd_env_run(const struct cfgopts *o, enum childenv_format format)
 	return rc;
 }
 
+/* One argument that is not a config option: --format or --help. Returns
+ * -1 to go on, or an exit status. */
+static int
+cmd_env_arg(void *userdata, int argc, char **argv, int *i)
+{
+	enum childenv_format *format = userdata;
+	const char *a = argv[*i];
+	const char *v;
+	int m;
+
+	if (cli_is_help(a)) {
+		cmd_env_usage(stdout);
+		return CLI_EXIT_OK;
+	}
+	m = cli_option_value(argc, argv, i, "--format", &v);
+	if (m > 0 && childenv_format_from_name(v, format) == 0)
+		return -1;
+	if (m > 0)
+		(void)fputs("paddock: --format takes sh, fish or json\n",
+		    stderr);
+	else if (m == 0)
+		(void)fprintf(stderr,
+		    "paddock: unknown option '%s'\n"
+		    "Run 'paddock env --help' for usage.\n",
+		    a);
+	return CLI_EXIT_USAGE;
+}
+
 int
 cmd_env(int argc, char **argv)
 {
 	enum childenv_format format = CHILDENV_FORMAT_SH;
 	struct cfgopts o;
-	int rc = -1;
+	int rc;
 
 	cfgopts_init(&o);
-	for (int i = 1; i < argc && rc < 0;) {
-		const char *a = argv[i];
-
-		switch (cfgopts_parse(&o, argc, argv, &i)) {
-		case CFGOPTS_TAKEN:
-			continue;
-		case CFGOPTS_USAGE:
-			rc = CLI_EXIT_USAGE;
-			continue;
-		case CFGOPTS_NOMEM:
-			(void)fputs("paddock: out of memory\n", stderr);
-			rc = CLI_EXIT_FAILURE;
-			continue;
-		case CFGOPTS_NOT_MINE:
-			break;
-		}
-		if (streq(a, "-h") || streq(a, "--help")) {
-			cmd_env_usage(stdout);
-			rc = CLI_EXIT_OK;
-		} else if (streq(a, "--format") && i + 1 < argc &&
-		    childenv_format_from_name(argv[i + 1], &format) == 0) {
-			i += 2;
-		} else if (streq(a, "--format")) {
-			(void)
-			    fputs("paddock: --format takes sh, fish or json\n",
-				stderr);
-			rc = CLI_EXIT_USAGE;
-		} else {
-			(void)fprintf(stderr,
-			    "paddock: unknown option '%s'\n"
-			    "Run 'paddock env --help' for usage.\n",
-			    a);
-			rc = CLI_EXIT_USAGE;
-		}
-	}
+	rc = cfgopts_parse_args(&o, argc, argv, cmd_env_arg, &format);
 	if (rc < 0)
 		rc = cmd_env_run(&o, format);
 	cfgopts_done(&o);

@@ -120,40 +120,17 @@ cmd_policy_parse_resolve(struct cmd_policy_args *a, const char *list)
 	return 0;
 }
 
-/* A command option with a value. Returns 1 with *ret_value, 0 when argv[i]
- * is another option, -1 when the value is missing (printed). */
+/* One argument of `policy check` that is not a config option. Returns -1
+ * to go on, or an exit status. */
 static int
-cmd_policy_value(const char *name, int argc, char **argv, int *i,
-    const char **ret_value)
+cmd_policy_arg(void *userdata, int argc, char **argv, int *i)
 {
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*ret_value = argv[(*i)++] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc) {
-		(void)fprintf(stderr, "paddock: %s needs a value\n", name);
-		return -1;
-	}
-	*ret_value = argv[*i + 1];
-	*i += 2;
-	return 1;
-}
-
-/* One argument of `policy check`. Returns -1 to go on, or an exit status. */
-static int
-cmd_policy_arg(struct cmd_policy_args *a, int argc, char **argv, int *i)
-{
+	struct cmd_policy_args *a = userdata;
 	const char *arg = argv[*i];
 	const char *v;
 	int m;
 
-	if (streq(arg, "-h") || streq(arg, "--help")) {
+	if (cli_is_help(arg)) {
 		cmd_policy_check_usage(stdout);
 		return CLI_EXIT_OK;
 	}
@@ -162,7 +139,7 @@ cmd_policy_arg(struct cmd_policy_args *a, int argc, char **argv, int *i)
 		(*i)++;
 		return -1;
 	}
-	m = cmd_policy_value("--protocol", argc, argv, i, &v);
+	m = cli_option_value(argc, argv, i, "--protocol", &v);
 	if (m > 0 && policy_protocol_from_name(v, &a->protocol) < 0) {
 		(void)fprintf(stderr,
 		    "paddock: --protocol takes http, https_connect, "
@@ -171,17 +148,17 @@ cmd_policy_arg(struct cmd_policy_args *a, int argc, char **argv, int *i)
 		return CLI_EXIT_USAGE;
 	}
 	if (m == 0) {
-		m = cmd_policy_value("--method", argc, argv, i, &v);
+		m = cli_option_value(argc, argv, i, "--method", &v);
 		if (m > 0)
 			a->method = v;
 	}
 	if (m == 0) {
-		m = cmd_policy_value("--client", argc, argv, i, &v);
+		m = cli_option_value(argc, argv, i, "--client", &v);
 		if (m > 0)
 			a->client = v;
 	}
 	if (m == 0) {
-		m = cmd_policy_value("--resolve", argc, argv, i, &v);
+		m = cli_option_value(argc, argv, i, "--resolve", &v);
 		if (m > 0 && cmd_policy_parse_resolve(a, v) < 0)
 			return CLI_EXIT_USAGE;
 	}
@@ -204,24 +181,10 @@ cmd_policy_arg(struct cmd_policy_args *a, int argc, char **argv, int *i)
 static int
 cmd_policy_parse(struct cmd_policy_args *a, int argc, char **argv)
 {
-	for (int i = 1; i < argc;) {
-		int r;
+	int r = cfgopts_parse_args(&a->cfg, argc, argv, cmd_policy_arg, a);
 
-		switch (cfgopts_parse(&a->cfg, argc, argv, &i)) {
-		case CFGOPTS_TAKEN:
-			continue;
-		case CFGOPTS_USAGE:
-			return CLI_EXIT_USAGE;
-		case CFGOPTS_NOMEM:
-			(void)fputs("paddock: out of memory\n", stderr);
-			return CLI_EXIT_USAGE;
-		case CFGOPTS_NOT_MINE:
-			break;
-		}
-		r = cmd_policy_arg(a, argc, argv, &i);
-		if (r >= 0)
-			return r;
-	}
+	if (r >= 0)
+		return r;
 	if (!a->target) {
 		(void)fprintf(stderr,
 		    "paddock: policy check needs a HOST[:PORT]\n"
@@ -489,20 +452,10 @@ out:
 int
 cmd_policy(int argc, char **argv)
 {
-	if (argc < 2) {
-		cmd_policy_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	if (streq(argv[1], "-h") || streq(argv[1], "--help") ||
-	    streq(argv[1], "help")) {
-		cmd_policy_usage(stdout);
-		return CLI_EXIT_OK;
-	}
-	if (streq(argv[1], "check"))
-		return cmd_policy_check(argc - 1, argv + 1);
-	(void)fprintf(stderr,
-	    "paddock: policy: unknown command '%s'\n"
-	    "Run 'paddock policy --help' for the list of commands.\n",
-	    argv[1]);
-	return CLI_EXIT_USAGE;
+	static const struct cli_command subs[] = {
+		{ "check", "judge one request", cmd_policy_check },
+		{ NULL, NULL, NULL },
+	};
+
+	return cli_dispatch(argc, argv, subs, cmd_policy_usage);
 }

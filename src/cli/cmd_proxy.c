@@ -263,72 +263,68 @@ cmd_proxy_push_limit(struct cmd_proxy *c, const char *v)
 		return -EINVAL;
 	}
 	nv = reallocarray(c->limits, c->n_limits + 1, sizeof(*nv));
-	if (!nv)
+	if (!nv) {
+		(void)fputs("paddock: out of memory\n", stderr);
 		return -ENOMEM;
+	}
 	nv[c->n_limits++] = v;
 	c->limits = nv;
 	return 0;
 }
 
+/* One argument that is not a config option. Returns -1 to go on, or an
+ * exit status. */
 static int
-cmd_proxy_parse(struct cmd_proxy *c, int argc, char **argv)
+cmd_proxy_arg(void *userdata, int argc, char **argv, int *i)
 {
-	for (int i = 1; i < argc;) {
-		const char *a = argv[i];
-		uint64_t n;
+	struct cmd_proxy *c = userdata;
+	const char *arg = argv[*i];
+	const char *v;
+	uint64_t n;
+	int m;
 
-		switch (cfgopts_parse(&c->cfg, argc, argv, &i)) {
-		case CFGOPTS_TAKEN:
-			continue;
-		case CFGOPTS_USAGE:
-			return CLI_EXIT_USAGE;
-		case CFGOPTS_NOMEM:
-			(void)fputs("paddock: out of memory\n", stderr);
-			return CLI_EXIT_FAILURE;
-		case CFGOPTS_NOT_MINE:
-			break;
-		}
-		if (streq(a, "-h") || streq(a, "--help")) {
-			cmd_proxy_usage(stdout);
-			return CLI_EXIT_OK;
-		}
-		if (i + 1 >= argc ||
-		    (!streq(a, "--audit") && !streq(a, "--workers") &&
-			!streq(a, "--limit"))) {
-			(void)fprintf(stderr,
-			    i + 1 >= argc &&
-				    (streq(a, "--audit") ||
-					streq(a, "--workers") ||
-					streq(a, "--limit")) ?
-				"paddock: %s needs a value\n" :
-				"paddock: unknown option '%s'\n"
-				"Run 'paddock proxy --help' for usage.\n",
-			    a);
-			return CLI_EXIT_USAGE;
-		}
-		if (streq(a, "--audit")) {
-			if (!argv[i + 1][0]) {
-				(void)fputs("paddock: --audit takes a file or "
-					    "'-' (stderr)\n",
-				    stderr);
-				return CLI_EXIT_USAGE;
-			}
-			c->audit_arg = argv[i + 1];
-		} else if (streq(a, "--workers")) {
-			if (strparse_u64_str(argv[i + 1], 1024, &n) < 0 ||
-			    n == 0) {
-				(void)fprintf(stderr,
-				    "paddock: --workers takes a number from 1 "
-				    "to 1024\n");
-				return CLI_EXIT_USAGE;
-			}
-			c->workers = (unsigned)n;
-		} else if (cmd_proxy_push_limit(c, argv[i + 1]) < 0) {
-			return CLI_EXIT_USAGE;
-		}
-		i += 2;
+	if (cli_is_help(arg)) {
+		cmd_proxy_usage(stdout);
+		return CLI_EXIT_OK;
 	}
-	return -1;
+	m = cli_option_value(argc, argv, i, "--audit", &v);
+	if (m > 0) {
+		if (!v[0]) {
+			(void)fputs("paddock: --audit takes a file or '-' "
+				    "(stderr)\n",
+			    stderr);
+			return CLI_EXIT_USAGE;
+		}
+		c->audit_arg = v;
+		return -1;
+	}
+	if (m == 0)
+		m = cli_option_value(argc, argv, i, "--workers", &v);
+	if (m > 0) {
+		if (strparse_u64_str(v, 1024, &n) < 0 || n == 0) {
+			(void)fputs("paddock: --workers takes a number from 1 "
+				    "to 1024\n",
+			    stderr);
+			return CLI_EXIT_USAGE;
+		}
+		c->workers = (unsigned)n;
+		return -1;
+	}
+	if (m == 0)
+		m = cli_option_value(argc, argv, i, "--limit", &v);
+	if (m > 0) {
+		int r = cmd_proxy_push_limit(c, v);
+
+		if (r < 0)
+			return r == -ENOMEM ? CLI_EXIT_FAILURE : CLI_EXIT_USAGE;
+		return -1;
+	}
+	if (m == 0)
+		(void)fprintf(stderr,
+		    "paddock: unknown option '%s'\n"
+		    "Run 'paddock proxy --help' for usage.\n",
+		    arg);
+	return CLI_EXIT_USAGE;
 }
 
 int
@@ -338,7 +334,7 @@ cmd_proxy(int argc, char **argv)
 	int rc;
 
 	cfgopts_init(&c.cfg);
-	rc = cmd_proxy_parse(&c, argc, argv);
+	rc = cfgopts_parse_args(&c.cfg, argc, argv, cmd_proxy_arg, &c);
 	if (rc < 0)
 		rc = cmd_proxy_run(&c);
 	free(c.limits);
