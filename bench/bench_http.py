@@ -364,7 +364,10 @@ def idle_tunnels(server, origin_port, n=TUNNELS):
         s.sendall(head)
         warm.append(s)
     for s in warm:
-        if not s.recv(4096).startswith(b"HTTP/1."):
+        answer = s.recv(4096)
+        if b" 200" not in answer.split(b"\r\n", 1)[0]:
+            print(f"bench: {server.name}: warm-up tunnel: {answer[:80]!r}",
+                  file=sys.stderr)
             return None
     before = server.rss_kib()
     socks = []
@@ -382,7 +385,10 @@ def idle_tunnels(server, origin_port, n=TUNNELS):
         after = server.rss_kib()
         # Every tunnel still works.
         socks[0].sendall(b"GET /small HTTP/1.1\r\nHost: x\r\n\r\n")
-        if b"hello from nginx" not in socks[0].recv(4096):
+        answer = socks[0].recv(4096)
+        if b"hello from nginx" not in answer:
+            print(f"bench: {server.name}: first tunnel after the rest: "
+                  f"{answer[:80]!r}", file=sys.stderr)
             return None
         return (after - before) / n
     except OSError as e:
