@@ -14,7 +14,6 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "proxy/childenv.h"
-#include "proxy/proxy_settings.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -77,8 +76,7 @@ cmd_env_run(const struct cfgopts *o, enum childenv_format format)
 		config_free(cfg);
 		return CLI_EXIT_OK;
 	}
-	socks_on = net->enable_socks5 &&
-	    proxy_frontend_available(PROXY_FRONTEND_SOCKS5);
+	socks_on = net->enable_socks5;
 	if (net->http_addr.port == 0 ||
 	    (socks_on && net->socks_addr.port == 0)) {
 		log_err("the proxy listens on port 0, so its port is only "

@@ -104,10 +104,6 @@ cmd_proxy_settings(struct cmd_proxy *c, struct proxy_settings *s)
 	if (!cfg)
 		return -1;
 	r = proxy_settings_from_config(cfg, s, err, sizeof(err));
-	if (r == 0 && config_get_network(cfg)->enable_socks5 &&
-	    !proxy_frontend_available(PROXY_FRONTEND_SOCKS5))
-		log_warn("SOCKS5 is not available in this version yet; "
-			 "network.enable_socks5 is ignored");
 	config_free(cfg);
 	if (r < 0) {
 		log_err("%s", err);

@@ -13,12 +13,6 @@
 #include "config/config.h"
 #include "policy/policy.h"
 
-bool
-proxy_frontend_available(enum proxy_frontend fe)
-{
-	return fe == PROXY_FRONTEND_HTTP || fe == PROXY_FRONTEND_SOCKS5;
-}
-
 static int
 proxy_settings_listen(const struct config_listen_addr *a,
     struct proxy_listen *ret)
@@ -71,8 +65,7 @@ proxy_settings_from_config(const struct config *cfg, struct proxy_settings *ret,
 		return -EINVAL;
 	}
 	ret->frontend_enabled[PROXY_FRONTEND_HTTP] = true;
-	ret->frontend_enabled[PROXY_FRONTEND_SOCKS5] = net->enable_socks5 &&
-	    proxy_frontend_available(PROXY_FRONTEND_SOCKS5);
+	ret->frontend_enabled[PROXY_FRONTEND_SOCKS5] = net->enable_socks5;
 	ret->socks5_udp = net->enable_socks5_udp;
 	config_policy_settings(cfg, &ps);
 	r = policy_new(&ps, &ret->policy, &perr);

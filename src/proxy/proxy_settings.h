@@ -6,15 +6,11 @@
  */
 #pragma once
 
-#include <stdbool.h>
 #include <stddef.h>
 
 #include "proxy/proxy.h"
 
 struct config;
-
-/* True when the front end is implemented in this build. */
-bool proxy_frontend_available(enum proxy_frontend fe);
 
 /*
  * Fill ret from cfg with default limits and worker count. The policy is
