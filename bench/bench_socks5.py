@@ -6,11 +6,13 @@ load generator build/bench/socks_load (its destinations are its own
 threads on 127.0.0.1):
 
   CONNECT bulk  a 512 MiB download from an nginx origin with curl
-                --socks5, MB/s (median of 3), and the same download
-                directly
+                --socks5, MB/s, and the same download directly
   new conns     SOCKS5 CONNECTs per second (greeting, request, reply,
-                close) from 4 client threads (median of 3 runs)
+                close) from 4 client threads
   UDP           datagrams per second echoed through one UDP association
+
+The servers run side by side and every figure is the median of 3
+interleaved rounds (each round measures every server in turn).
 
 and checks paddock's targets: CONNECT bulk at least 0.9x direct, new
 connections at least 2x dante's. UDP is reported beside dante's
@@ -147,18 +149,13 @@ def start_nginx(tmp):
 
 
 def curl_bulk(nginx, socks_port=None):
-    """MB/s of the download, median of RUNS."""
+    """MB/s of one download, or None."""
     argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{speed_download}"]
     if socks_port:
         argv += ["--socks5", f"127.0.0.1:{socks_port}"]
-    speeds = []
-    for _ in range(RUNS):
-        r = subprocess.run(argv + [f"http://127.0.0.1:{nginx.port}/bulk"],
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            return None
-        speeds.append(float(r.stdout) / 1e6)
-    return statistics.median(speeds)
+    r = subprocess.run(argv + [f"http://127.0.0.1:{nginx.port}/bulk"],
+                       capture_output=True, text=True, timeout=600)
+    return float(r.stdout) / 1e6 if r.returncode == 0 else None
 
 
 def load(build, *args):
@@ -170,16 +167,38 @@ def load(build, *args):
     return dict(line.split(": ", 1) for line in r.stdout.splitlines())
 
 
-def measure(build, server, nginx):
-    out = {"bulk": curl_bulk(nginx, server.port)}
-    runs = [load(build, "conns", server.port, SECONDS, THREADS)
-            for _ in range(RUNS)]
-    out["conns"] = None if None in runs else statistics.median(
-        float(r["conns_per_s"]) for r in runs)
-    udp = load(build, "udp", server.port, SECONDS)
-    out["udp"] = float(udp["dgrams_per_s"]) if udp and float(
-        udp["echoed"]) > 0 else None
-    return out
+def conns(build, port):
+    r = load(build, "conns", port, SECONDS, THREADS)
+    return float(r["conns_per_s"]) if r else None
+
+
+def udp(build, port):
+    r = load(build, "udp", port, SECONDS)
+    return float(r["dgrams_per_s"]) if r and float(r["echoed"]) > 0 \
+        else None
+
+
+def median(samples):
+    return None if not samples or None in samples else \
+        statistics.median(samples)
+
+
+def measure_all(build, servers, nginx):
+    """Every figure for every server, interleaved: each measurement goes
+    round all of them in turn, RUNS times, and the median counts, so a
+    slow moment of a busy machine hits every peer alike."""
+    ports = {"direct": None, **{s.name: s.port for s in servers}}
+    samples = {name: {"bulk": [], "conns": [], "udp": []} for name in ports}
+    for _ in range(RUNS):
+        for name, port in ports.items():
+            samples[name]["bulk"].append(curl_bulk(nginx, port))
+    for kind, fn in (("conns", conns), ("udp", udp)):
+        for _ in range(RUNS):
+            for name, port in ports.items():
+                if port:
+                    samples[name][kind].append(fn(build, port))
+    return {name: {k: median(v) for k, v in m.items()}
+            for name, m in samples.items()}
 
 
 def fmt(v):
@@ -193,19 +212,16 @@ def main():
     if not os.path.exists(os.path.join(args.build, "bench", "socks_load")):
         sys.exit("bench_socks5: socks_load is not built; run make")
     tmp = tempfile.mkdtemp(prefix="paddock-bench-socks5-")
-    results = {}
+    servers = []
     nginx = start_nginx(tmp)
     try:
-        results["direct"] = {"bulk": curl_bulk(nginx), "conns": None,
-                             "udp": None}
         for start in (lambda: start_paddock(tmp, args.build),
                       lambda: start_dante(tmp), start_microsocks):
-            server = start()
-            try:
-                results[server.name] = measure(args.build, server, nginx)
-            finally:
-                server.stop()
+            servers.append(start())
+        results = measure_all(args.build, servers, nginx)
     finally:
+        for server in servers:
+            server.stop()
         nginx.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
