@@ -89,6 +89,21 @@ cmd_proxy_raise_nofile(void)
 	}
 }
 
+/* Apply one "NAME=VALUE" to l. Returns proxy_limits_set()'s answer, or
+ * -ENOENT for a name too long to be one. */
+static int
+cmd_proxy_limit_apply(struct proxy_limits *l, const char *spec)
+{
+	const char *eq = strchr(spec, '=');
+	char name[32];
+
+	if (!eq || (size_t)(eq - spec) >= sizeof(name))
+		return -ENOENT;
+	memcpy(name, spec, (size_t)(eq - spec));
+	name[eq - spec] = '\0';
+	return proxy_limits_set(l, name, eq + 1);
+}
+
 /* Load the config and turn it into settings with our overrides. Prints
  * what went wrong. Returns 0 or -1. */
 static int
@@ -111,17 +126,9 @@ cmd_proxy_settings(struct cmd_proxy *c, struct proxy_settings *s)
 	}
 	s->workers = c->workers;
 	for (size_t i = 0; i < c->n_limits; i++) {
-		const char *eq = strchr(c->limits[i], '=');
-		char name[64];
-
-		(void)strlcpy(name, c->limits[i],
-		    (size_t)(eq - c->limits[i]) + 1 < sizeof(name) ?
-			(size_t)(eq - c->limits[i]) + 1 :
-			sizeof(name));
-		r = proxy_limits_set(&s->limits, name, eq + 1);
-		if (r < 0) {
-			log_err("--limit %s: %s", c->limits[i],
-			    r == -ENOENT ? "no such limit" : "invalid value");
+		/* Checked when parsed; only an impossible name could fail. */
+		if (cmd_proxy_limit_apply(&s->limits, c->limits[i]) < 0) {
+			log_err("--limit %s: not applicable", c->limits[i]);
 			proxy_settings_done(s);
 			return -1;
 		}
@@ -252,10 +259,28 @@ out:
 static int
 cmd_proxy_push_limit(struct cmd_proxy *c, const char *v)
 {
+	struct proxy_limits scratch;
 	const char **nv;
+	int r;
 
 	if (!strchr(v, '=') || v[0] == '=') {
 		(void)fprintf(stderr, "paddock: --limit takes NAME=VALUE\n");
+		return -EINVAL;
+	}
+	proxy_limits_init(&scratch);
+	r = cmd_proxy_limit_apply(&scratch, v);
+	if (r == -ENOENT) {
+		(void)fprintf(stderr,
+		    "paddock: --limit %s: no such limit\n"
+		    "Run 'paddock proxy --help' for the list.\n",
+		    v);
+		return -EINVAL;
+	}
+	if (r < 0) {
+		(void)fprintf(stderr, "paddock: --limit %s: expected %s\n", v,
+		    strncmp(v, "sessions=", 9) == 0 ?
+			"a number of sessions" :
+			"a duration such as 250ms, 10s or 5m");
 		return -EINVAL;
 	}
 	nv = reallocarray(c->limits, c->n_limits + 1, sizeof(*nv));

@@ -37,8 +37,10 @@ main(int argc, char **argv)
 
 	while (i < argc && argv[i][0] == '-') {
 		const char *a = argv[i];
+		const char *v;
+		int m;
 
-		if (streq(a, "-h") || streq(a, "--help")) {
+		if (cli_is_help(a)) {
 			main_usage(stdout);
 			return CLI_EXIT_OK;
 		}
@@ -46,18 +48,20 @@ main(int argc, char **argv)
 			(void)printf("paddock %s\n", PADDOCK_VERSION_STRING);
 			return CLI_EXIT_OK;
 		}
-		if (streq(a, "--log-level")) {
+		m = cli_option_value(argc, argv, &i, "--log-level", &v);
+		if (m < 0)
+			return CLI_EXIT_USAGE;
+		if (m > 0) {
 			enum log_level level;
 
-			if (i + 1 >= argc ||
-			    log_level_from_string(argv[i + 1], &level) < 0) {
+			if (log_level_from_string(v, &level) < 0) {
 				(void)fprintf(stderr,
-				    "paddock: --log-level needs one of "
-				    "error, warn, info, debug\n");
+				    "paddock: --log-level takes error, warn, "
+				    "info or debug, not '%s'\n",
+				    v);
 				return CLI_EXIT_USAGE;
 			}
 			log_set_level(level);
-			i += 2;
 			continue;
 		}
 		(void)fprintf(stderr,

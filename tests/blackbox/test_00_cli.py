@@ -1,5 +1,7 @@
 """The paddock front door: help, version and usage errors."""
 
+import pytest
+
 
 def test_help_lists_usage_and_exits_zero(paddock):
     r = paddock("--help")
@@ -36,3 +38,44 @@ def test_bad_log_level_is_a_usage_error(paddock):
     r = paddock("--log-level", "loud", "help")
     assert r.rc == 2
     assert "--log-level" in r.err
+
+
+def test_log_level_takes_the_equals_form(paddock):
+    r = paddock("--log-level=error", "--version")
+    assert r.rc == 0
+    assert r.out.strip() == "paddock 0.1.0"
+
+
+def test_log_level_without_value_is_a_usage_error(paddock):
+    r = paddock("--log-level")
+    assert r.rc == 2
+    assert "--log-level needs a value" in r.err
+
+
+@pytest.mark.parametrize("spec, says", [
+    ("foo=1", "--limit foo=1: no such limit"),
+    ("idle-timeout=abc", "expected a duration such as 250ms, 10s or 5m"),
+    ("sessions=5s", "expected a number of sessions"),
+    ("=5s", "--limit takes NAME=VALUE"),
+    ("idle-timeout", "--limit takes NAME=VALUE"),
+])
+def test_bad_limit_is_refused_before_anything_is_loaded(paddock, spec,
+                                                        says):
+    # The config named does not exist: the option is judged first.
+    r = paddock("proxy", "--config", "/nonexistent/config.toml",
+                f"--limit={spec}")
+    assert r.rc == 2
+    assert says in r.err
+    assert "listening" not in r.err
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["proxy", "--workers"], "--workers needs a value"),
+    (["proxy", "--workers=0"], "--workers takes a number from 1 to 1024"),
+    (["env", "--format=xml"], "--format takes sh, fish or json"),
+    (["connect", "host", "22", "extra"], "unexpected 'extra'"),
+])
+def test_command_option_errors_are_usage_errors(paddock, argv, says):
+    r = paddock(*argv)
+    assert r.rc == 2
+    assert says in r.err
