@@ -216,7 +216,7 @@ static const struct config_key config_sww_fields[] = {
 	    "Do not make $TMPDIR writable." },
 	{ "exclude_slash_tmp", &config_bool, "false",
 	    "Do not make /tmp writable." },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct config_node config_sww = {
@@ -293,7 +293,7 @@ static const struct config_key config_network_fields[] = {
 	    "The map form of the domain lists." },
 	{ "unix_sockets", &config_sockets, NULL,
 	    "The map form of allow_unix_sockets." },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct config_node config_network = {
@@ -315,7 +315,7 @@ static const struct config_node config_filesystem = {
 static const struct config_key config_profile_fields[] = {
 	{ "filesystem", &config_filesystem, NULL, NULL },
 	{ "network", &config_network, NULL, NULL },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct config_node config_profile = {
@@ -333,7 +333,7 @@ static const struct config_node config_permissions = {
 static const struct config_key config_cprofile_fields[] = {
 	{ "sandbox_mode", &config_sandbox_mode, NULL,
 	    "Legacy sandbox mode while this config profile is selected." },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct config_node config_cprofile = {
@@ -358,7 +358,7 @@ static const struct config_node config_trust_level = {
 static const struct config_key config_project_fields[] = {
 	{ "trust_level", &config_trust_level, NULL,
 	    "trusted loads the project's .codex/config.toml layers." },
-	{ NULL },
+	{ 0 },
 };
 
 static const struct config_node config_project = {
@@ -395,7 +395,7 @@ static const struct config_key config_root_fields[] = {
 	{ "network", &config_network, NULL,
 	    "Network proxy settings; the selected profile's network table "
 	    "overrides them key by key." },
-	{ NULL },
+	{ 0 },
 };
 
 const struct config_node config_schema_root = {
