@@ -57,12 +57,58 @@ http_head_method(const struct http_head *h)
 	return llhttp_method_name((llhttp_method_t)h->method);
 }
 
+#define HTTP_FIELD_NAME(id, text) [id] = { text, sizeof(text) - 1 }
+
+static const struct {
+	const char *name; /* lower case */
+	size_t len;
+} http_field_names[_HTTP_FIELD_ID_MAX] = {
+	HTTP_FIELD_NAME(HTTP_FIELD_CONNECTION, "connection"),
+	HTTP_FIELD_NAME(HTTP_FIELD_CONTENT_LENGTH, "content-length"),
+	HTTP_FIELD_NAME(HTTP_FIELD_HOST, "host"),
+	HTTP_FIELD_NAME(HTTP_FIELD_KEEP_ALIVE, "keep-alive"),
+	HTTP_FIELD_NAME(HTTP_FIELD_PROXY_AUTHENTICATE, "proxy-authenticate"),
+	HTTP_FIELD_NAME(HTTP_FIELD_PROXY_AUTHORIZATION, "proxy-authorization"),
+	HTTP_FIELD_NAME(HTTP_FIELD_PROXY_CONNECTION, "proxy-connection"),
+	HTTP_FIELD_NAME(HTTP_FIELD_TE, "te"),
+	HTTP_FIELD_NAME(HTTP_FIELD_TRAILER, "trailer"),
+	HTTP_FIELD_NAME(HTTP_FIELD_TRANSFER_ENCODING, "transfer-encoding"),
+	HTTP_FIELD_NAME(HTTP_FIELD_UPGRADE, "upgrade"),
+	HTTP_FIELD_NAME(HTTP_FIELD_X_UNIX_SOCKET, "x-unix-socket"),
+};
+
+enum http_field_id
+http_field_id_of(const char *name, size_t len)
+{
+	/* Few names, and most fields of a real head are none of them: the
+	 * length and the first letter settle nearly every field without a
+	 * string comparison. */
+	if (len == 0)
+		return HTTP_FIELD_OTHER;
+	for (int id = HTTP_FIELD_OTHER + 1; id < _HTTP_FIELD_ID_MAX; id++) {
+		const char *known = http_field_names[id].name;
+
+		if (http_field_names[id].len == len &&
+		    ascii_tolower(name[0]) == known[0] &&
+		    strncasecmp(name, known, len) == 0)
+			return (enum http_field_id)id;
+	}
+	return HTTP_FIELD_OTHER;
+}
+
 ssize_t
 http_head_find(const struct http_head *h, const char *name, size_t from)
 {
-	for (size_t i = from; i < h->n_fields; i++)
-		if (strcasecmp(http_head_str(h, h->fields[i].name), name) == 0)
+	enum http_field_id id = http_field_id_of(name, strlen(name));
+
+	for (size_t i = from; i < h->n_fields; i++) {
+		const struct http_field *f = &h->fields[i];
+
+		if (id != HTTP_FIELD_OTHER ?
+			f->id == id :
+			strcasecmp(http_head_str(h, f->name), name) == 0)
 			return (ssize_t)i;
+	}
 	return -1;
 }
 
@@ -268,6 +314,8 @@ http_on_header_field_complete(llhttp_t *ll)
 	if (http_parser_terminate(p) < 0)
 		return -1;
 	f = &p->head->fields[p->head->n_fields - 1];
+	f->id = http_field_id_of(buf_str(&p->head->text) + f->name.off,
+	    f->name.len);
 	f->value.off = http_parser_offset(p);
 	return 0;
 }

@@ -54,9 +54,33 @@ struct http_span {
 	uint32_t len;
 };
 
+/* The fields the proxy itself reads or filters. The parser names each
+ * field once, so lookups and hop-by-hop filtering compare numbers. */
+enum http_field_id {
+	HTTP_FIELD_OTHER,
+	HTTP_FIELD_CONNECTION,
+	HTTP_FIELD_CONTENT_LENGTH,
+	HTTP_FIELD_HOST,
+	HTTP_FIELD_KEEP_ALIVE,
+	HTTP_FIELD_PROXY_AUTHENTICATE,
+	HTTP_FIELD_PROXY_AUTHORIZATION,
+	HTTP_FIELD_PROXY_CONNECTION,
+	HTTP_FIELD_TE,
+	HTTP_FIELD_TRAILER,
+	HTTP_FIELD_TRANSFER_ENCODING,
+	HTTP_FIELD_UPGRADE,
+	HTTP_FIELD_X_UNIX_SOCKET,
+	_HTTP_FIELD_ID_MAX,
+};
+
+/* The id of a field name of len bytes (ASCII case-insensitive);
+ * HTTP_FIELD_OTHER for every name not listed above. */
+enum http_field_id http_field_id_of(const char *name, size_t len);
+
 struct http_field {
 	struct http_span name;
 	struct http_span value; /* leading and trailing whitespace removed */
+	enum http_field_id id;
 };
 
 /*

@@ -4,46 +4,39 @@
 
 #include <errno.h>
 #include <string.h>
-#include <strings.h>
 
 #include "proxy/http_head.h"
 #include "proxy/http_target.h"
 #include "util/buf.h"
 #include "util/strutil.h"
 
-/* Spec §4.5 plus Proxy-Authenticate (RFC 9110 §11.7.1), which is meant for
- * the client's proxy, never for the next hop. */
-static const char *const http_hop_fields[] = {
-	"connection",
-	"keep-alive",
-	"proxy-authenticate",
-	"proxy-authorization",
-	"proxy-connection",
-	"te",
-	"trailer",
-	"transfer-encoding",
-	"upgrade",
-};
-
-static bool
-http_write_named_by_connection(const struct http_head *h, const char *name)
-{
-	/* Framing and routing are ours: a Connection option can't drop them. */
-	if (strcasecmp(name, "host") == 0 ||
-	    strcasecmp(name, "content-length") == 0)
-		return false;
-	return http_head_has_token(h, "connection", name);
-}
-
 bool
 http_write_is_hop_by_hop(const struct http_head *h, size_t i)
 {
-	const char *name = http_head_str(h, h->fields[i].name);
-
-	for (size_t k = 0; k < ELEMENTSOF(http_hop_fields); k++)
-		if (strcasecmp(name, http_hop_fields[k]) == 0)
-			return true;
-	return http_write_named_by_connection(h, name);
+	switch (h->fields[i].id) {
+	/* Spec §4.5 plus Proxy-Authenticate (RFC 9110 §11.7.1), which is
+	 * meant for the client's proxy, never for the next hop. */
+	case HTTP_FIELD_CONNECTION:
+	case HTTP_FIELD_KEEP_ALIVE:
+	case HTTP_FIELD_PROXY_AUTHENTICATE:
+	case HTTP_FIELD_PROXY_AUTHORIZATION:
+	case HTTP_FIELD_PROXY_CONNECTION:
+	case HTTP_FIELD_TE:
+	case HTTP_FIELD_TRAILER:
+	case HTTP_FIELD_TRANSFER_ENCODING:
+	case HTTP_FIELD_UPGRADE:
+		return true;
+	/* Framing and routing are ours: a Connection option can't drop them. */
+	case HTTP_FIELD_CONTENT_LENGTH:
+	case HTTP_FIELD_HOST:
+		return false;
+	case HTTP_FIELD_OTHER:
+	case HTTP_FIELD_X_UNIX_SOCKET:
+	case _HTTP_FIELD_ID_MAX:
+	default:
+		return http_head_has_token(h, "connection",
+		    http_head_str(h, h->fields[i].name));
+	}
 }
 
 static int

@@ -73,6 +73,14 @@ check_head(const struct http_head *h)
 			abort();
 		if (strlen(http_head_str(h, f->value)) != f->value.len)
 			abort();
+		/* A field is named exactly when its name is a known one. */
+		if (f->id !=
+			http_field_id_of(http_head_str(h, f->name),
+			    f->name.len) ||
+		    (f->id != HTTP_FIELD_OTHER &&
+			http_head_find(h, http_head_str(h, f->name), 0) >
+			    (ssize_t)i))
+			abort();
 	}
 	if (h->body == HTTP_BODY_LENGTH && h->content_length == 0)
 		abort();

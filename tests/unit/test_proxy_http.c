@@ -567,6 +567,52 @@ test_proxy_http_hop_by_hop_is_stripped(void **state)
 }
 
 static void
+test_proxy_http_field_ids(void **state)
+{
+	static const struct {
+		const char *name;
+		enum http_field_id id;
+	} cases[] = {
+		{ "Host", HTTP_FIELD_HOST },
+		{ "hOsT", HTTP_FIELD_HOST },
+		{ "host ", HTTP_FIELD_OTHER },
+		{ "hos", HTTP_FIELD_OTHER },
+		{ "gost", HTTP_FIELD_OTHER },
+		{ "TE", HTTP_FIELD_TE },
+		{ "Tx", HTTP_FIELD_OTHER },
+		{ "Transfer-Encoding", HTTP_FIELD_TRANSFER_ENCODING },
+		{ "Transfer-Encodinh", HTTP_FIELD_OTHER },
+		{ "CONTENT-LENGTH", HTTP_FIELD_CONTENT_LENGTH },
+		{ "Proxy-Authenticate", HTTP_FIELD_PROXY_AUTHENTICATE },
+		{ "proxy-authorization", HTTP_FIELD_PROXY_AUTHORIZATION },
+		{ "X-Unix-Socket", HTTP_FIELD_X_UNIX_SOCKET },
+		{ "", HTTP_FIELD_OTHER },
+	};
+	struct parsed p;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(http_field_id_of(cases[i].name,
+				     strlen(cases[i].name)),
+		    cases[i].id);
+	/* The parser names every field, and lookups by a known name find
+	 * it in any case. */
+	parse_request(&p,
+	    "GET http://a.example/ HTTP/1.1\r\nhOST: a.example\r\n"
+	    "X-Other: 1\r\nCONNECTION: close\r\n\r\n");
+	assert_int_equal(p.result, PARSE_DONE);
+	assert_int_equal(p.head.n_fields, 3);
+	assert_int_equal(p.head.fields[0].id, HTTP_FIELD_HOST);
+	assert_int_equal(p.head.fields[1].id, HTTP_FIELD_OTHER);
+	assert_int_equal(p.head.fields[2].id, HTTP_FIELD_CONNECTION);
+	assert_int_equal(http_head_find(&p.head, "Host", 0), 0);
+	assert_int_equal(http_head_find(&p.head, "x-other", 0), 1);
+	assert_int_equal(http_head_find(&p.head, "x-other", 2), -1);
+	assert_true(http_head_has_token(&p.head, "connection", "Close"));
+	parsed_done(&p);
+}
+
+static void
 test_proxy_http_request_gets_host_and_chunked_framing(void **state)
 {
 	struct parsed p;
@@ -703,6 +749,7 @@ main(void)
 		cmocka_unit_test(
 		    test_proxy_http_host_must_match_absolute_target),
 		cmocka_unit_test(test_proxy_http_hop_by_hop_is_stripped),
+		cmocka_unit_test(test_proxy_http_field_ids),
 		cmocka_unit_test(
 		    test_proxy_http_request_gets_host_and_chunked_framing),
 		cmocka_unit_test(test_proxy_http_response_head_for_client),
