@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,10 +200,12 @@ cmd_proxy_run(struct cmd_proxy *c)
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	struct proxy_settings s;
 	char err[256];
+	uint64_t grace_ms;
 	int r, rc = CLI_EXIT_FAILURE;
 
 	if (cmd_proxy_settings(c, &s) < 0)
 		return CLI_EXIT_FAILURE;
+	grace_ms = s.limits.shutdown_grace_ms;
 	if (!s.enabled) {
 		log_info("the network proxy is disabled (network.enabled = "
 			 "false); nothing to do");
@@ -241,6 +244,10 @@ cmd_proxy_run(struct cmd_proxy *c)
 	if (cmd_proxy_announce(c) < 0)
 		goto out;
 	(void)event_base_dispatch(c->base);
+	proxy_stop_begin(c->proxy);
+	log_info("no longer accepting; open exchanges have up to %" PRIu64
+		 " ms to finish",
+	    grace_ms);
 	(void)proxy_stop(c->proxy);
 	rc = CLI_EXIT_OK;
 out:

@@ -57,6 +57,7 @@ struct proxy {
 	struct worker **workers;
 	unsigned n_workers;
 	bool running;
+	bool stop_begun; /* proxy_stop_begin() was called */
 	atomic_uint_fast64_t sessions;
 	/* Embedder hooks. */
 	paddock_decider_fn decider;
@@ -616,6 +617,7 @@ proxy_start(struct proxy *p, char *err, size_t errsz)
 		}
 	r = proxy_spawn(p);
 	p->running = true;
+	p->stop_begun = false;
 	if (r < 0) {
 		(void)snprintf(err, errsz, "cannot start threads: %s",
 		    strerror(-r));
@@ -816,13 +818,24 @@ proxy_teardown(struct proxy *p)
 	p->accesslog = accesslog_free(p->accesslog);
 }
 
+void
+proxy_stop_begin(struct proxy *p)
+{
+	if (!p->running || p->stop_begun)
+		return;
+	p->stop_begun = true;
+	for (unsigned i = 0; i < p->n_workers; i++)
+		worker_post_stop(p->workers[i]);
+	for (unsigned i = 0; i < p->n_workers; i++)
+		worker_wait_stop_begun(p->workers[i]);
+}
+
 int
 proxy_stop(struct proxy *p)
 {
 	if (!p->running)
 		return 0;
-	for (unsigned i = 0; i < p->n_workers; i++)
-		worker_post_stop(p->workers[i]);
+	proxy_stop_begin(p);
 	for (unsigned i = 0; i < p->n_workers; i++)
 		worker_join(p->workers[i]);
 	proxy_decider_stop(p);

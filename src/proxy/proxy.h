@@ -159,8 +159,17 @@ int proxy_reload(struct proxy *p, const struct proxy_settings *s,
     bool *ret_restart_needed);
 
 /*
- * Stop accepting, let open exchanges finish for up to the shutdown grace,
- * close what is left and join every thread. Idempotent. Returns 0.
+ * Stop accepting and return once every worker has: idle connections are
+ * closed and every open exchange answers with Connection: close. The
+ * threads go on finishing those exchanges; proxy_stop() waits for them.
+ * Idempotent.
+ */
+void proxy_stop_begin(struct proxy *p);
+
+/*
+ * Stop accepting (proxy_stop_begin(), if not done yet), let open exchanges
+ * finish for up to the shutdown grace, close what is left and join every
+ * thread. Idempotent. Returns 0.
  */
 int proxy_stop(struct proxy *p);
 

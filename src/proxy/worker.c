@@ -52,9 +52,11 @@ struct worker {
 	struct event *reaper;
 	struct event *mailbox;
 	struct event *grace;
-	pthread_mutex_t lock; /* guards the posted_* fields */
+	pthread_mutex_t lock; /* guards the posted_* fields and stop_begun */
+	pthread_cond_t stop_cond; /* signalled when stop_begun is set */
 	struct proxy_conf *posted_conf;
 	bool posted_stop;
+	bool stop_begun;
 	struct proxy_conf *conf;
 	struct worker_sessions live;
 	struct worker_sessions graveyard;
@@ -313,6 +315,10 @@ worker_begin_stop(struct worker *w)
 	}
 	worker_arm(w->grace, w->conf->limits.shutdown_grace_ms);
 	worker_wake_reaper(w);
+	(void)pthread_mutex_lock(&w->lock);
+	w->stop_begun = true;
+	(void)pthread_cond_broadcast(&w->stop_cond);
+	(void)pthread_mutex_unlock(&w->lock);
 }
 
 static void
@@ -375,6 +381,11 @@ worker_new(struct proxy *p, unsigned index,
 	TAILQ_INIT(&w->live);
 	TAILQ_INIT(&w->graveyard);
 	if (pthread_mutex_init(&w->lock, NULL) != 0) {
+		free(w);
+		return NULL;
+	}
+	if (pthread_cond_init(&w->stop_cond, NULL) != 0) {
+		(void)pthread_mutex_destroy(&w->lock);
 		free(w);
 		return NULL;
 	}
@@ -447,6 +458,17 @@ worker_post_stop(struct worker *w)
 }
 
 void
+worker_wait_stop_begun(struct worker *w)
+{
+	if (!w->started)
+		return;
+	(void)pthread_mutex_lock(&w->lock);
+	while (!w->stop_begun)
+		(void)pthread_cond_wait(&w->stop_cond, &w->lock);
+	(void)pthread_mutex_unlock(&w->lock);
+}
+
+void
 worker_join(struct worker *w)
 {
 	if (w->started) {
@@ -477,6 +499,7 @@ worker_free(struct worker *w)
 		event_base_free(w->base);
 	proxy_conf_unref(w->conf);
 	proxy_conf_unref(w->posted_conf);
+	(void)pthread_cond_destroy(&w->stop_cond);
 	(void)pthread_mutex_destroy(&w->lock);
 	free(w);
 	return NULL;

@@ -42,6 +42,11 @@ void worker_post_conf(struct worker *w, struct proxy_conf *conf);
  * up to the shutdown grace, then end the loop. */
 void worker_post_stop(struct worker *w);
 
+/* After worker_post_stop(): wait until the worker no longer accepts and
+ * every exchange it still serves knows it is the last (Connection:
+ * close). Returns at once for a worker that never started. */
+void worker_wait_stop_begun(struct worker *w);
+
 /* Wait for the thread to end. */
 void worker_join(struct worker *w);
 

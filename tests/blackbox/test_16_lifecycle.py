@@ -71,6 +71,7 @@ def test_sigterm_lets_an_open_exchange_finish(start_proxy):
     up.recv(65536)
     p.proc.send_signal(signal.SIGTERM)
     p.wait_for(r"SIGTERM: stopping")
+    p.wait_for(r"no longer accepting; open exchanges have up to 5000 ms")
     # The idle client goes at once, the open exchange is still served.
     assert idle.is_closed()
     up.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nlate")
