@@ -39,7 +39,7 @@ lint: deps
 fuzz: deps
 	@test -f $(FUZZ_BUILD)/build.ninja || CC=clang $(MESON) setup \
 	    $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined \
-	    -Db_lundef=false -Dbuildtype=debugoptimized >/dev/null
+	    -Db_lundef=false -Dbuildtype=debugoptimized --werror >/dev/null
 	@$(NINJA) -C $(FUZZ_BUILD)
 	@$(PYTHON) tools/run-fuzz --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
 
