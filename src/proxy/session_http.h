@@ -67,7 +67,25 @@ struct session_http {
 	bool splice_off;  /* splicing failed once; stay buffered */
 };
 
+/* Heads are fed to the parser from at most this many buffer segments at
+ * a time. */
+#define SESSION_HTTP_PEEK_SEGMENTS 16
+
+static inline struct session_http *
+session_http_of(struct session *s)
+{
+	return s->fe_state;
+}
+
 /* session_http.c */
+
+/* Send h->out to dst, or to the client, and forget it. Returns 0 or a
+ * negative errno. */
+int session_http_send_to(struct session_http *h, struct half *dst);
+int session_http_send(struct session_http *h);
+
+/* Hand a parked upstream connection to the pool (or close it). */
+void session_http_release_kept(struct session_http *h);
 
 /* Answer the current request with a text/plain error and continue with
  * the next request (when the connection allows) or close. */
@@ -80,13 +98,18 @@ void session_http_next(struct session_http *h);
 /* Flush what is queued for the client, then close (DRAINING). */
 void session_http_drain(struct session_http *h);
 
-/* A reused upstream connection died before answering: dial a fresh one
- * for the same, already judged, request. */
-void session_http_redial(struct session_http *h);
-
 /* The exchange left a reusable upstream connection: park it on the
  * session for the next request (or the pool, when the session ends). */
 void session_http_keep(struct session_http *h);
+
+/* session_http_route.c */
+
+/* The request was allowed: take a kept or pooled connection, or dial. */
+void session_http_route(struct session_http *h);
+
+/* A reused upstream connection died before answering: dial a fresh one
+ * for the same, already judged, request. */
+void session_http_redial(struct session_http *h);
 
 /* forward.c */
 

@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The way upstream for an allowed HTTP request (session_http.c judged
+ * it): the connection kept from the previous exchange or one from the
+ * worker's pool when it goes to the same place, else a dial to the judged
+ * addresses (Happy Eyeballs, dial.c), or to the upstream proxy the
+ * environment names. A CONNECT is answered 200 only once the dial, and
+ * through an upstream proxy its own CONNECT, succeeded; a dial that fails
+ * is answered 502/504 with the reason.
+ */
+#include "proxy/session_http.h"
+
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "proxy/dial.h"
+#include "proxy/dns.h"
+#include "proxy/errmap.h"
+#include "proxy/http_reply.h"
+#include "proxy/http_write.h"
+#include "proxy/pool.h"
+#include "proxy/relay.h"
+#include "proxy/upstream.h"
+#include "proxy/worker.h"
+#include "util/strutil.h"
+
+static void
+http_dial_failed(struct session_http *h, int err)
+{
+	char text[512];
+
+	(void)snprintf(text, sizeof(text), "%s (%s)", errmap_text(err),
+	    h->via ? "upstream proxy" : h->s->target);
+	slog_info(h->s, "%s %s: %s", http_head_method(&h->req), h->s->target,
+	    text);
+	session_http_fail(h, errmap_http_status(err), text);
+}
+
+/*
+ * CONNECT: the tunnel is open once the dial (and, through an upstream
+ * proxy, its own CONNECT) succeeded; only then the client hears 200.
+ */
+static void
+http_tunnel_ready(struct session_http *h)
+{
+	struct session *s = h->s;
+
+	if (http_reply_connect_ok(&h->out) < 0 || session_http_send(h) < 0) {
+		session_close(s, "out of memory");
+		return;
+	}
+	session_set_state(s, SESSION_ST_RELAY);
+	slog_debug(s, "tunnel to %s open", s->target);
+	/* The tunnel needs nothing of HTTP any more; an idle tunnel should
+	 * cost as little as possible. */
+	s->fe_state = NULL;
+	http_head_done(&h->req);
+	http_head_done(&h->resp);
+	buf_done(&h->out);
+	evbuffer_free(h->wire);
+	free(h);
+	if (relay_start(s) < 0)
+		session_close(s, "out of memory");
+}
+
+static void
+http_chain_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct session *s = arg;
+	struct session_http *h = session_http_of(s);
+	struct evbuffer *in = bufferevent_get_input(bev);
+	struct evbuffer_iovec v[SESSION_HTTP_PEEK_SEGMENTS];
+	enum parse_result r = PARSE_AGAIN;
+	size_t consumed = 0;
+	int n = evbuffer_peek(in, -1, NULL, v, SESSION_HTTP_PEEK_SEGMENTS);
+	char text[128];
+
+	for (int i = 0; i < n && r == PARSE_AGAIN; i++) {
+		size_t used;
+
+		r = http_parser_feed_head(&h->respp, v[i].iov_base,
+		    v[i].iov_len, &used);
+		consumed += used;
+	}
+	evbuffer_drain(in, consumed);
+	if (r == PARSE_AGAIN)
+		return;
+	h->chaining = false;
+	if (r == PARSE_ERROR) {
+		http_dial_failed(h, -EPROTO);
+		return;
+	}
+	if (h->resp.body != HTTP_BODY_TUNNEL) {
+		(void)snprintf(text, sizeof(text),
+		    "upstream proxy refused the tunnel (HTTP %u)",
+		    (unsigned)h->resp.status);
+		session_http_fail(h, 502, text);
+		return;
+	}
+	/* Bytes after the answer already belong to the tunnel. */
+	http_tunnel_ready(h);
+}
+
+static void
+http_chain_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session *s = arg;
+
+	(void)bev;
+	(void)what;
+	http_dial_failed(session_http_of(s), -EPIPE);
+}
+
+static void
+http_chain_start(struct session_http *h)
+{
+	struct session *s = h->s;
+
+	h->chaining = true;
+	http_parser_next(&h->respp);
+	http_parser_set_request(&h->respp, false, true);
+	bufferevent_setcb(s->upstream.bev, http_chain_read_cb, NULL,
+	    http_chain_event_cb, s);
+	if (http_write_connect(&h->dest, h->via->authorization, &h->out) < 0 ||
+	    session_http_send_to(h, &s->upstream) < 0 ||
+	    session_bev_enable(s->upstream.bev, EV_READ) < 0)
+		session_close(s, "out of memory");
+}
+
+static void
+http_dialed_cb(void *arg, int fd, int err)
+{
+	struct session *s = arg;
+	struct session_http *h = session_http_of(s);
+	struct bufferevent *bev;
+
+	s->dial = NULL;
+	if (fd < 0) {
+		http_dial_failed(h, err);
+		return;
+	}
+	bev = session_bev_new(s, fd);
+	if (!bev) {
+		session_http_fail(h, 503, "proxy is out of memory");
+		return;
+	}
+	session_attach_upstream(s, bev);
+	if (h->connect && h->via) {
+		http_chain_start(h);
+		return;
+	}
+	if (h->connect) {
+		http_tunnel_ready(h);
+		return;
+	}
+	session_set_state(s, SESSION_ST_RELAY);
+	forward_start(h);
+}
+
+static void
+http_dial(struct session *s)
+{
+	struct session_http *h = session_http_of(s);
+	uint16_t port = h->via ? h->via->authority.port : h->dest.port;
+
+	if (h->judge.err < 0) {
+		http_dial_failed(h, h->judge.err);
+		return;
+	}
+	session_set_state(s, SESSION_ST_CONNECTING);
+	s->dial =
+	    dial_start(s->worker, s->conf, h->judge.addrs, h->judge.n_addrs,
+		port, s->conf->limits.connect_timeout_ms, http_dialed_cb, s);
+	if (!s->dial)
+		session_http_fail(h, 503, "proxy is out of memory");
+}
+
+static void
+http_via_resolved_cb(void *arg, int err, const struct policy_addr *addrs,
+    size_t n)
+{
+	struct session *s = arg;
+	struct session_http *h = session_http_of(s);
+
+	h->judge.dns = NULL;
+	h->judge.err = err;
+	h->judge.n_addrs = err < 0 ? 0 : n;
+	if (h->judge.n_addrs)
+		memcpy(h->judge.addrs, addrs, n * sizeof(*addrs));
+	http_dial(s);
+}
+
+/* The upstream proxy's own address: a literal, or a lookup (it comes from
+ * the proxy's environment, not from a client, so it is not judged). */
+static void
+http_resolve_via(struct session_http *h)
+{
+	struct session *s = h->s;
+	struct policy_host host;
+	const char *name = h->via->authority.host;
+
+	h->judge.err = 0;
+	if (policy_host_parse(name, strlen(name), &host) == 0 &&
+	    host.kind != POLICY_HOST_NAME) {
+		h->judge.addrs[0] = (struct policy_addr){
+			.family =
+			    host.kind == POLICY_HOST_IPV4 ? AF_INET : AF_INET6,
+		};
+		memcpy(h->judge.addrs[0].bytes, host.addr, sizeof(host.addr));
+		h->judge.n_addrs = 1;
+		http_dial(s);
+		return;
+	}
+	h->judge.dns = dns_resolve(s->worker, name,
+	    s->conf->limits.dns_timeout_ms, http_via_resolved_cb, s);
+	if (!h->judge.dns)
+		session_http_fail(h, 503, "proxy is out of memory");
+}
+
+static void
+http_pool_key(struct session_http *h)
+{
+	const struct http_authority *a = h->via ? &h->via->authority : &h->dest;
+
+	(void)snprintf(h->pool_key, sizeof(h->pool_key), "%s|%s|%u",
+	    h->via ? "proxy" : "direct",
+	    h->via ? a->host : h->judge.v.host.text, (unsigned)a->port);
+}
+
+void
+session_http_redial(struct session_http *h)
+{
+	struct session *s = h->s;
+
+	session_set_state(s, SESSION_ST_CONNECTING);
+	if (h->via) {
+		http_resolve_via(h);
+		return;
+	}
+	if (judge_addrs(&h->judge, http_dial) == JUDGE_DONE)
+		http_dial(s);
+}
+
+void
+session_http_route(struct session_http *h)
+{
+	struct session *s = h->s;
+	struct bufferevent *bev;
+
+	h->via = upstream_select(s->conf->upstream, h->judge.v.host.text,
+	    h->connect);
+	if (!h->connect) {
+		http_pool_key(h);
+		if (h->kept && h->kept_gen == s->conf->generation &&
+		    streq(h->kept_key, h->pool_key)) {
+			h->kept = false;
+			h->reused = true;
+			session_set_state(s, SESSION_ST_RELAY);
+			forward_start(h);
+			return;
+		}
+	}
+	session_http_release_kept(h);
+	if (!h->connect) {
+		bev = pool_take(worker_get_pool(s->worker), h->pool_key,
+		    s->conf->generation);
+		if (bev) {
+			h->reused = true;
+			session_attach_upstream(s, bev);
+			session_set_state(s, SESSION_ST_RELAY);
+			forward_start(h);
+			return;
+		}
+	}
+	if (h->via) {
+		http_resolve_via(h);
+		return;
+	}
+	if (judge_addrs(&h->judge, http_dial) == JUDGE_DONE)
+		http_dial(s);
+}
