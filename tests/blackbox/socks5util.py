@@ -4,7 +4,7 @@ import ipaddress
 import socket
 import struct
 
-from conftest import loopback_config
+from conftest import Raw, loopback_config
 
 # Port 0 for both listeners: the readiness line says where they are.
 SOCKS_EXTRA = ('socks_url = "socks5://127.0.0.1:0"\n'
@@ -52,22 +52,12 @@ def parse_addr(data):
         struct.unpack(">H", data[2 + n:4 + n])[0], 4 + n
 
 
-class Socks:
-    """One SOCKS5 client connection."""
-
-    def __init__(self, port, host="127.0.0.1", timeout=20):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.buf = b""
-
-    def send(self, data):
-        self.sock.sendall(data)
+class Socks(Raw):
+    """One SOCKS5 client connection (a Raw one that speaks RFC 1928)."""
 
     def recv_exact(self, n):
         while len(self.buf) < n:
-            data = self.sock.recv(65536)
-            if not data:
-                raise EOFError(f"closed after {self.buf!r}")
-            self.buf += data
+            self._more()
         out, self.buf = self.buf[:n], self.buf[n:]
         return out
 
@@ -92,21 +82,6 @@ class Socks:
         assert self.method() in methods
         return self.reply()
 
-    def is_closed(self):
-        """True once the proxy closed (whatever it still sent is read)."""
-        try:
-            while True:
-                data = self.sock.recv(65536)
-                if not data:
-                    return True
-                self.buf += data
-        except ConnectionResetError:
-            return True
-        except socket.timeout:
-            return False
-
-    def close(self):
-        self.sock.close()
 
 
 def reply_code(port, data):
