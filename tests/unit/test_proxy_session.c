@@ -31,13 +31,7 @@
 #include "proxy/session_http.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
-
-struct fixture {
-	struct policy *policy;
-	struct proxy *proxy;
-	struct worker *w;
-	struct event_base *base;
-};
+#include "worker_fixture.h"
 
 static int
 setup(void **state, const char *limit_name, const char *limit_value)
@@ -46,31 +40,14 @@ setup(void **state, const char *limit_name, const char *limit_value)
 		{ .pattern = "allowed.test", .list = POLICY_LIST_ALLOW },
 		{ .pattern = "denied.test", .list = POLICY_LIST_DENY },
 	};
-	struct policy_settings ps = { .enabled = true,
-		.allow_local_binding = true,
-		.rules = rules,
-		.n_rules = 2 };
 	struct proxy_settings s = { .enabled = true };
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct proxy_conf *c;
-	struct policy_error err;
-	const int fds[_PROXY_FRONTEND_MAX] = { -1, -1 };
 
-	assert_non_null(f);
-	assert_int_equal(policy_new(&ps, &f->policy, &err), 0);
-	s.policy = f->policy;
 	proxy_limits_init(&s.limits);
 	if (limit_name)
 		assert_int_equal(proxy_limits_set(&s.limits, limit_name,
 				     limit_value),
 		    0);
-	assert_int_equal(proxy_new(&s, &f->proxy), 0);
-	c = proxy_get_conf(f->proxy);
-	f->w = worker_new(f->proxy, 0, fds, c);
-	proxy_conf_unref(c);
-	assert_non_null(f->w);
-	f->base = worker_get_base(f->w);
-	*state = f;
+	*state = worker_fixture_new(rules, 2, &s, NULL);
 	return 0;
 }
 
@@ -95,21 +72,13 @@ setup_short_head(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	/* Let the reaper free what was closed. */
-	for (int i = 0; i < 5; i++)
-		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
-	worker_free(f->w);
-	proxy_free(f->proxy);
-	policy_unref(f->policy);
-	free(f);
+	worker_fixture_free(*state);
 	return 0;
 }
 
 /* Run the loop until fd has something to read (or EOF), at most ms. */
 static void
-pump_until_readable(struct fixture *f, int fd, int ms)
+pump_until_readable(struct worker_fixture *f, int fd, int ms)
 {
 	for (int waited = 0; waited < ms; waited += 5) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -122,7 +91,7 @@ pump_until_readable(struct fixture *f, int fd, int ms)
 }
 
 static void
-pump(struct fixture *f, int ms)
+pump(struct worker_fixture *f, int ms)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = ms * 1000 };
 
@@ -135,7 +104,7 @@ pump(struct fixture *f, int ms)
  * until buf holds stop (when not NULL). Returns the byte count.
  */
 static size_t
-read_some(struct fixture *f, int fd, char *buf, size_t n, bool *ret_eof,
+read_some(struct worker_fixture *f, int fd, char *buf, size_t n, bool *ret_eof,
     const char *stop)
 {
 	size_t got = 0;
@@ -182,7 +151,7 @@ static const struct session_frontend test_frontend = {
 /* A session in RELAY between client pair c and upstream pair u; the test
  * keeps c[0] and u[0]. */
 static struct session *
-relay_session(struct fixture *f, int c[2], int u[2], const char *early)
+relay_session(struct worker_fixture *f, int c[2], int u[2], const char *early)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct session *s;
@@ -238,7 +207,7 @@ test_proxy_session_transition_table(void **state)
 static void
 test_proxy_session_relay_forwards_early_bytes_and_both_ways(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	int c[2], u[2];
 	char buf[64];
 	bool eof;
@@ -263,7 +232,7 @@ test_proxy_session_relay_forwards_early_bytes_and_both_ways(void **state)
 static void
 test_proxy_session_relay_half_close_both_ways(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	int c[2], u[2];
 	char buf[64];
 	bool eof;
@@ -291,7 +260,7 @@ test_proxy_session_relay_half_close_both_ways(void **state)
 static void
 test_proxy_session_relay_backpressure_keeps_buffers_bounded(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	int c[2], u[2];
 	size_t total = 8u << 20, sent = 0, got = 0;
 	char *chunk = malloc(65536), *in = malloc(65536);
@@ -352,7 +321,7 @@ test_proxy_session_relay_backpressure_keeps_buffers_bounded(void **state)
 static void
 test_proxy_session_relay_idle_timeout(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	int c[2], u[2];
 	bool eof;
 	char buf[8];
@@ -369,7 +338,7 @@ test_proxy_session_relay_idle_timeout(void **state)
 
 /* An HTTP session on a socketpair; returns the test's end. */
 static int
-http_session(struct fixture *f, struct session **ret)
+http_session(struct worker_fixture *f, struct session **ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int c[2];
@@ -386,7 +355,7 @@ http_session(struct fixture *f, struct session **ret)
 static void
 test_proxy_session_http_block_keeps_connection(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	struct session *s;
 	int fd = http_session(f, &s);
 	char buf[4096];
@@ -415,7 +384,7 @@ test_proxy_session_http_block_keeps_connection(void **state)
 static void
 test_proxy_session_http_smuggling_closes(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	struct session *s;
 	int fd = http_session(f, &s);
 	char buf[4096];
@@ -443,7 +412,7 @@ test_proxy_session_http_smuggling_closes(void **state)
 static void
 test_proxy_session_http_head_deadline_is_408(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	struct session *s;
 	int fd = http_session(f, &s);
 	char buf[4096];
@@ -464,7 +433,7 @@ test_proxy_session_http_head_deadline_is_408(void **state)
 static void
 test_proxy_session_http_pipelined_blocks_in_order(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	struct session *s;
 	int fd = http_session(f, &s);
 	char buf[8192];

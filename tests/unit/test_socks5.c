@@ -28,6 +28,7 @@
 #include "proxy/session_socks5.h"
 #include "proxy/socks5.h"
 #include "proxy/worker.h"
+#include "worker_fixture.h"
 
 /*
  * Parsers.
@@ -319,13 +320,6 @@ test_socks5_errmap_reply_codes(void **state)
 /*
  * The front end over socketpair().
  */
-struct fixture {
-	struct policy *policy;
-	struct proxy *proxy;
-	struct worker *w;
-	struct event_base *base;
-};
-
 static void
 test_decider(const struct paddock_request *req, struct paddock_decision *d,
     void *ud)
@@ -342,34 +336,16 @@ setup_with(void **state, const char *limit, const char *value)
 		{ .pattern = "denied.test", .list = POLICY_LIST_DENY },
 		{ .pattern = "127.0.0.1", .list = POLICY_LIST_ALLOW },
 	};
-	struct policy_settings ps = { .enabled = true,
-		.allow_local_binding = true,
-		.rules = rules,
-		.n_rules = 2 };
 	struct proxy_settings s = { .enabled = true,
 		.socks5_udp = limit && strcmp(limit, "udp") == 0 };
-	struct fixture *f = calloc(1, sizeof(*f));
-	const int fds[_PROXY_FRONTEND_MAX] = { -1, -1 };
-	struct policy_error err;
-	struct proxy_conf *c;
 
-	assert_non_null(f);
-	assert_int_equal(policy_new(&ps, &f->policy, &err), 0);
-	s.policy = f->policy;
 	proxy_limits_init(&s.limits);
 	if (limit && !s.socks5_udp)
 		assert_int_equal(proxy_limits_set(&s.limits, limit, value), 0);
-	assert_int_equal(proxy_new(&s, &f->proxy), 0);
 	/* The decider thread never starts: every question is answered
 	 * "busy" (a deny), asynchronously, on the loop. */
-	if (s.socks5_udp)
-		proxy_set_decider(f->proxy, test_decider, NULL);
-	c = proxy_get_conf(f->proxy);
-	f->w = worker_new(f->proxy, 0, fds, c);
-	proxy_conf_unref(c);
-	assert_non_null(f->w);
-	f->base = worker_get_base(f->w);
-	*state = f;
+	*state = worker_fixture_new(rules, 2, &s,
+	    s.socks5_udp ? test_decider : NULL);
 	return 0;
 }
 
@@ -394,20 +370,13 @@ setup_udp(void **state)
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	for (int i = 0; i < 5; i++)
-		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
-	worker_free(f->w);
-	proxy_free(f->proxy);
-	policy_unref(f->policy);
-	free(f);
+	worker_fixture_free(*state);
 	return 0;
 }
 
 /* A SOCKS5 session on one end of a socketpair; returns the other end. */
 static int
-socks_session(struct fixture *f, struct session **ret)
+socks_session(struct worker_fixture *f, struct session **ret)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int sv[2];
@@ -425,7 +394,8 @@ socks_session(struct fixture *f, struct session **ret)
 
 /* Run the loop until fd reaches EOF or n bytes were read. */
 static size_t
-read_all(struct fixture *f, int fd, uint8_t *buf, size_t n, bool *ret_eof)
+read_all(struct worker_fixture *f, int fd, uint8_t *buf, size_t n,
+    bool *ret_eof)
 {
 	size_t got = 0;
 
@@ -450,7 +420,7 @@ read_all(struct fixture *f, int fd, uint8_t *buf, size_t n, bool *ret_eof)
 
 /* The client hangs up; the lingering session closes. */
 static void
-hang_up(struct fixture *f, int fd, struct session *s)
+hang_up(struct worker_fixture *f, int fd, struct session *s)
 {
 	(void)close(fd);
 	for (int i = 0; i < 100 && !session_is_closed(s); i++) {
@@ -463,7 +433,7 @@ hang_up(struct fixture *f, int fd, struct session *s)
 /* Send msg byte by byte (the loop runs between bytes), then read the
  * whole answer up to the close. */
 static size_t
-exchange(struct fixture *f, int fd, const uint8_t *msg, size_t len,
+exchange(struct worker_fixture *f, int fd, const uint8_t *msg, size_t len,
     uint8_t *out, size_t outsz)
 {
 	bool eof;
@@ -481,7 +451,7 @@ exchange(struct fixture *f, int fd, const uint8_t *msg, size_t len,
 static void
 test_socks5_session_denied_host_gets_0x02_and_the_reason(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	static const uint8_t msg[] = { 5, 1, 0xA7, 5, 1, 0, 3, 11, 'd', 'e',
 		'n', 'i', 'e', 'd', '.', 't', 'e', 's', 't', 0, 22 };
 	uint8_t out[600];
@@ -513,7 +483,7 @@ test_socks5_session_denied_host_gets_0x02_and_the_reason(void **state)
 static void
 test_socks5_session_plain_client_gets_no_reason(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	static const uint8_t msg[] = { 5, 1, 0, 5, 1, 0, 3, 11, 'd', 'e', 'n',
 		'i', 'e', 'd', '.', 't', 'e', 's', 't', 0, 22 };
 	uint8_t out[600];
@@ -531,7 +501,7 @@ test_socks5_session_plain_client_gets_no_reason(void **state)
 static void
 test_socks5_session_no_acceptable_method(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	static const uint8_t msg[] = { 5, 2, 1, 2 };
 	uint8_t out[16];
 	struct session *s;
@@ -549,7 +519,7 @@ test_socks5_session_no_acceptable_method(void **state)
 static void
 test_socks5_session_bind_and_unknown_atyp(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	static const uint8_t bind[] = { 5, 1, 0, 5, 2, 0, 1, 1, 2, 3, 4, 0, 1 };
 	static const uint8_t atyp[] = { 5, 1, 0, 5, 1, 0, 2, 1, 2, 3, 4 };
 	uint8_t out[64];
@@ -573,7 +543,7 @@ test_socks5_session_bind_and_unknown_atyp(void **state)
 static void
 test_socks5_session_udp_off_is_0x07(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	static const uint8_t msg[] = { 5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0, 0 };
 	uint8_t out[64];
 	struct session *s;
@@ -590,7 +560,7 @@ test_socks5_session_udp_off_is_0x07(void **state)
 static void
 test_socks5_session_handshake_deadline(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	uint8_t out[16];
 	struct session *s;
 	int fd = socks_session(f, &s);
@@ -607,7 +577,7 @@ test_socks5_session_handshake_deadline(void **state)
 /* A SOCKS5 session on an accepted loopback TCP connection (UDP ASSOCIATE
  * binds next to it); returns the client's end. */
 static int
-socks_tcp_session(struct fixture *f, struct session **ret)
+socks_tcp_session(struct worker_fixture *f, struct session **ret)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	struct sockaddr_in peer;
@@ -649,7 +619,7 @@ udp_socket(uint16_t *ret_port)
 
 /* Run the loop until fd has a datagram; returns its length. */
 static size_t
-pump_recv(struct fixture *f, int fd, uint8_t *buf, size_t n,
+pump_recv(struct worker_fixture *f, int fd, uint8_t *buf, size_t n,
     struct sockaddr_in *ret_src)
 {
 	socklen_t len = sizeof(*ret_src);
@@ -687,7 +657,7 @@ send_via(int fd, uint16_t relay, const struct socks5_addr *dst,
 static void
 test_socks5_session_udp_association(void **state)
 {
-	struct fixture *f = *state;
+	struct worker_fixture *f = *state;
 	static const uint8_t assoc[] = { 5, 1, 0, 5, 3, 0, 1, 0, 0, 0, 0, 0,
 		0 };
 	struct socks5_addr echo = { .atyp = SOCKS5_ATYP_IPV4,
