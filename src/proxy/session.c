@@ -27,6 +27,7 @@
 #include "proxy/relay.h"
 #include "proxy/worker.h"
 #include "util/compiler.h"
+#include "util/limits.h"
 #include "util/strutil.h"
 
 static const char *const session_state_names[_SESSION_ST_MAX] = {
@@ -224,6 +225,34 @@ session_bev_enable(struct bufferevent *bev, short events)
 	short missing = events & ~bufferevent_get_enabled(bev);
 
 	return missing ? bufferevent_enable(bev, missing) : 0;
+}
+
+void
+session_linger(struct session *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->client.bev);
+
+	if (!s->client.shut) {
+		(void)shutdown(bufferevent_getfd(s->client.bev), SHUT_WR);
+		s->client.shut = true;
+	}
+	evbuffer_drain(in, evbuffer_get_length(in));
+	(void)session_bev_enable(s->client.bev, EV_READ);
+	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
+}
+
+int
+session_await_head(struct session *s, enum session_state st,
+    void (*readcb)(struct bufferevent *bev, void *arg),
+    void (*writecb)(struct bufferevent *bev, void *arg),
+    void (*eventcb)(struct bufferevent *bev, short what, void *arg))
+{
+	bufferevent_setcb(s->client.bev, readcb, writecb, eventcb, s);
+	bufferevent_setwatermark(s->client.bev, EV_READ, 0, LIMIT_RELAY_HIWAT);
+	session_set_state(s, st);
+	session_timer_set(s, SESSION_TIMER_HEAD,
+	    worker_get_conf(s->worker)->limits.head_timeout_ms);
+	return session_bev_enable(s->client.bev, EV_READ) < 0 ? -ENOMEM : 0;
 }
 
 void

@@ -177,6 +177,26 @@ struct bufferevent *session_bev_new(struct session *s, int fd);
  */
 int session_bev_enable(struct bufferevent *bev, short events);
 
+/*
+ * After a final answer went out: send EOF to the client, then read and
+ * drop whatever it still sends until it closes (the front end's EOF
+ * handling closes the session) or LIMIT_LINGER_MS passed, so closing
+ * never resets the connection under an answer it has not read yet.
+ */
+void session_linger(struct session *s);
+
+/*
+ * A front end's start: the client's bufferevent gets the callbacks (with
+ * s as their argument) and reads at most LIMIT_RELAY_HIWAT ahead, so
+ * pipelined requests and early tunnel bytes are bounded; the session
+ * enters st and the head deadline runs. Writing is enabled only when an
+ * answer does not fit at once. Returns 0 or -ENOMEM.
+ */
+int session_await_head(struct session *s, enum session_state st,
+    void (*readcb)(struct bufferevent *bev, void *arg),
+    void (*writecb)(struct bufferevent *bev, void *arg),
+    void (*eventcb)(struct bufferevent *bev, short what, void *arg));
+
 /* Free a bufferevent and close its socket now (bufferevent_free() may
  * defer the close to a later loop turn). Accepts NULL. */
 void session_bev_free(struct bufferevent *bev);

@@ -178,16 +178,7 @@ http_linger(struct session_http *h)
 		session_close(s, "done");
 		return;
 	}
-	if (!s->client.shut) {
-		(void)shutdown(bufferevent_getfd(s->client.bev), SHUT_WR);
-		s->client.shut = true;
-	}
-	/* Read (and drop) what the client still sends, so that closing
-	 * does not reset the connection under an unread answer. */
-	evbuffer_drain(http_client_in(h),
-	    evbuffer_get_length(http_client_in(h)));
-	(void)session_bev_enable(s->client.bev, EV_READ);
-	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
+	session_linger(s);
 }
 
 void
@@ -660,14 +651,8 @@ http_start(struct session *s)
 	if (!h->wire)
 		return -ENOMEM;
 	h->judge.s = s;
-	bufferevent_setcb(s->client.bev, http_client_read_cb,
-	    http_client_write_cb, http_client_event_cb, s);
-	/* Pipelined requests and early body bytes are bounded. */
-	bufferevent_setwatermark(s->client.bev, EV_READ, 0, LIMIT_RELAY_HIWAT);
-	session_set_state(s, SESSION_ST_HTTP_HEAD);
-	session_timer_set(s, SESSION_TIMER_HEAD,
-	    worker_get_conf(s->worker)->limits.head_timeout_ms);
-	return session_bev_enable(s->client.bev, EV_READ) < 0 ? -ENOMEM : 0;
+	return session_await_head(s, SESSION_ST_HTTP_HEAD, http_client_read_cb,
+	    http_client_write_cb, http_client_event_cb);
 }
 
 static void

@@ -66,18 +66,11 @@ socks_linger(struct session_socks5 *x)
 {
 	struct session *s = x->s;
 
-	if (!s->client.shut) {
-		(void)shutdown(bufferevent_getfd(s->client.bev), SHUT_WR);
-		s->client.shut = true;
-	}
 	if (s->client.eof) {
 		session_close(s, x->close_reason);
 		return;
 	}
-	evbuffer_drain(socks_client_in(x),
-	    evbuffer_get_length(socks_client_in(x)));
-	(void)session_bev_enable(s->client.bev, EV_READ);
-	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
+	session_linger(s);
 }
 
 /* The answer is queued: send it, then close with reason (static). */
@@ -585,15 +578,8 @@ socks_start(struct session *s)
 	x->judge.s = s;
 	s->fe_state = x;
 	socks5_parser_init(&x->parser);
-	bufferevent_setcb(s->client.bev, socks_client_read_cb,
-	    socks_client_write_cb, socks_client_event_cb, s);
-	/* Early tunnel bytes are bounded like pipelined HTTP requests. */
-	bufferevent_setwatermark(s->client.bev, EV_READ, 0, LIMIT_RELAY_HIWAT);
-	session_set_state(s, SESSION_ST_SOCKS_GREETING);
-	session_timer_set(s, SESSION_TIMER_HEAD,
-	    worker_get_conf(s->worker)->limits.head_timeout_ms);
-	/* Writing is enabled only when an answer does not fit at once. */
-	return session_bev_enable(s->client.bev, EV_READ) < 0 ? -ENOMEM : 0;
+	return session_await_head(s, SESSION_ST_SOCKS_GREETING,
+	    socks_client_read_cb, socks_client_write_cb, socks_client_event_cb);
 }
 
 static void
