@@ -83,19 +83,6 @@ config_free(struct config *cfg)
 	return NULL;
 }
 
-static char *
-config_flag_source(const char *flag, const char *value)
-{
-	struct buf b;
-
-	buf_init(&b, 0);
-	if (buf_printf(&b, "%s %s", flag, value) < 0) {
-		buf_done(&b);
-		return NULL;
-	}
-	return buf_take(&b);
-}
-
 /* The command-line options that are not layers: --profile, --sandbox,
  * --add-dir. */
 static int

@@ -338,11 +338,21 @@ config_quote(struct buf *out, const char *s, size_t len)
 	return r;
 }
 
-/* Text as printed: control bytes escaped, nothing else changed. Values
- * are quoted already; this keeps file names (and anything else that slips
- * through) from writing to the terminal. */
-static int
-config_diag_append_text(struct buf *out, const char *text)
+char *
+config_flag_source(const char *flag, const char *value)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (buf_printf(&b, "%s %s", flag, value) < 0) {
+		buf_done(&b);
+		return NULL;
+	}
+	return buf_take(&b);
+}
+
+int
+config_escape_text(struct buf *out, const char *text)
 {
 	int r = 0;
 
@@ -363,7 +373,7 @@ config_diag_format(const struct config_diag *diag, struct buf *out)
 	int r = 0;
 
 	if (diag->origin.file) {
-		r = config_diag_append_text(out, diag->origin.file);
+		r = config_escape_text(out, diag->origin.file);
 		if (r >= 0 && diag->origin.line > 0)
 			r = buf_printf(out, ":%u:%u", diag->origin.line,
 			    diag->origin.column);
@@ -373,7 +383,7 @@ config_diag_format(const struct config_diag *diag, struct buf *out)
 	if (r >= 0 && diag->key)
 		r = buf_printf(out, "%s: ", diag->key);
 	if (r >= 0)
-		r = config_diag_append_text(out, diag->message);
+		r = config_escape_text(out, diag->message);
 	return r;
 }
 

@@ -59,6 +59,15 @@ void config_diags_addv(struct config_diags *d, enum config_severity sev,
  * a caller may skip the work of its message. */
 bool config_diags_full(const struct config_diags *d);
 
+/* Append text with control bytes escaped as \xNN, nothing else changed,
+ * so file names, patterns and messages cannot write to the terminal.
+ * Returns 0 or -ENOMEM. */
+int config_escape_text(struct buf *out, const char *text);
+
+/* "FLAG VALUE", the source name of a command-line option (NULL when out of
+ * memory). */
+char *config_flag_source(const char *flag, const char *value);
+
 /* Remembered out-of-memory condition. */
 bool config_diags_oom(const struct config_diags *d);
 void config_diags_set_oom(struct config_diags *d);

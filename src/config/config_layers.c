@@ -298,14 +298,8 @@ config_layers_overrides(struct config *cfg, const struct config_options *opts,
 	if (!l->tree || !l->sources)
 		return -ENOMEM;
 	for (size_t i = 0; i < opts->n_overrides; i++) {
-		struct buf b;
-
-		buf_init(&b, 0);
-		if (buf_printf(&b, "-c %s", opts->overrides[i]) < 0) {
-			buf_done(&b);
-			return -ENOMEM;
-		}
-		l->sources[l->n_sources] = buf_take(&b);
+		l->sources[l->n_sources] =
+		    config_flag_source("-c", opts->overrides[i]);
 		if (!l->sources[l->n_sources])
 			return -ENOMEM;
 		/* The argument starts at column 4 of "-c ARG". */
@@ -315,17 +309,12 @@ config_layers_overrides(struct config *cfg, const struct config_options *opts,
 			return r;
 	}
 	if (opts->permissions) {
-		static const char flag[] = "--permissions ";
+		static const char flag[] = "--permissions";
 		struct toml_value *v;
-		struct buf b;
 		char *src;
 
-		buf_init(&b, 0);
-		if (buf_printf(&b, "%s%s", flag, opts->permissions) < 0) {
-			buf_done(&b);
-			return -ENOMEM;
-		}
-		src = l->sources[l->n_sources++] = buf_take(&b);
+		src = l->sources[l->n_sources++] =
+		    config_flag_source(flag, opts->permissions);
 		v = toml_string_new(opts->permissions,
 		    strlen(opts->permissions));
 		if (!src || !v) {
@@ -333,7 +322,7 @@ config_layers_overrides(struct config *cfg, const struct config_options *opts,
 			return -ENOMEM;
 		}
 		toml_value_set_origin(v,
-		    (struct toml_pos){ 1, (uint32_t)strlen(flag) + 1 }, src,
+		    (struct toml_pos){ 1, (uint32_t)strlen(flag) + 2 }, src,
 		    false);
 		r = toml_table_set(l->tree, "default_permissions",
 		    strlen("default_permissions"), (struct toml_pos){ 1, 1 },

@@ -802,16 +802,11 @@ config_net_lint_cb(void *userdata, size_t rule, const char *code,
 	const struct config_net_lint_ctx *l = userdata;
 	const struct config_domain_rule *r;
 	struct buf b;
-	int res = 0;
 
 	r = rule < l->cfg->net.n_rules ? &l->cfg->net.rules[rule] : NULL;
 	/* The message quotes a pattern: keep control bytes out of it. */
 	buf_init(&b, 0);
-	for (const char *p = message; *p && res >= 0; p++)
-		res = (unsigned char)*p < 0x20 || *p == 0x7f ?
-		    buf_printf(&b, "\\x%02x", (unsigned char)*p) :
-		    buf_append_char(&b, *p);
-	if (res < 0)
+	if (config_escape_text(&b, message) < 0)
 		config_diags_set_oom(l->d);
 	else
 		config_diags_add_at(l->d, CONFIG_SEVERITY_WARNING,

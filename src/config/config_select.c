@@ -228,8 +228,9 @@ config_select_legacy(struct config_select_ctx *c)
 	if (r >= 0)
 		r = config_fs_policy_from_sandbox_policy(cfg->sandbox,
 		    &cfg->fs);
-	cfg->network_sandbox_enabled =
-	    config_sandbox_policy_has_full_network(cfg->sandbox);
+	if (r >= 0)
+		cfg->network_sandbox_enabled =
+		    config_sandbox_policy_has_full_network(cfg->sandbox);
 	return r;
 }
 

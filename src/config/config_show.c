@@ -29,14 +29,8 @@ struct config_show_ctx {
 static void
 config_show_text(struct config_show_ctx *c, const char *s)
 {
-	for (; c->r >= 0 && s && *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch < 0x20 || ch == 0x7f)
-			c->r = buf_printf(c->out, "\\x%02x", ch);
-		else
-			c->r = buf_append_char(c->out, (char)ch);
-	}
+	if (c->r >= 0 && s)
+		c->r = config_escape_text(c->out, s);
 }
 
 static void config_show_printf(struct config_show_ctx *c, const char *fmt, ...)
