@@ -776,6 +776,7 @@ proxy_decider_stop(struct proxy *p)
 	(void)pthread_mutex_unlock(&p->dlock);
 	(void)pthread_join(p->decider_thread, NULL);
 	p->decider_running = false;
+	p->dquit = false; /* a later proxy_start() runs a new thread */
 }
 
 /*

@@ -15,9 +15,11 @@
 #include <sys/socket.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
 
 #include "policy/policy.h"
 #include "proxy/childenv.h"
+#include "proxy/decision.h"
 #include "proxy/errmap.h"
 #include "proxy/eyeballs.h"
 #include "proxy/proxy.h"
@@ -356,10 +358,82 @@ test_proxy_parts_limits_parse_durations_and_counts(void **state)
 	buf_done(&out);
 }
 
+static void
+restart_decider(const struct paddock_request *req, struct paddock_decision *d,
+    void *ud)
+{
+	(void)req;
+	(void)ud;
+	paddock_decision_allow(d);
+}
+
+struct restart_wait {
+	struct event_base *base;
+	int answer;
+};
+
+static void
+restart_answered(void *arg, const struct policy_answer *a)
+{
+	struct restart_wait *w = arg;
+
+	w->answer = (int)a->decision;
+	(void)event_base_loopbreak(w->base);
+}
+
+/* A proxy stopped and started again still has a decider that answers. */
+static void
+test_proxy_parts_decider_survives_restart(void **state)
+{
+	struct policy_settings ps = { .enabled = true };
+	struct proxy_settings s = { .enabled = true, .workers = 1 };
+	struct sockaddr_in *in =
+	    (struct sockaddr_in *)&s.listen[PROXY_FRONTEND_HTTP].addr;
+	const struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTP,
+		.host = "asked.test",
+		.port = 80,
+		.method = "GET" };
+	struct policy_error perr;
+	struct proxy *p;
+	char err[256];
+
+	(void)state;
+	in->sin_family = AF_INET;
+	in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s.listen[PROXY_FRONTEND_HTTP].len = sizeof(*in);
+	s.frontend_enabled[PROXY_FRONTEND_HTTP] = true;
+	proxy_limits_init(&s.limits);
+	assert_int_equal(policy_new(&ps, &s.policy, &perr), 0);
+	assert_int_equal(proxy_new(&s, &p), 0);
+	proxy_set_decider(p, restart_decider, NULL);
+	for (int round = 0; round < 2; round++) {
+		struct restart_wait w = { .base = event_base_new(),
+			.answer = -1 };
+		const struct timeval deadline = { .tv_sec = 10 };
+
+		assert_int_equal(proxy_start(p, err, sizeof(err)), 0);
+		assert_non_null(w.base);
+		assert_int_equal(proxy_ask_decider(p, &req,
+				     decision_new(w.base, restart_answered,
+					 &w)),
+		    0);
+		/* The answer breaks the loop; the deadline only bounds a
+		 * failure. */
+		(void)event_base_loopexit(w.base, &deadline);
+		(void)event_base_loop(w.base, EVLOOP_NO_EXIT_ON_EMPTY);
+		assert_int_equal(w.answer, POLICY_DECISION_ALLOW);
+		event_base_free(w.base);
+		assert_int_equal(proxy_stop(p), 0);
+	}
+	proxy_free(p);
+	policy_unref(s.policy);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_proxy_parts_decider_survives_restart),
 		cmocka_unit_test(test_proxy_parts_env_has_every_variable),
 		cmocka_unit_test(test_proxy_parts_env_socks_takes_all_proxy),
 		cmocka_unit_test(test_proxy_parts_env_quotes_for_each_shell),
