@@ -111,8 +111,13 @@ judge_ask(struct judge *j)
 		return JUDGE_DONE;
 	}
 	j->asked_ms = worker_now_ms(s->worker);
-	session_timer_set(s, SESSION_TIMER_DECIDER,
-	    s->conf->limits.decider_timeout_ms);
+	/* One timer measures every open question of a session (a UDP
+	 * association asks about several destinations at once). Every ask
+	 * waits equally long, so a deadline already running is the earliest
+	 * and stays. */
+	if (s->timer_kind != SESSION_TIMER_DECIDER)
+		session_timer_set(s, SESSION_TIMER_DECIDER,
+		    s->conf->limits.decider_timeout_ms);
 	/* The queue owns the decider's reference from here on. */
 	(void)proxy_ask_decider(p, &j->req, j->decision);
 	return JUDGE_PENDING;
