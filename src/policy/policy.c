@@ -264,12 +264,6 @@ policy_get_mode(const struct policy *p)
 	return p->mode;
 }
 
-bool
-policy_allow_local_binding(const struct policy *p)
-{
-	return p->allow_local_binding;
-}
-
 struct policy_add {
 	struct hostset *set;
 	enum pattern_kind kind;

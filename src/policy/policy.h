@@ -207,7 +207,6 @@ struct policy *policy_unref(struct policy *p);
 
 bool policy_enabled(const struct policy *p);
 enum policy_mode policy_get_mode(const struct policy *p);
-bool policy_allow_local_binding(const struct policy *p);
 
 /* One request. Strings are borrowed. */
 struct policy_request {

@@ -26,7 +26,6 @@ struct paddock_config {
 struct paddock_proxy {
 	struct proxy *proxy;
 	struct proxy_settings settings; /* for the limits set before start */
-	bool allow_local_binding;
 	bool started;
 	char error[256];
 };
@@ -126,7 +125,6 @@ paddock_proxy_new(const struct paddock_config *config,
 		free(pp);
 		return r;
 	}
-	pp->allow_local_binding = pp->settings.allow_local_binding;
 	*ret_proxy = pp;
 	return 0;
 }
@@ -237,7 +235,7 @@ paddock_proxy_environ(const struct paddock_proxy *proxy, char *const *envp)
 	has_socks = paddock_proxy_address(proxy, PADDOCK_LISTENER_SOCKS5, socks,
 			sizeof(socks)) >= 0;
 	if (childenv_build(&e, http, has_socks ? socks : NULL,
-		proxy->allow_local_binding) < 0)
+		proxy->settings.allow_local_binding) < 0)
 		return NULL;
 	return childenv_apply(&e, envp);
 }
@@ -265,7 +263,6 @@ paddock_proxy_reload(struct paddock_proxy *proxy,
 	s.workers = proxy->settings.workers;
 	r = proxy_reload(proxy->proxy, &s, &restart);
 	if (r == 0) {
-		proxy->allow_local_binding = s.allow_local_binding;
 		proxy_settings_done(&proxy->settings);
 		proxy->settings = s;
 		/* profile pointed into the copy's own buffer. */

@@ -311,7 +311,6 @@ proxy_conf_new(struct proxy *p, const struct proxy_settings *s)
 	c->generation = ++p->generation;
 	c->policy = policy_ref(s->policy);
 	c->limits = s->limits;
-	c->allow_local_binding = s->allow_local_binding;
 	c->socks5_udp = s->socks5_udp;
 	c->has_decider = p->decider != NULL;
 	if (s->profile && !(c->profile = strdup(s->profile)))
@@ -652,10 +651,6 @@ proxy_reload(struct proxy *p, const struct proxy_settings *s,
 	c = proxy_conf_new(p, s);
 	if (!c)
 		return -ENOMEM;
-	p->settings.allow_upstream_proxy = s->allow_upstream_proxy;
-	p->settings.allow_local_binding = s->allow_local_binding;
-	p->settings.socks5_udp = s->socks5_udp;
-	p->settings.limits = s->limits;
 	(void)pthread_mutex_lock(&p->lock);
 	old = p->conf;
 	p->conf = c;

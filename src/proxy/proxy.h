@@ -100,7 +100,6 @@ struct proxy_conf {
 	struct upstream *upstream; /* NULL: always direct */
 	struct proxy_limits limits;
 	char *profile;
-	bool allow_local_binding;
 	bool socks5_udp;
 	bool has_decider;
 	/* Where the listeners are bound, to refuse requests that would loop

@@ -185,7 +185,6 @@ session_timer_set(struct session *s, enum session_timer kind, uint64_t ms)
 	if (session_is_closed(s))
 		return;
 	s->timer_kind = kind;
-	s->timer_due_ms = worker_now_ms(s->worker) + ms;
 	if (kind == SESSION_TIMER_IDLE)
 		s->last_active_ms = worker_now_ms(s->worker);
 	(void)event_add(s->timer, &tv);

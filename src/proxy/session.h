@@ -110,7 +110,6 @@ struct session {
 	struct half upstream;
 	struct event *timer;
 	enum session_timer timer_kind;
-	uint64_t timer_due_ms;
 	uint64_t last_active_ms;
 	struct proxy_conf *conf; /* snapshot of the current exchange */
 	struct dial *dial;

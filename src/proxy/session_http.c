@@ -208,7 +208,6 @@ http_reset_exchange(struct session_http *h)
 {
 	http_parser_next(&h->reqp);
 	http_parser_next(&h->respp);
-	h->in_exchange = false;
 	h->connect = false;
 	h->close_after = false;
 	h->head_only = false;
@@ -461,7 +460,6 @@ http_exchange_begin(struct session_http *h)
 	ssize_t unix_field;
 	int status;
 
-	h->in_exchange = true;
 	h->connect = h->req.method == HTTP_CONNECT;
 	h->head_only = h->req.method == HTTP_HEAD;
 	h->req_done = h->req.body == HTTP_BODY_NONE;

@@ -46,8 +46,7 @@ struct session_http {
 	bool kept;
 	char kept_key[HTTP_HOST_MAX + 48];
 	uint64_t kept_gen;
-	bool in_exchange; /* between a parsed head and the end of its answer */
-	bool processing;  /* inside session_http_process() */
+	bool processing; /* inside session_http_process() */
 	bool connect;
 	bool close_after; /* the connection ends after this exchange */
 	bool head_only;   /* a HEAD request: answers carry no body */

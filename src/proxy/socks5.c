@@ -222,7 +222,6 @@ void
 socks5_parser_init(struct socks5_parser *p)
 {
 	p->len = 0;
-	p->need = 0;
 	p->reply = SOCKS_REPLY_GENERAL_FAILURE;
 	p->error = NULL;
 }
@@ -247,7 +246,6 @@ socks5_feed(struct socks5_parser *p, const uint8_t *data, size_t len,
 			return PARSE_ERROR;
 		}
 		if (p->len == need) {
-			p->need = need;
 			*ret_used = used;
 			return PARSE_DONE;
 		}

@@ -105,8 +105,7 @@ bool socks5_addr_is_unspecified(const struct socks5_addr *a);
  */
 struct socks5_parser {
 	uint8_t buf[SOCKS5_REASON_MAX];
-	size_t len;  /* bytes held in buf */
-	size_t need; /* the message's length, once known; else 0 */
+	size_t len; /* bytes held in buf */
 	enum socks_reply reply;
 	const char *error;
 };

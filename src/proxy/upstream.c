@@ -42,8 +42,7 @@ enum {
 };
 
 struct upstream {
-	struct upstream_proxy proxies[_UPSTREAM_KIND_MAX];
-	bool present[_UPSTREAM_KIND_MAX];
+	struct upstream_proxy proxies[_UPSTREAM_KIND_MAX]; /* set: variable */
 	struct upstream_rule *rules;
 	size_t n_rules;
 };
@@ -274,7 +273,6 @@ upstream_new(const char *(*get)(const char *name),
 		r = upstream_parse_url(v, &u->proxies[k]);
 		if (r == 0) {
 			u->proxies[k].variable = name;
-			u->present[k] = true;
 			continue;
 		}
 		if (warn) {
@@ -314,7 +312,7 @@ bool
 upstream_is_empty(const struct upstream *u)
 {
 	for (size_t k = 0; k < _UPSTREAM_KIND_MAX; k++)
-		if (u->present[k])
+		if (u->proxies[k].variable)
 			return false;
 	return true;
 }
@@ -383,7 +381,7 @@ upstream_select(const struct upstream *u, const char *host, bool secure)
 	if (!u || upstream_is_empty(u) || upstream_bypassed(u, host))
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		if (u->present[order[i]])
+		if (u->proxies[order[i]].variable)
 			return &u->proxies[order[i]];
 	return NULL;
 }

@@ -60,7 +60,6 @@ struct worker {
 	struct proxy_conf *conf;
 	struct worker_sessions live;
 	struct worker_sessions graveyard;
-	unsigned n_live;
 	struct pool *pool;
 	struct splice_pipes *pipes;
 	bool stopping;
@@ -221,14 +220,12 @@ void
 worker_add_session(struct worker *w, struct session *s)
 {
 	TAILQ_INSERT_TAIL(&w->live, s, link);
-	w->n_live++;
 }
 
 void
 worker_remove_session(struct worker *w, struct session *s)
 {
 	TAILQ_REMOVE(&w->live, s, link);
-	w->n_live--;
 	proxy_session_release(w->proxy);
 	if (w->paused)
 		worker_resume(w);
