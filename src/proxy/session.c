@@ -85,6 +85,7 @@ session_timer_reason(enum session_timer t)
 		[SESSION_TIMER_HEAD] = "head timeout",
 		[SESSION_TIMER_DECIDER] = "decider timeout",
 		[SESSION_TIMER_IDLE] = "idle timeout",
+		[SESSION_TIMER_CHAIN] = "upstream proxy timeout",
 		[SESSION_TIMER_DRAIN] = "drain timeout",
 	};
 

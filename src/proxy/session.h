@@ -72,6 +72,7 @@ enum session_timer {
 	SESSION_TIMER_HEAD,    /* request head deadline (408) */
 	SESSION_TIMER_DECIDER, /* waiting for the decider */
 	SESSION_TIMER_IDLE,    /* keep-alive or relay idle timeout */
+	SESSION_TIMER_CHAIN,   /* an upstream proxy answering our CONNECT */
 	SESSION_TIMER_DRAIN,   /* flushing and lingering before the close */
 	_SESSION_TIMER_MAX,
 };

@@ -213,7 +213,6 @@ http_reset_exchange(struct session_http *h)
 	h->head_only = false;
 	h->reused = false;
 	h->retried = false;
-	h->chaining = false;
 	h->req_left = 0;
 	h->req_done = false;
 	h->resp_head_sent = false;
@@ -672,6 +671,11 @@ http_timeout(struct session *s, enum session_timer t)
 		return;
 	case SESSION_TIMER_DECIDER:
 		judge_decider_timeout(&h->judge);
+		return;
+	case SESSION_TIMER_CHAIN:
+		session_drop_upstream(s);
+		session_http_fail(h, 504,
+		    "upstream proxy did not answer the CONNECT in time");
 		return;
 	case SESSION_TIMER_IDLE:
 		if (s->state == SESSION_ST_RELAY && !h->resp_head_sent) {

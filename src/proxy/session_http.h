@@ -52,7 +52,6 @@ struct session_http {
 	bool head_only;   /* a HEAD request: answers carry no body */
 	bool reused;      /* the upstream connection came from the pool */
 	bool retried;
-	bool chaining; /* waiting for an upstream proxy's CONNECT answer */
 	/* The request body, client -> upstream. */
 	uint64_t req_left;
 	bool req_done;

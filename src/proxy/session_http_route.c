@@ -61,12 +61,7 @@ http_tunnel_ready(struct session_http *h)
 	slog_debug(s, "tunnel to %s open", s->target);
 	/* The tunnel needs nothing of HTTP any more; an idle tunnel should
 	 * cost as little as possible. */
-	s->fe_state = NULL;
-	http_head_done(&h->req);
-	http_head_done(&h->resp);
-	buf_done(&h->out);
-	evbuffer_free(h->wire);
-	free(h);
+	session_http_frontend.free(s);
 	if (relay_start(s) < 0)
 		session_close(s, "out of memory");
 }
@@ -93,7 +88,6 @@ http_chain_read_cb(struct bufferevent *bev, void *arg)
 	evbuffer_drain(in, consumed);
 	if (r == PARSE_AGAIN)
 		return;
-	h->chaining = false;
 	if (r == PARSE_ERROR) {
 		http_dial_failed(h, -EPROTO);
 		return;
@@ -124,7 +118,9 @@ http_chain_start(struct session_http *h)
 {
 	struct session *s = h->s;
 
-	h->chaining = true;
+	/* The upstream proxy's answer has the connect timeout too. */
+	session_timer_set(s, SESSION_TIMER_CHAIN,
+	    s->conf->limits.connect_timeout_ms);
 	http_parser_next(&h->respp);
 	http_parser_set_request(&h->respp, false, true);
 	bufferevent_setcb(s->upstream.bev, http_chain_read_cb, NULL,

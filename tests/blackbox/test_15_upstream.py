@@ -4,6 +4,7 @@ ALL_PROXY, tunnels are chained with CONNECT, and NO_PROXY is honoured.
 The parent here is a second paddock proxy, so both sides are observable.
 """
 import os
+import socket
 import subprocess
 
 import pytest
@@ -63,14 +64,32 @@ def test_the_parent_refusing_a_tunnel_is_502(chain):
     assert b"upstream proxy refused the tunnel (HTTP 502)" in r.body
 
 
-def test_no_proxy_is_honoured(chain, origin):
-    parent, make = chain
-    child = make(NO_PROXY="localhost,127.0.0.1")
-    r = http_get(child, f"http://127.0.0.1:{origin.port}/bytes/2")
+def test_no_proxy_is_honoured(start_proxy, origin):
+    # The upstream named is dead: an answer proves the request bypassed it.
+    env = child_env("http://127.0.0.1:9", NO_PROXY="localhost,127.0.0.1")
+    p = start_proxy(loopback_config(upstream=True), env=env)
+    r = http_get(p, f"http://127.0.0.1:{origin.port}/bytes/2")
+    assert r.status == 200
     assert r.body == pattern_bytes(2)
-    child.wait_closed(1)
-    assert parent.sessions_closed() == 0
-    assert parent.count("paddock: info: access") == 0
+
+
+def test_a_silent_upstream_proxy_is_a_504(start_proxy, origin):
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(4)
+    env = child_env(f"http://127.0.0.1:{silent.getsockname()[1]}")
+    p = start_proxy(loopback_config(upstream=True), env=env,
+                    limits=["connect-timeout=300ms"])
+    c = Raw(p.port)
+    target = f"127.0.0.1:{origin.port}"
+    c.send(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode())
+    up, _ = silent.accept()  # it takes the chained CONNECT, says nothing
+    r = c.read_response()
+    assert r.status == 504
+    assert b"upstream proxy did not answer the CONNECT in time" in r.body
+    c.close()
+    up.close()
+    silent.close()
 
 
 def test_non_http_upstreams_are_ignored_with_a_warning(start_proxy, origin):
