@@ -26,8 +26,6 @@
 #include "proxy/worker.h"
 #include "util/limits.h"
 
-#define FORWARD_PEEK_SEGMENTS 16
-
 static void forward_response(struct session_http *h);
 
 static struct evbuffer *
@@ -74,8 +72,9 @@ forward_chunked(struct http_parser *parser, struct evbuffer *in,
 	enum parse_result r = PARSE_AGAIN;
 
 	while (r == PARSE_AGAIN && evbuffer_get_length(in) > 0) {
-		struct evbuffer_iovec v[FORWARD_PEEK_SEGMENTS];
-		int n = evbuffer_peek(in, -1, NULL, v, FORWARD_PEEK_SEGMENTS);
+		struct evbuffer_iovec v[SESSION_HTTP_PEEK_SEGMENTS];
+		int n =
+		    evbuffer_peek(in, -1, NULL, v, SESSION_HTTP_PEEK_SEGMENTS);
 		size_t consumed = 0;
 
 		for (int i = 0; i < n && r == PARSE_AGAIN; i++) {
@@ -284,27 +283,12 @@ forward_try_splice(struct session_http *h)
 static int
 forward_response_head(struct session_http *h)
 {
-	struct evbuffer *in = forward_up_in(h);
-	enum parse_result r = PARSE_AGAIN;
+	size_t consumed;
+	enum parse_result r =
+	    session_http_feed_head(&h->respp, forward_up_in(h), &consumed);
 
-	while (r == PARSE_AGAIN && evbuffer_get_length(in) > 0) {
-		struct evbuffer_iovec v[FORWARD_PEEK_SEGMENTS];
-		int n = evbuffer_peek(in, -1, NULL, v, FORWARD_PEEK_SEGMENTS);
-		size_t consumed = 0;
-
-		for (int i = 0; i < n && r == PARSE_AGAIN; i++) {
-			size_t used;
-
-			r = http_parser_feed_head(&h->respp, v[i].iov_base,
-			    v[i].iov_len, &used);
-			consumed += used;
-		}
-		evbuffer_drain(in, consumed);
-		h->resp_seen += consumed;
-		h->s->upstream.bytes += consumed;
-		if (consumed == 0)
-			break;
-	}
+	h->resp_seen += consumed;
+	h->s->upstream.bytes += consumed;
 	if (r == PARSE_ERROR)
 		return -EPROTO;
 	return r == PARSE_DONE ? 1 : 0;

@@ -489,13 +489,13 @@ http_exchange_begin(struct session_http *h)
 		http_verdict(s);
 }
 
-/* Feed buffered client bytes to the head parser. */
-static enum parse_result
-http_feed_head(struct session_http *h)
+enum parse_result
+session_http_feed_head(struct http_parser *p, struct evbuffer *in,
+    size_t *ret_consumed)
 {
-	struct evbuffer *in = http_client_in(h);
 	enum parse_result r = PARSE_AGAIN;
 
+	*ret_consumed = 0;
 	while (r == PARSE_AGAIN && evbuffer_get_length(in) > 0) {
 		struct evbuffer_iovec v[SESSION_HTTP_PEEK_SEGMENTS];
 		int n =
@@ -505,16 +505,28 @@ http_feed_head(struct session_http *h)
 		for (int i = 0; i < n && r == PARSE_AGAIN; i++) {
 			size_t used;
 
-			r = http_parser_feed_head(&h->reqp, v[i].iov_base,
+			r = http_parser_feed_head(p, v[i].iov_base,
 			    v[i].iov_len, &used);
 			consumed += used;
 		}
 		/* Exactly what the head used: the rest stays buffered. */
 		evbuffer_drain(in, consumed);
-		h->s->client.bytes += consumed;
+		*ret_consumed += consumed;
 		if (consumed == 0)
 			break;
 	}
+	return r;
+}
+
+/* Feed buffered client bytes to the head parser. */
+static enum parse_result
+http_feed_head(struct session_http *h)
+{
+	size_t consumed;
+	enum parse_result r =
+	    session_http_feed_head(&h->reqp, http_client_in(h), &consumed);
+
+	h->s->client.bytes += consumed;
 	return r;
 }
 

@@ -82,6 +82,12 @@ session_http_of(struct session *s)
 int session_http_send_to(struct session_http *h, struct half *dst);
 int session_http_send(struct session_http *h);
 
+/* Feed the head waiting in "in" to p and drain exactly what it used (the
+ * rest, e.g. a body or tunnel bytes, stays buffered); *ret_consumed says
+ * how much. Returns the parser's result. */
+enum parse_result session_http_feed_head(struct http_parser *p,
+    struct evbuffer *in, size_t *ret_consumed);
+
 /* Hand a parked upstream connection to the pool (or close it). */
 void session_http_release_kept(struct session_http *h);
 

@@ -71,21 +71,12 @@ http_chain_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
-	struct evbuffer *in = bufferevent_get_input(bev);
-	struct evbuffer_iovec v[SESSION_HTTP_PEEK_SEGMENTS];
-	enum parse_result r = PARSE_AGAIN;
-	size_t consumed = 0;
-	int n = evbuffer_peek(in, -1, NULL, v, SESSION_HTTP_PEEK_SEGMENTS);
+	size_t consumed;
+	enum parse_result r = session_http_feed_head(&h->respp,
+	    bufferevent_get_input(bev), &consumed);
 	char text[128];
 
-	for (int i = 0; i < n && r == PARSE_AGAIN; i++) {
-		size_t used;
-
-		r = http_parser_feed_head(&h->respp, v[i].iov_base,
-		    v[i].iov_len, &used);
-		consumed += used;
-	}
-	evbuffer_drain(in, consumed);
+	(void)consumed; /* the parent's answer is not tunnel traffic */
 	if (r == PARSE_AGAIN)
 		return;
 	if (r == PARSE_ERROR) {
