@@ -64,10 +64,19 @@ forward_chunk_sink(void *userdata, const char *p, size_t n)
 	(void)evbuffer_add(out, "\r\n", 2);
 }
 
-/* Feed a chunked body from in to parser, re-chunked into out. */
+/* Decoded body bytes as they are, for an HTTP/1.0 client: the body ends
+ * when the connection does. */
+static void
+forward_plain_sink(void *userdata, const char *p, size_t n)
+{
+	(void)evbuffer_add(userdata, p, n);
+}
+
+/* Feed a chunked body from in to parser, into out re-chunked, or decoded
+ * when the receiver cannot take chunks (rechunk false). */
 static enum parse_result
 forward_chunked(struct http_parser *parser, struct evbuffer *in,
-    struct evbuffer *out, uint64_t *counter)
+    struct evbuffer *out, uint64_t *counter, bool rechunk)
 {
 	enum parse_result r = PARSE_AGAIN;
 
@@ -81,7 +90,9 @@ forward_chunked(struct http_parser *parser, struct evbuffer *in,
 			size_t used;
 
 			r = http_parser_feed_body(parser, v[i].iov_base,
-			    v[i].iov_len, &used, forward_chunk_sink, out);
+			    v[i].iov_len, &used,
+			    rechunk ? forward_chunk_sink : forward_plain_sink,
+			    out);
 			consumed += used;
 		}
 		evbuffer_drain(in, consumed);
@@ -89,7 +100,7 @@ forward_chunked(struct http_parser *parser, struct evbuffer *in,
 		if (consumed == 0)
 			break;
 	}
-	if (r == PARSE_DONE && evbuffer_add(out, "0\r\n\r\n", 5) < 0)
+	if (r == PARSE_DONE && rechunk && evbuffer_add(out, "0\r\n\r\n", 5) < 0)
 		return PARSE_ERROR;
 	return r;
 }
@@ -177,7 +188,7 @@ forward_request_body(struct session_http *h)
 		s->client.bytes += n;
 		h->req_done = h->req_left == 0;
 	} else {
-		r = forward_chunked(&h->reqp, in, wire, &s->client.bytes);
+		r = forward_chunked(&h->reqp, in, wire, &s->client.bytes, true);
 		if (r == PARSE_ERROR) {
 			evbuffer_drain(wire, evbuffer_get_length(wire));
 			session_drop_upstream(s);
@@ -316,7 +327,11 @@ forward_send_head(struct session_http *h)
 		http_parser_set_request(&h->respp, h->head_only, false);
 		return 0;
 	}
-	if (r->body == HTTP_BODY_UNTIL_EOF || worker_is_stopping(h->s->worker))
+	/* RFC 9112 §6.1: no chunks for an HTTP/1.0 client; its body is
+	 * delimited by the close instead. */
+	if (r->body == HTTP_BODY_UNTIL_EOF ||
+	    (r->body == HTTP_BODY_CHUNKED && h->req.minor == 0) ||
+	    worker_is_stopping(h->s->worker))
 		h->close_after = true;
 	rc = http_write_response(r, h->close_after, h->req.minor, &h->out);
 	if (rc < 0 || evbuffer_add(h->wire, h->out.data, h->out.len) < 0)
@@ -378,8 +393,8 @@ forward_response_step(struct session_http *h)
 		return FORWARD_IDLE;
 	session_touch(s);
 	if (h->resp.body == HTTP_BODY_CHUNKED) {
-		pr =
-		    forward_chunked(&h->respp, in, h->wire, &s->upstream.bytes);
+		pr = forward_chunked(&h->respp, in, h->wire, &s->upstream.bytes,
+		    h->req.minor >= 1);
 		if (pr == PARSE_ERROR) {
 			session_close(s, "invalid chunked body from upstream");
 			return FORWARD_FAILED;

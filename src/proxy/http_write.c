@@ -125,7 +125,7 @@ http_write_response(const struct http_head *h, bool close,
 		r = buf_append_str(out, "\r\n");
 	if (r >= 0)
 		r = http_write_fields(h, out);
-	if (r >= 0 && h->body == HTTP_BODY_CHUNKED)
+	if (r >= 0 && h->body == HTTP_BODY_CHUNKED && client_minor >= 1)
 		r = buf_append_str(out, "Transfer-Encoding: chunked\r\n");
 	if (r >= 0 && h->status >= 200) {
 		if (close)

@@ -41,7 +41,8 @@ int http_write_request(const struct http_head *h,
  * Append the response head for the client. close adds "Connection: close";
  * otherwise an HTTP/1.0 client (client_minor == 0) is told
  * "Connection: keep-alive". A chunked body is announced as chunked (it is
- * re-chunked on the way). Returns 0, -ENOMEM or -E2BIG.
+ * re-chunked on the way) to an HTTP/1.1 client; an HTTP/1.0 one gets it
+ * decoded, delimited by the close. Returns 0, -ENOMEM or -E2BIG.
  */
 int http_write_response(const struct http_head *h, bool close,
     unsigned client_minor, struct buf *out);

@@ -146,6 +146,20 @@ def test_head_and_http10(start_proxy, origin):
     c.close()
 
 
+def test_http10_client_gets_a_chunked_body_decoded(start_proxy, origin):
+    p = start_proxy(loopback_config())
+    host = f"127.0.0.1:{origin.port}"
+    c = Raw(p.port)
+    c.send(f"GET http://{host}/chunked/2500 HTTP/1.0\r\n\r\n".encode())
+    r = c.read_response()
+    # RFC 9112 §6.1: no Transfer-Encoding towards HTTP/1.0; the close
+    # delimits the body instead.
+    assert r.header("transfer-encoding") is None
+    assert r.header("connection") == "close"
+    assert r.body == pattern_bytes(2500)
+    c.close()
+
+
 def test_expect_100_continue_passes(start_proxy, origin):
     p = start_proxy(loopback_config())
     out = subprocess.run(["curl", "-sS", "--noproxy", "", "-x", p.url,
