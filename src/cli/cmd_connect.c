@@ -295,7 +295,11 @@ connect_handshake(struct cmd_connect *c, int fd, uint8_t *buf, size_t *off,
 		out[n] = buf[(*off)++];
 	}
 	method = out[1];
-	if (out[0] != SOCKS5_VERSION || method == SOCKS5_METHOD_NO_ACCEPTABLE) {
+	/* Only a method we offered: any other would start a sub-negotiation
+	 * we would misread as the reply. */
+	if (out[0] != SOCKS5_VERSION ||
+	    (method != SOCKS5_METHOD_NO_AUTH &&
+		method != SOCKS5_METHOD_PADDOCK_REASON)) {
 		(void)fprintf(stderr,
 		    "paddock: the SOCKS5 server at %s accepts none of our "
 		    "methods (no authentication)\n",

@@ -3,6 +3,7 @@
 network, split and coalesced writes, bad input, and paddock connect.
 Every refusal gets its specified answer, the proxy keeps serving and its
 sockets return to the baseline."""
+import socket
 import subprocess
 
 import pytest
@@ -256,6 +257,29 @@ def test_connect_reads_the_listener_from_the_config(paddock, workdir):
     assert r.rc == 1
     assert "cannot reach the proxy's SOCKS5 listener at 127.0.0.1:1" in r.err
     assert "is 'paddock proxy' running?" in r.err
+
+
+def test_connect_refuses_a_method_it_did_not_offer(paddock):
+    # A server that picks username/password (0x02), which paddock connect
+    # never offers: the answer after it would be misread as a reply.
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    proc = subprocess.Popen([binary("paddock"), "connect", "--socks",
+                             f"127.0.0.1:{srv.getsockname()[1]}",
+                             "example.com", "22"],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    c, _ = srv.accept()
+    c.settimeout(20)
+    assert c.recv(2)[0] == 5  # the greeting starts
+    c.sendall(b"\x05\x02\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00")
+    out, err = proc.communicate(timeout=30)
+    c.close()
+    srv.close()
+    assert proc.returncode == 1
+    assert b"accepts none of our methods" in err
+    assert out == b""
 
 
 def test_connect_usage(paddock):
