@@ -621,8 +621,9 @@ policy_judge_mode_guard(const struct policy *p,
 			return;
 		r = POLICY_REASON_METHOD_NOT_ALLOWED;
 	} else if (req->protocol == POLICY_PROTOCOL_HTTPS_CONNECT) {
-		/* XXX: with mitm on, the tunnel is allowed here; checking
-		 * every inner request is the interception issue's job. */
+		/* With interception on, the tunnel passes the guard and each
+		 * request inside it is judged on its own. The config keeps
+		 * mitm off until interception exists (config_network.c). */
 		if (p->mitm)
 			return;
 		r = POLICY_REASON_MITM_REQUIRED;

@@ -66,10 +66,15 @@ def test_fish_output(paddock, workdir):
     r = env_cmd(paddock, workdir, cfg, "--format", "fish")
     assert r.rc == 0
     assert "set -gx HTTP_PROXY 'http://127.0.0.1:3128';" in r.out
-    if shutil.which("fish"):
-        out = subprocess.run(["fish", "-c", r.out + "echo $NO_PROXY"],
-                             capture_output=True, text=True)
-        assert out.stdout.strip() == NO_PROXY
+
+
+@pytest.mark.skipif(not shutil.which("fish"), reason="fish is not installed")
+def test_fish_output_runs_in_fish(paddock, workdir):
+    cfg = network_config({}, proxy_url="http://127.0.0.1:3128")
+    r = env_cmd(paddock, workdir, cfg, "--format", "fish")
+    out = subprocess.run(["fish", "-c", r.out + "echo $NO_PROXY"],
+                         capture_output=True, text=True)
+    assert out.stdout.strip() == NO_PROXY
 
 
 def test_port_zero_cannot_be_exported(paddock, workdir):

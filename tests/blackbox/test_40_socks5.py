@@ -160,7 +160,7 @@ def test_truncated_handshakes_are_forgotten(sp, data):
     c = Socks(sp.socks)
     c.send(data)
     c.sock.shutdown(1)
-    c.is_closed()
+    assert c.is_closed()
     c.close()
     still_serving(sp)
     settled(sp, 2)

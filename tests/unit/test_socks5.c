@@ -423,11 +423,7 @@ static void
 hang_up(struct worker_fixture *f, int fd, struct session *s)
 {
 	(void)close(fd);
-	for (int i = 0; i < 100 && !session_is_closed(s); i++) {
-		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
-		(void)poll(NULL, 0, 1);
-	}
-	assert_true(session_is_closed(s));
+	worker_fixture_run_until_closed(f, s);
 }
 
 /* Send msg byte by byte (the loop runs between bytes), then read the
@@ -709,12 +705,7 @@ test_socks5_session_udp_association(void **state)
 		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
 	assert_true(recv(e, buf, sizeof(buf), 0) < 0);
 
-	(void)close(c);
-	for (int i = 0; i < 200 && !session_is_closed(s); i++) {
-		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
-		(void)poll(NULL, 0, 1);
-	}
-	assert_true(session_is_closed(s));
+	hang_up(f, c, s);
 	assert_string_equal(s->close_reason, "done");
 	assert_true(s->client.bytes > 0 && s->upstream.bytes == 4);
 	session_unref(s);

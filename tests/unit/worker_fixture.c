@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "worker_fixture.h"
 
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "proxy/session.h"
 #include "proxy/worker.h"
 
 struct worker_fixture *
@@ -37,6 +39,17 @@ worker_fixture_new(const struct policy_rule_spec *rules, size_t n_rules,
 	assert_non_null(f->w);
 	f->base = worker_get_base(f->w);
 	return f;
+}
+
+void
+worker_fixture_run_until_closed(struct worker_fixture *f, struct session *s)
+{
+	for (int i = 0; i < 5000 && !session_is_closed(s); i++) {
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+		if (!session_is_closed(s))
+			(void)poll(NULL, 0, 1);
+	}
+	assert_true(session_is_closed(s));
 }
 
 void

@@ -27,5 +27,12 @@ struct worker_fixture {
 struct worker_fixture *worker_fixture_new(const struct policy_rule_spec *rules,
     size_t n_rules, struct proxy_settings *s, paddock_decider_fn decider);
 
+struct session;
+
+/* Run the loop until s is closed; fails the test when that takes more than
+ * about five seconds. */
+void worker_fixture_run_until_closed(struct worker_fixture *f,
+    struct session *s);
+
 /* Let the reaper free what was closed, then free everything. */
 void worker_fixture_free(struct worker_fixture *f);
