@@ -25,7 +25,6 @@
 #include "util/strutil.h"
 
 /* How many addresses one name may bring into the verdict. */
-#define CMD_POLICY_ADDRS_MAX 32
 
 struct cmd_policy_args {
 	struct cfgopts cfg;
@@ -33,7 +32,7 @@ struct cmd_policy_args {
 	const char *method; /* NULL: the protocol's default */
 	const char *client;
 	const char *target;
-	struct policy_addr resolve[CMD_POLICY_ADDRS_MAX];
+	struct policy_addr resolve[LIMIT_DNS_ADDRS];
 	size_t n_resolve;
 	bool have_resolve;
 	bool json;
@@ -92,11 +91,10 @@ cmd_policy_parse_resolve(struct cmd_policy_args *a, const char *list)
 		size_t len = strcspn(p, ",");
 		struct policy_addr *ad;
 
-		if (a->n_resolve >= CMD_POLICY_ADDRS_MAX ||
-		    len >= sizeof(one)) {
+		if (a->n_resolve >= LIMIT_DNS_ADDRS || len >= sizeof(one)) {
 			(void)fprintf(stderr,
 			    "paddock: --resolve takes at most %d addresses\n",
-			    CMD_POLICY_ADDRS_MAX);
+			    LIMIT_DNS_ADDRS);
 			return -EINVAL;
 		}
 		memcpy(one, p, len);
@@ -200,33 +198,11 @@ cmd_policy_getaddrinfo(const char *host, struct policy_addr *out, size_t max)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res = NULL;
-	size_t n = 0;
+	size_t n;
 
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
 		return 0;
-	for (const struct addrinfo *ai = res; ai && n < max; ai = ai->ai_next) {
-		struct policy_addr a = { .family = ai->ai_family };
-		bool dup = false;
-
-		if (ai->ai_family == AF_INET)
-			memcpy(a.bytes,
-			    &((const struct sockaddr_in *)(const void *)
-				    ai->ai_addr)
-				 ->sin_addr,
-			    4);
-		else if (ai->ai_family == AF_INET6)
-			memcpy(a.bytes,
-			    &((const struct sockaddr_in6 *)(const void *)
-				    ai->ai_addr)
-				 ->sin6_addr,
-			    16);
-		else
-			continue;
-		for (size_t i = 0; i < n && !dup; i++)
-			dup = memcmp(&out[i], &a, sizeof(a)) == 0;
-		if (!dup)
-			out[n++] = a;
-	}
+	n = policy_addrs_add(out, 0, max, res);
 	freeaddrinfo(res);
 	return n;
 }
@@ -258,7 +234,7 @@ cmd_policy_judge(const struct policy *p, const struct cmd_policy_args *a,
 			*n_addrs = a->n_resolve;
 		} else {
 			*n_addrs = cmd_policy_getaddrinfo(v->host.text, addrs,
-			    CMD_POLICY_ADDRS_MAX);
+			    LIMIT_DNS_ADDRS);
 		}
 		*resolved = true;
 		in.resolved = true;
@@ -381,7 +357,7 @@ cmd_policy_check(int argc, char **argv)
 {
 	struct cmd_policy_args a = { .protocol =
 					 POLICY_PROTOCOL_HTTPS_CONNECT };
-	struct policy_addr addrs[CMD_POLICY_ADDRS_MAX];
+	struct policy_addr addrs[LIMIT_DNS_ADDRS];
 	struct policy_request req = { 0 };
 	struct config_diags *d = NULL;
 	struct config *cfg = NULL;
@@ -418,11 +394,7 @@ cmd_policy_check(int argc, char **argv)
 	}
 	/* An IP literal is the address that was judged. */
 	if (!resolved && v.host_valid && v.host.kind != POLICY_HOST_NAME) {
-		addrs[0] = (struct policy_addr){
-			.family = v.host.kind == POLICY_HOST_IPV4 ? AF_INET :
-								    AF_INET6,
-		};
-		memcpy(addrs[0].bytes, v.host.addr, sizeof(addrs[0].bytes));
+		addrs[0] = policy_host_addr(&v.host);
 		n_addrs = 1;
 	}
 	if (a.json) {

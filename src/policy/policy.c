@@ -495,11 +495,8 @@ policy_judge_local(const struct policy_input *in,
 
 	/* localhost or an IP literal: the zone plays no part. */
 	if (h->kind != POLICY_HOST_NAME) {
-		struct policy_addr a = { .family = h->kind == POLICY_HOST_IPV4 ?
-			    AF_INET :
-			    AF_INET6 };
+		struct policy_addr a = policy_host_addr(h);
 
-		memcpy(a.bytes, h->addr, sizeof(a.bytes));
 		if (!policy_addr_class(&a))
 			return POLICY_LOCAL_PUBLIC;
 		v->has_local_addr = true;

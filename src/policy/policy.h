@@ -147,6 +147,20 @@ struct policy_addr {
 	uint8_t bytes[16];
 };
 
+/* The address an IP-literal host denotes (h->kind is not
+ * POLICY_HOST_NAME). */
+struct policy_addr policy_host_addr(const struct policy_host *h);
+
+struct addrinfo;
+
+/*
+ * Append the IPv4 and IPv6 addresses of a resolver answer to addrs (n of
+ * them already, room for max), skipping duplicates and anything else.
+ * Returns the new count.
+ */
+size_t policy_addrs_add(struct policy_addr *addrs, size_t n, size_t max,
+    const struct addrinfo *ai);
+
 /* NULL for a public address, else the class that makes it non-public
  * ("loopback", "private", "link-local", "cgnat", "documentation", ...),
  * spec network §3.1-§3.2 plus NAT64/6to4/Teredo embedding, fec0::/10 and

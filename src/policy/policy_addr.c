@@ -11,6 +11,8 @@
  */
 #include "policy/policy.h"
 
+#include <netdb.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <string.h>
@@ -118,4 +120,47 @@ policy_addr_class(const struct policy_addr *a)
 	if (a->family == AF_INET6)
 		return policy_addr_v6_class(a->bytes);
 	return "unknown-family";
+}
+
+struct policy_addr
+policy_host_addr(const struct policy_host *h)
+{
+	struct policy_addr a = {
+		.family = h->kind == POLICY_HOST_IPV4 ? AF_INET : AF_INET6,
+	};
+
+	memcpy(a.bytes, h->addr, sizeof(a.bytes));
+	return a;
+}
+
+size_t
+policy_addrs_add(struct policy_addr *addrs, size_t n, size_t max,
+    const struct addrinfo *ai)
+{
+	for (; ai && n < max; ai = ai->ai_next) {
+		struct policy_addr a = { .family = ai->ai_family };
+		bool dup = false;
+
+		if (ai->ai_family == AF_INET &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in))
+			memcpy(a.bytes,
+			    &((const struct sockaddr_in *)(const void *)
+				    ai->ai_addr)
+				 ->sin_addr,
+			    4);
+		else if (ai->ai_family == AF_INET6 &&
+		    ai->ai_addrlen >= sizeof(struct sockaddr_in6))
+			memcpy(a.bytes,
+			    &((const struct sockaddr_in6 *)(const void *)
+				    ai->ai_addr)
+				 ->sin6_addr,
+			    16);
+		else
+			continue;
+		for (size_t i = 0; i < n && !dup; i++)
+			dup = memcmp(&addrs[i], &a, sizeof(a)) == 0;
+		if (!dup)
+			addrs[n++] = a;
+	}
+	return n;
 }

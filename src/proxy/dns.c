@@ -63,32 +63,7 @@ dns_map_error(int eai)
 static void
 dns_collect(struct dns_lookup *l, const struct evutil_addrinfo *ai)
 {
-	for (; ai && l->n < LIMIT_DNS_ADDRS; ai = ai->ai_next) {
-		struct policy_addr a = { .family = ai->ai_family };
-		bool dup = false;
-
-		if (ai->ai_family == AF_INET &&
-		    ai->ai_addrlen >= sizeof(struct sockaddr_in))
-			memcpy(a.bytes,
-			    &((const struct sockaddr_in *)(const void *)
-				    ai->ai_addr)
-				 ->sin_addr,
-			    4);
-		else if (ai->ai_family == AF_INET6 &&
-		    ai->ai_addrlen >= sizeof(struct sockaddr_in6))
-			memcpy(a.bytes,
-			    &((const struct sockaddr_in6 *)(const void *)
-				    ai->ai_addr)
-				 ->sin6_addr,
-			    16);
-		else
-			continue;
-		for (size_t i = 0; i < l->n && !dup; i++)
-			dup = l->addrs[i].family == a.family &&
-			    memcmp(l->addrs[i].bytes, a.bytes, 16) == 0;
-		if (!dup)
-			l->addrs[l->n++] = a;
-	}
+	l->n = policy_addrs_add(l->addrs, l->n, LIMIT_DNS_ADDRS, ai);
 }
 
 static void

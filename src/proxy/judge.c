@@ -193,11 +193,7 @@ judge_addrs(struct judge *j, judge_fn done)
 	if (j->in.resolved && j->n_addrs > 0)
 		return JUDGE_DONE;
 	if (h->kind != POLICY_HOST_NAME) {
-		j->addrs[0] = (struct policy_addr){
-			.family =
-			    h->kind == POLICY_HOST_IPV4 ? AF_INET : AF_INET6,
-		};
-		memcpy(j->addrs[0].bytes, h->addr, sizeof(h->addr));
+		j->addrs[0] = policy_host_addr(h);
 		j->n_addrs = 1;
 		return JUDGE_DONE;
 	}

@@ -197,11 +197,7 @@ http_resolve_via(struct session_http *h)
 	h->judge.err = 0;
 	if (policy_host_parse(name, strlen(name), &host) == 0 &&
 	    host.kind != POLICY_HOST_NAME) {
-		h->judge.addrs[0] = (struct policy_addr){
-			.family =
-			    host.kind == POLICY_HOST_IPV4 ? AF_INET : AF_INET6,
-		};
-		memcpy(h->judge.addrs[0].bytes, host.addr, sizeof(host.addr));
+		h->judge.addrs[0] = policy_host_addr(&host);
 		h->judge.n_addrs = 1;
 		http_dial(s);
 		return;

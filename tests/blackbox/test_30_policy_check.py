@@ -111,6 +111,18 @@ def test_name_resolving_to_loopback_is_local(home):
     assert doc["addresses"] == ["127.0.0.1", "93.184.216.34"]
 
 
+def test_resolve_keeps_as_many_addresses_as_the_proxy(home):
+    # The proxy judges at most 16 addresses of a name (LIMIT_DNS_ADDRS);
+    # policy check may not judge more, or it would answer differently.
+    home.config(NETWORK)
+    ips = ",".join(f"93.184.216.{i}" for i in range(1, 17))
+    r, doc = home.json("--resolve", ips, "www.example.com")
+    assert len(doc["addresses"]) == 16
+    r = home.check("--resolve", ips + ",127.0.0.1", "www.example.com")
+    assert r.rc == 2
+    assert "--resolve takes at most 16 addresses" in r.err
+
+
 def test_ip_literal_needs_no_lookup(home):
     home.config("""
         [network]
