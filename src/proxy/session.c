@@ -428,7 +428,8 @@ static void
 session_access_log_write(struct session *s)
 {
 	uint64_t now = worker_now_ms(s->worker);
-	struct proxy_conf *c = worker_get_conf(s->worker);
+	const struct proxy_conf *c =
+	    s->conf ? s->conf : worker_get_conf(s->worker);
 	json_t *o = json_object();
 	char *line = NULL;
 	int r = o ? 0 : -ENOMEM;
@@ -497,8 +498,8 @@ session_close(struct session *s, const char *reason)
 	s->client.bev = NULL;
 	session_bev_free(s->upstream.bev);
 	s->upstream.bev = NULL;
+	session_access_log(s); /* under the snapshot it was judged by */
 	s->conf = proxy_conf_unref(s->conf);
-	session_access_log(s);
 	worker_remove_session(s->worker, s);
 	worker_bury_session(s->worker, s);
 	session_unref(s);

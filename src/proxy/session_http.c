@@ -232,11 +232,12 @@ session_http_next(struct session_http *h)
 	struct session *s = h->s;
 
 	judge_cancel(&h->judge);
-	s->conf = proxy_conf_unref(s->conf);
 	if (h->close_after || worker_is_stopping(s->worker)) {
+		/* The snapshot stays to the close: the access log names it. */
 		session_http_drain(h);
 		return;
 	}
+	s->conf = proxy_conf_unref(s->conf);
 	http_reset_exchange(h);
 	session_set_state(s, SESSION_ST_HTTP_HEAD);
 	(void)session_bev_enable(s->client.bev, EV_READ);

@@ -97,3 +97,26 @@ def test_sigint_gives_up_on_stuck_exchanges_after_the_grace(start_proxy):
     assert busy.is_closed()
     up.close()
     srv.close()
+
+
+def test_access_log_names_the_profile_a_session_was_judged_by(start_proxy):
+    p = start_proxy(loopback_config())
+    srv = slow_upstream()
+    port = srv.getsockname()[1]
+    c = Raw(p.port)
+    c.send(f"GET http://127.0.0.1:{port}/ HTTP/1.1\r\n"
+           f"Host: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+           .encode())
+    up, _ = srv.accept()
+    up.recv(65536)
+    # The profile is renamed while the exchange is open.
+    p.reload(loopback_config().replace("test", "renamed"))
+    assert "configuration reloaded" in p.text()
+    up.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    assert c.read_response().body == b"ok"
+    assert c.is_closed()
+    p.wait_for(rf'"target":"127.0.0.1:{port}".*"profile":"test"')
+    c.close()
+    up.close()
+    srv.close()
+
