@@ -38,13 +38,6 @@ pattern_error(char *err, size_t errsz, const char *fmt, ...)
 	return -EINVAL;
 }
 
-static bool
-pattern_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-	    c == '\r';
-}
-
 /* Bytes a "[...]" set may name: those a canonical host can hold. */
 static bool
 pattern_is_set_byte(char c)
@@ -279,11 +272,11 @@ pattern_parse(const char *text, struct pattern *ret, char *err, size_t errsz)
 	if (n > LIMIT_POLICY_PATTERN_BYTES)
 		return pattern_error(err, errsz, "longer than %u bytes",
 		    LIMIT_POLICY_PATTERN_BYTES);
-	while (n > 0 && pattern_is_space(s[0])) {
+	while (n > 0 && ascii_isspace(s[0])) {
 		s++;
 		n--;
 	}
-	while (n > 0 && pattern_is_space(s[n - 1]))
+	while (n > 0 && ascii_isspace(s[n - 1]))
 		n--;
 	if (n == 0)
 		return pattern_error(err, errsz, "empty pattern");
@@ -297,7 +290,7 @@ pattern_parse(const char *text, struct pattern *ret, char *err, size_t errsz)
 		s += 2;
 		n -= 2;
 	}
-	while (n > 0 && pattern_is_space(s[0])) {
+	while (n > 0 && ascii_isspace(s[0])) {
 		s++;
 		n--;
 	}

@@ -31,13 +31,6 @@
 #include "util/strutil.h"
 
 static bool
-policy_host_is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
-	    c == '\r';
-}
-
-static bool
 policy_host_is_hex(char c)
 {
 	return ascii_isdigit(c) || (c >= 'a' && c <= 'f');
@@ -280,11 +273,11 @@ policy_host_parse(const char *in, size_t len, struct policy_host *ret)
 	memset(ret, 0, sizeof(*ret));
 	if (!in || len > LIMIT_POLICY_HOST_INPUT_BYTES)
 		return -EINVAL;
-	while (n > 0 && policy_host_is_space(s[0])) {
+	while (n > 0 && ascii_isspace(s[0])) {
 		s++;
 		n--;
 	}
-	while (n > 0 && policy_host_is_space(s[n - 1]))
+	while (n > 0 && ascii_isspace(s[n - 1]))
 		n--;
 	/* No host holds a NUL; inet_pton() would stop at one and judge
 	 * only the text before it. */

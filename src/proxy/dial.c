@@ -81,17 +81,6 @@ dial_attempt_close(struct dial_attempt *a)
 	}
 }
 
-static void
-dial_arm(struct dial *d, uint64_t ms)
-{
-	struct timeval tv = {
-		.tv_sec = (time_t)(ms / 1000),
-		.tv_usec = (suseconds_t)((ms % 1000) * 1000),
-	};
-
-	(void)event_add(d->timer, &tv);
-}
-
 /* Record the outcome; it is delivered from the timer callback. */
 static void
 dial_finish(struct dial *d, int fd, int err)
@@ -169,7 +158,7 @@ dial_schedule(struct dial *d)
 	left = d->deadline_ms > now ? d->deadline_ms - now : 0;
 	if (d->next < d->n && left > LIMIT_EYEBALLS_DELAY_MS)
 		left = LIMIT_EYEBALLS_DELAY_MS;
-	dial_arm(d, left);
+	(void)worker_arm(d->timer, left);
 }
 
 static void

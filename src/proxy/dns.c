@@ -129,10 +129,6 @@ dns_resolve(struct worker *w, const char *name, uint64_t timeout_ms, dns_fn cb,
 		.ai_socktype = SOCK_STREAM,
 		.ai_protocol = IPPROTO_TCP,
 	};
-	struct timeval tv = {
-		.tv_sec = (time_t)(timeout_ms / 1000),
-		.tv_usec = (suseconds_t)((timeout_ms % 1000) * 1000),
-	};
 	struct dns_lookup *l = calloc(1, sizeof(*l));
 	struct evdns_getaddrinfo_request *req;
 
@@ -141,7 +137,7 @@ dns_resolve(struct worker *w, const char *name, uint64_t timeout_ms, dns_fn cb,
 	l->cb = cb;
 	l->arg = arg;
 	l->timer = event_new(worker_get_base(w), -1, 0, dns_timer_cb, l);
-	if (!l->timer || event_add(l->timer, &tv) < 0) {
+	if (!l->timer || worker_arm(l->timer, timeout_ms) < 0) {
 		dns_lookup_free(l);
 		return NULL;
 	}

@@ -178,17 +178,12 @@ session_timer_cb(evutil_socket_t fd, short what, void *arg)
 void
 session_timer_set(struct session *s, enum session_timer kind, uint64_t ms)
 {
-	struct timeval tv = {
-		.tv_sec = (time_t)(ms / 1000),
-		.tv_usec = (suseconds_t)((ms % 1000) * 1000),
-	};
-
 	if (session_is_closed(s))
 		return;
 	s->timer_kind = kind;
 	if (kind == SESSION_TIMER_IDLE)
 		s->last_active_ms = worker_now_ms(s->worker);
-	(void)event_add(s->timer, &tv);
+	(void)worker_arm(s->timer, ms);
 }
 
 void

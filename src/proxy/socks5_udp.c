@@ -625,7 +625,6 @@ udp_idle_cb(evutil_socket_t fd, short what, void *arg)
 	struct socks5_udp *u = arg;
 	uint64_t idle = u->s->conf->limits.idle_timeout_ms;
 	uint64_t now = udp_now(u);
-	struct timeval tv;
 
 	(void)fd;
 	(void)what;
@@ -633,10 +632,7 @@ udp_idle_cb(evutil_socket_t fd, short what, void *arg)
 		session_close(u->s, "UDP association idle timeout");
 		return;
 	}
-	idle = u->last_active_ms + idle - now;
-	tv.tv_sec = (time_t)(idle / 1000);
-	tv.tv_usec = (suseconds_t)((idle % 1000) * 1000);
-	(void)event_add(u->idle, &tv);
+	(void)worker_arm(u->idle, u->last_active_ms + idle - now);
 }
 
 static int

@@ -130,7 +130,7 @@ worker_is_stopping(const struct worker *w)
 	return w->stopping;
 }
 
-static void
+int
 worker_arm(struct event *ev, uint64_t ms)
 {
 	struct timeval tv = {
@@ -138,7 +138,7 @@ worker_arm(struct event *ev, uint64_t ms)
 		.tv_usec = (suseconds_t)((ms % 1000) * 1000),
 	};
 
-	(void)event_add(ev, &tv);
+	return event_add(ev, &tv);
 }
 
 static void
@@ -152,7 +152,7 @@ worker_pause(struct worker *w, const char *why)
 			(void)evconnlistener_disable(w->listeners[i].l);
 	log_warn("worker %u: not accepting connections for now: %s", w->index,
 	    why);
-	worker_arm(w->retry, LIMIT_ACCEPT_RETRY_MS);
+	(void)worker_arm(w->retry, LIMIT_ACCEPT_RETRY_MS);
 }
 
 static void
@@ -178,7 +178,7 @@ worker_retry_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	worker_resume(w);
 	if (w->paused && !w->stopping)
-		worker_arm(w->retry, LIMIT_ACCEPT_RETRY_MS);
+		(void)worker_arm(w->retry, LIMIT_ACCEPT_RETRY_MS);
 }
 
 static void
@@ -310,7 +310,7 @@ worker_begin_stop(struct worker *w)
 		else
 			session_close(s, "shutdown");
 	}
-	worker_arm(w->grace, w->conf->limits.shutdown_grace_ms);
+	(void)worker_arm(w->grace, w->conf->limits.shutdown_grace_ms);
 	worker_wake_reaper(w);
 	(void)pthread_mutex_lock(&w->lock);
 	w->stop_begun = true;

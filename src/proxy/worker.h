@@ -17,6 +17,7 @@
 
 #include "proxy/proxy.h"
 
+struct event;
 struct event_base;
 struct evdns_base;
 struct splice_pipes;
@@ -46,6 +47,10 @@ void worker_post_stop(struct worker *w);
  * every exchange it still serves knows it is the last (Connection:
  * close). Returns at once for a worker that never started. */
 void worker_wait_stop_begun(struct worker *w);
+
+/* Add timer event ev to fire in ms milliseconds. Returns event_add()'s
+ * answer. */
+int worker_arm(struct event *ev, uint64_t ms);
 
 /* Wait for the thread to end. */
 void worker_join(struct worker *w);

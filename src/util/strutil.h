@@ -34,6 +34,13 @@ ascii_tolower(char c)
 	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
+/* The C locale's isspace(): SP, HT, LF, VT, FF, CR. */
+static inline bool
+ascii_isspace(char c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static inline bool
 ascii_isdigit(char c)
 {
