@@ -177,7 +177,7 @@ cfgopts_parse_args(struct cfgopts *o, int argc, char **argv,
 }
 
 void
-cfgopts_print_diags(FILE *f, const struct config_diags *d, bool with_warnings)
+cfgopts_print_diags(FILE *f, const struct config_diags *d)
 {
 	struct buf b;
 
@@ -185,8 +185,6 @@ cfgopts_print_diags(FILE *f, const struct config_diags *d, bool with_warnings)
 	for (size_t i = 0; i < config_diags_count(d); i++) {
 		const struct config_diag *diag = config_diags_get(d, i);
 
-		if (!with_warnings && diag->severity != CONFIG_SEVERITY_ERROR)
-			continue;
 		buf_clear(&b);
 		if (buf_printf(&b,
 			"%s: ", config_severity_name(diag->severity)) < 0 ||
@@ -219,6 +217,6 @@ cfgopts_load(const struct cfgopts *o, bool print_warnings,
 		return NULL;
 	}
 	if (r < 0 || print_warnings)
-		cfgopts_print_diags(stderr, d, true);
+		cfgopts_print_diags(stderr, d);
 	return r < 0 ? NULL : cfg;
 }

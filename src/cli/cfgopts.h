@@ -37,10 +37,9 @@ int cfgopts_parse_args(struct cfgopts *o, int argc, char **argv,
 /* The options block of a command's --help. */
 extern const char cfgopts_help[];
 
-/* Print every diagnostic as "severity: file:line:col: key: message [code]",
- * warnings only when with_warnings. */
-void cfgopts_print_diags(FILE *f, const struct config_diags *d,
-    bool with_warnings);
+/* Print every diagnostic as "severity: file:line:col: key: message
+ * [code]". */
+void cfgopts_print_diags(FILE *f, const struct config_diags *d);
 
 /*
  * Load the config with the parsed options. On failure print the problems

@@ -183,7 +183,7 @@ cmd_config_check(int argc, char **argv)
 			r = CLI_EXIT_FAILURE;
 		goto out;
 	}
-	cfgopts_print_diags(stdout, d, true);
+	cfgopts_print_diags(stdout, d);
 	n_err = config_diags_count_severity(d, CONFIG_SEVERITY_ERROR);
 	n_warn = config_diags_count_severity(d, CONFIG_SEVERITY_WARNING);
 	if (cfg)

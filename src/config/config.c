@@ -181,42 +181,6 @@ config_load(const struct config_options *opts, struct config_diags *d,
 	return 0;
 }
 
-size_t
-config_n_layers(const struct config *cfg)
-{
-	return cfg->n_layers;
-}
-
-const struct config_layer *
-config_get_layer(const struct config *cfg, size_t i)
-{
-	return i < cfg->n_layers ? &cfg->layers[i].pub : NULL;
-}
-
-const struct toml_value *
-config_get_tree(const struct config *cfg)
-{
-	return cfg->tree;
-}
-
-const char *
-config_get_cwd(const struct config *cfg)
-{
-	return cfg->cwd;
-}
-
-const char *
-config_get_home(const struct config *cfg)
-{
-	return cfg->home;
-}
-
-enum config_syntax
-config_get_syntax(const struct config *cfg)
-{
-	return cfg->syntax;
-}
-
 const char *
 config_get_default_permissions(const struct config *cfg)
 {
@@ -229,24 +193,4 @@ const struct config_sandbox_policy *
 config_get_sandbox_policy(const struct config *cfg)
 {
 	return cfg->sandbox;
-}
-
-const struct config_fs_policy *
-config_get_fs_policy(const struct config *cfg)
-{
-	return cfg->fs;
-}
-
-bool
-config_get_network_sandbox_enabled(const struct config *cfg)
-{
-	return cfg->network_sandbox_enabled;
-}
-
-size_t
-config_get_writable_roots(const struct config *cfg,
-    const struct config_writable_root **ret_roots)
-{
-	*ret_roots = cfg->roots;
-	return cfg->n_roots;
 }

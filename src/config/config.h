@@ -158,19 +158,6 @@ struct config_layer {
 /* "system", "user", "project", "overrides". */
 const char *config_layer_source_name(enum config_layer_source s);
 
-size_t config_n_layers(const struct config *cfg);
-const struct config_layer *config_get_layer(const struct config *cfg, size_t i);
-
-/* The merged tree of the enabled layers (borrowed); every value keeps the
- * source and position it was written at. */
-const struct toml_value *config_get_tree(const struct config *cfg);
-
-/* The session cwd: absolute and lexically normalised (borrowed). */
-const char *config_get_cwd(const struct config *cfg);
-
-/* The CODEX_HOME directory in use (borrowed). */
-const char *config_get_home(const struct config *cfg);
-
 /*
  * Permissions: the split policies (spec §4.1) and the legacy projection
  * (§4.2) that paddock enforces.
@@ -183,8 +170,6 @@ enum config_syntax {
 
 /* "legacy", "profiles". */
 const char *config_syntax_name(enum config_syntax s);
-
-enum config_syntax config_get_syntax(const struct config *cfg);
 
 /* The selected permission profile, or NULL on the legacy path. */
 const char *config_get_default_permissions(const struct config *cfg);
@@ -282,19 +267,9 @@ struct config_writable_root {
 	size_t n_read_only_subpaths;
 };
 
-/* The effective policies (borrowed). */
+/* The effective sandbox policy (borrowed). */
 const struct config_sandbox_policy *config_get_sandbox_policy(
     const struct config *cfg);
-const struct config_fs_policy *config_get_fs_policy(const struct config *cfg);
-
-/* NetworkSandboxPolicy: true = "enabled", false = "restricted". */
-bool config_get_network_sandbox_enabled(const struct config *cfg);
-
-/* The writable roots of the sandbox policy with their read-only subpaths
- * (spec §4.2.1), computed at load time. Sets *ret_roots (borrowed) and
- * returns how many there are. */
-size_t config_get_writable_roots(const struct config *cfg,
-    const struct config_writable_root **ret_roots);
 
 /*
  * The pure permission transforms, for the sandbox runner and for tests.

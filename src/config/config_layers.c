@@ -379,7 +379,8 @@ config_layers_project_root(struct config *cfg)
 		if (!custom) {
 			found = config_layers_entry_exists(dir, ".git");
 		} else {
-			for (size_t i = 0; i < toml_array_size(markers); i++) {
+			for (size_t i = 0;
+			     !found && i < toml_array_size(markers); i++) {
 				const struct toml_value *m =
 				    toml_array_get(markers, i);
 

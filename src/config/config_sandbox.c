@@ -280,12 +280,13 @@ config_sandbox_from_mode(const struct config *cfg, const char *mode,
 	return 0;
 }
 
-static bool
-config_sandbox_stat(const char *p, mode_t type)
+/* The file type of p (S_IFREG, S_IFDIR, ...), or 0 when there is none. */
+static mode_t
+config_sandbox_type(const char *p)
 {
 	struct stat st;
 
-	return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == type;
+	return stat(p, &st) == 0 ? st.st_mode & S_IFMT : 0;
 }
 
 /*
@@ -340,24 +341,24 @@ config_sandbox_protect(struct config_writable_root *wr, bool is_cwd)
 	_cleanup_free_ char *codex = config_path_join(wr->root, ".codex");
 	char ***v = &wr->read_only_subpaths;
 	size_t *n = &wr->n_read_only_subpaths;
+	mode_t git_type;
 	int r = 0;
 
 	if (!git || !agents || !codex)
 		return -ENOMEM;
-	if (config_sandbox_stat(git, S_IFREG)) {
+	git_type = config_sandbox_type(git);
+	if (git_type == S_IFREG) {
 		_cleanup_free_ char *target =
 		    config_sandbox_gitdir(git, wr->root);
 
 		if (target)
 			r = config_strv_add_unique(v, n, target);
 	}
-	if (r >= 0 &&
-	    (config_sandbox_stat(git, S_IFREG) ||
-		config_sandbox_stat(git, S_IFDIR)))
+	if (r >= 0 && (git_type == S_IFREG || git_type == S_IFDIR))
 		r = config_strv_add_unique(v, n, git);
-	if (r >= 0 && config_sandbox_stat(agents, S_IFDIR))
+	if (r >= 0 && config_sandbox_type(agents) == S_IFDIR)
 		r = config_strv_add_unique(v, n, agents);
-	if (r >= 0 && (is_cwd || config_sandbox_stat(codex, S_IFDIR)))
+	if (r >= 0 && (is_cwd || config_sandbox_type(codex) == S_IFDIR))
 		r = config_strv_add_unique(v, n, codex);
 	return r;
 }
@@ -388,7 +389,7 @@ config_sandbox_policy_writable_roots(const struct config_sandbox_policy *sp,
 	if (sp->type != CONFIG_SANDBOX_WORKSPACE_WRITE)
 		return 0;
 	list[k++] = cwd;
-	if (!sp->exclude_slash_tmp && config_sandbox_stat("/tmp", S_IFDIR))
+	if (!sp->exclude_slash_tmp && config_sandbox_type("/tmp") == S_IFDIR)
 		list[k++] = "/tmp";
 	if (!sp->exclude_tmpdir_env_var) {
 		tmpdir = config_path_tmpdir();
