@@ -55,9 +55,15 @@ cli_dispatch(int argc, char **argv, const struct cli_command *subs,
 	for (const struct cli_command *c = subs; c->name; c++)
 		if (streq(c->name, argv[1]))
 			return c->run(argc - 1, argv + 1);
-	(void)fprintf(stderr,
-	    "paddock: %s: unknown command '%s'\n"
-	    "Run 'paddock %s --help' for the list of commands.\n",
-	    argv[0], argv[1], argv[0]);
+	if (subs == cli_commands)
+		(void)fprintf(stderr,
+		    "paddock: unknown command '%s'\n"
+		    "Run 'paddock --help' for the list of commands.\n",
+		    argv[1]);
+	else
+		(void)fprintf(stderr,
+		    "paddock: %s: unknown command '%s'\n"
+		    "Run 'paddock %s --help' for the list of commands.\n",
+		    argv[0], argv[1], argv[0]);
 	return CLI_EXIT_USAGE;
 }

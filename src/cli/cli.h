@@ -45,7 +45,8 @@ int cli_option_value(int argc, char **argv, int *i, const char *name,
  * Run the subcommand argv[1] of the command argv[0] from subs (terminated
  * by an entry with name NULL), passing it argc - 1, argv + 1. "-h",
  * "--help" and "help" print usage to stdout; a missing or unknown
- * subcommand is a usage error, said on stderr. Returns the exit status.
+ * subcommand is a usage error, said on stderr. With subs = cli_commands it
+ * is the top level, and argv[0] is not named. Returns the exit status.
  */
 int cli_dispatch(int argc, char **argv, const struct cli_command *subs,
     void (*usage)(FILE *f));

@@ -70,20 +70,7 @@ main(int argc, char **argv)
 		    a);
 		return CLI_EXIT_USAGE;
 	}
-	if (i >= argc) {
-		main_usage(stderr);
-		return CLI_EXIT_USAGE;
-	}
-	for (const struct cli_command *c = cli_commands; c->name; c++)
-		if (streq(c->name, argv[i]))
-			return c->run(argc - i, argv + i);
-	if (streq(argv[i], "help")) {
-		main_usage(stdout);
-		return CLI_EXIT_OK;
-	}
-	(void)fprintf(stderr,
-	    "paddock: unknown command '%s'\n"
-	    "Run 'paddock --help' for the list of commands.\n",
-	    argv[i]);
-	return CLI_EXIT_USAGE;
+	/* argv[i - 1] stands in for the command name cli_dispatch() skips. */
+	return cli_dispatch(argc - i + 1, argv + i - 1, cli_commands,
+	    main_usage);
 }
