@@ -265,10 +265,6 @@ paddock_proxy_reload(struct paddock_proxy *proxy,
 	if (r == 0) {
 		proxy_settings_done(&proxy->settings);
 		proxy->settings = s;
-		/* profile pointed into the copy's own buffer. */
-		proxy->settings.profile = proxy->settings.profile_buf[0] ?
-		    proxy->settings.profile_buf :
-		    NULL;
 		return restart ? PADDOCK_RELOAD_RESTART_NEEDED : 0;
 	}
 	(void)snprintf(proxy->error, sizeof(proxy->error), "out of memory");

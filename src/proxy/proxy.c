@@ -313,7 +313,7 @@ proxy_conf_new(struct proxy *p, const struct proxy_settings *s)
 	c->limits = s->limits;
 	c->socks5_udp = s->socks5_udp;
 	c->has_decider = p->decider != NULL;
-	if (s->profile && !(c->profile = strdup(s->profile)))
+	if (s->profile[0] && !(c->profile = strdup(s->profile)))
 		return proxy_conf_unref(c);
 	if (s->allow_upstream_proxy) {
 		c->upstream =
@@ -386,7 +386,6 @@ proxy_new(const struct proxy_settings *s, struct proxy **ret)
 		return -ENOMEM;
 	p->settings = *s;
 	p->settings.policy = NULL;
-	p->settings.profile = NULL;
 	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
 		p->listen_fds[i] = -1;
 	atomic_init(&p->sessions, 0);

@@ -86,8 +86,7 @@ struct proxy_settings {
 	bool allow_upstream_proxy;
 	bool allow_local_binding; /* for the child environment */
 	struct policy *policy;    /* the proxy takes its own reference */
-	const char *profile;      /* for the access log, may be NULL */
-	char profile_buf[128];    /* storage for profile, when needed */
+	char profile[128];        /* for the access log; "" = none */
 	unsigned workers;         /* 0 = one per CPU */
 	struct proxy_limits limits;
 };

@@ -51,11 +51,9 @@ proxy_settings_from_config(const struct config *cfg, struct proxy_settings *ret,
 	ret->enabled = net->enabled;
 	ret->allow_upstream_proxy = net->allow_upstream_proxy;
 	ret->allow_local_binding = net->allow_local_binding;
-	if (config_get_default_permissions(cfg)) {
-		(void)snprintf(ret->profile_buf, sizeof(ret->profile_buf), "%s",
+	if (config_get_default_permissions(cfg))
+		(void)snprintf(ret->profile, sizeof(ret->profile), "%s",
 		    config_get_default_permissions(cfg));
-		ret->profile = ret->profile_buf;
-	}
 	proxy_limits_init(&ret->limits);
 	if (proxy_settings_listen(&net->http_addr,
 		&ret->listen[PROXY_FRONTEND_HTTP]) < 0 ||
