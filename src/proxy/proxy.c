@@ -436,9 +436,8 @@ proxy_set_audit(struct proxy *p, const struct audit_settings *s)
 }
 
 const char *
-proxy_listen_format(const struct proxy_listen *l, char *out, size_t outsz)
+proxy_sockaddr_format(const struct sockaddr *sa, char *out, size_t outsz)
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&l->addr;
 	char addr[INET6_ADDRSTRLEN] = "?";
 
 	if (sa->sa_family == AF_INET6) {
@@ -447,14 +446,23 @@ proxy_listen_format(const struct proxy_listen *l, char *out, size_t outsz)
 		    addr, sizeof(addr));
 		(void)snprintf(out, outsz, "[%s]:%u", addr,
 		    (unsigned)proxy_addr_port(sa));
-	} else {
+	} else if (sa->sa_family == AF_INET) {
 		(void)inet_ntop(AF_INET,
 		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
 		    addr, sizeof(addr));
 		(void)snprintf(out, outsz, "%s:%u", addr,
 		    (unsigned)proxy_addr_port(sa));
+	} else {
+		(void)snprintf(out, outsz, "unknown");
 	}
 	return out;
+}
+
+const char *
+proxy_listen_format(const struct proxy_listen *l, char *out, size_t outsz)
+{
+	return proxy_sockaddr_format((const struct sockaddr *)&l->addr, out,
+	    outsz);
 }
 
 int

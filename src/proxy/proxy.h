@@ -143,7 +143,10 @@ int proxy_start(struct proxy *p, char *err, size_t errsz);
 int proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
     struct proxy_listen *ret);
 
-/* "127.0.0.1:3128", "[::1]:3128". Returns out. */
+/* "127.0.0.1:3128", "[::1]:3128" ("unknown" for other families). Returns
+ * out. */
+const char *proxy_sockaddr_format(const struct sockaddr *sa, char *out,
+    size_t outsz);
 const char *proxy_listen_format(const struct proxy_listen *l, char *out,
     size_t outsz);
 

@@ -9,7 +9,6 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <arpa/inet.h>
 #include <assert.h>
 #include <errno.h>
 #include <stdatomic.h>
@@ -117,32 +116,6 @@ session_set_state(struct session *s, enum session_state st)
 	slog_debug(s, "%s -> %s", session_state_name(s->state),
 	    session_state_name(st));
 	s->state = st;
-}
-
-static void
-session_format_peer(struct session *s)
-{
-	char addr[INET6_ADDRSTRLEN] = "?";
-	uint16_t port = 0;
-
-	if (s->peer.ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)&s->peer;
-
-		(void)inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
-		port = ntohs(in->sin_port);
-		(void)snprintf(s->client_text, sizeof(s->client_text), "%s:%u",
-		    addr, (unsigned)port);
-	} else if (s->peer.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)&s->peer;
-
-		(void)inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(in6->sin6_port);
-		(void)snprintf(s->client_text, sizeof(s->client_text),
-		    "[%s]:%u", addr, (unsigned)port);
-	} else {
-		(void)strlcpy(s->client_text, "unknown",
-		    sizeof(s->client_text));
-	}
 }
 
 static void
@@ -376,7 +349,8 @@ session_new(struct worker *w, int fd, const struct sockaddr *peer,
 	s->last_active_ms = s->started_ms;
 	if (peerlen <= sizeof(s->peer))
 		memcpy(&s->peer, peer, peerlen);
-	session_format_peer(s);
+	(void)proxy_sockaddr_format((const struct sockaddr *)&s->peer,
+	    s->client_text, sizeof(s->client_text));
 	s->client.peer = &s->upstream;
 	s->upstream.peer = &s->client;
 	worker_add_session(w, s);
