@@ -28,66 +28,18 @@ import datetime
 import os
 import platform
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
-import time
+
+from benchutil import Server, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BULK_MIB = 512
 SECONDS = 5
 THREADS = 4
 RUNS = 3
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc, what, timeout=20):
-    """Third-party servers print no readiness line: connect until one is
-    accepted, or the server died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"bench_socks5: {what} exited with {proc.returncode}")
-        try:
-            socket.create_connection(("127.0.0.1", port), 1).close()
-            return
-        except OSError:
-            threading.Event().wait(0.05)
-    sys.exit(f"bench_socks5: {what} is not listening on {port}")
-
-
-class Server:
-    def __init__(self, name, argv, port, ready_line=None):
-        self.name, self.port = name, port
-        self.proc = subprocess.Popen(
-            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE if ready_line else subprocess.DEVNULL)
-        if ready_line:
-            line = self.proc.stderr.readline().decode()
-            if ready_line not in line:
-                sys.exit(f"bench_socks5: {name}: {line.strip()}")
-            self.port = int(line.rsplit(":", 1)[1])
-            # Keep reading so that the server never blocks on stderr.
-            threading.Thread(target=self.proc.stderr.read,
-                             daemon=True).start()
-        else:
-            wait_listening(port, self.proc, name)
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def start_paddock(tmp, build):
@@ -107,7 +59,7 @@ def start_paddock(tmp, build):
                               "warn", "proxy", "--config", cfg,
                               "--system-config", "", "--home", tmp,
                               "--cwd", tmp], 0,
-                  ready_line="paddock: listening")
+                  ready=r"paddock: listening .*socks5=[^ ]*:(\d+)")
 
 
 def start_dante(tmp):
