@@ -10,8 +10,11 @@
 #include "util/buf.h"
 #include "util/strutil.h"
 
-bool
-http_write_is_hop_by_hop(const struct http_head *h, size_t i)
+/* True when field i of h must not be forwarded; has_connection says
+ * whether h has a Connection field that could name it. */
+static bool
+http_write_is_hop_by_hop(const struct http_head *h, size_t i,
+    bool has_connection)
 {
 	switch (h->fields[i].id) {
 	/* Spec §4.5 plus Proxy-Authenticate (RFC 9110 §11.7.1), which is
@@ -34,20 +37,22 @@ http_write_is_hop_by_hop(const struct http_head *h, size_t i)
 	case HTTP_FIELD_X_UNIX_SOCKET:
 	case _HTTP_FIELD_ID_MAX:
 	default:
-		return http_head_has_token(h, "connection",
-		    http_head_str(h, h->fields[i].name));
+		return has_connection &&
+		    http_head_has_token(h, "connection",
+			http_head_str(h, h->fields[i].name));
 	}
 }
 
 static int
 http_write_fields(const struct http_head *h, struct buf *out)
 {
+	bool has_connection = http_head_find(h, "connection", 0) >= 0;
 	int r = 0;
 
 	for (size_t i = 0; i < h->n_fields && r >= 0; i++) {
 		const struct http_field *f = &h->fields[i];
 
-		if (http_write_is_hop_by_hop(h, i))
+		if (http_write_is_hop_by_hop(h, i, has_connection))
 			continue;
 		r = buf_append(out, http_head_str(h, f->name), f->name.len);
 		if (r >= 0)

@@ -23,9 +23,6 @@ struct http_authority;
 struct http_head;
 struct http_target;
 
-/* True when field i of h must not be forwarded. */
-bool http_write_is_hop_by_hop(const struct http_head *h, size_t i);
-
 /*
  * Append the request for the next hop. target is the parsed request target
  * and authority the destination (from the target or the Host field).
