@@ -493,7 +493,10 @@ policy_judge_local(const struct policy_input *in,
 		return POLICY_LOCAL_PUBLIC;
 	}
 
-	/* localhost or an IP literal: the zone plays no part. */
+	/* localhost or an IP literal: the zone plays no part. Non-public, it
+	 * passes only when allow-listed by exactly this name. */
+	if (m->explicit_allow != HOSTSET_NONE)
+		return POLICY_LOCAL_PUBLIC;
 	if (h->kind != POLICY_HOST_NAME) {
 		struct policy_addr a = policy_host_addr(h);
 
@@ -502,8 +505,6 @@ policy_judge_local(const struct policy_input *in,
 		v->has_local_addr = true;
 		v->local_addr = a;
 	}
-	if (m->explicit_allow != HOSTSET_NONE)
-		return POLICY_LOCAL_PUBLIC;
 	return POLICY_LOCAL_BLOCKED;
 }
 
@@ -579,7 +580,6 @@ policy_judge_host(const struct policy *p, const struct policy_input *in,
 			    POLICY_SOURCE_BASELINE_POLICY);
 			return true;
 		case POLICY_LOCAL_PUBLIC:
-			v->has_local_addr = false;
 			break;
 		}
 	}
