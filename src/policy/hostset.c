@@ -363,6 +363,36 @@ hostset_add(struct hostset *s, enum pattern_kind kind, const char *body,
 	return 0;
 }
 
+struct hostset_add_ctx {
+	struct hostset *set;
+	enum pattern_kind kind;
+	unsigned list;
+	uint32_t rule;
+	bool explicit;
+};
+
+static int
+hostset_add_cb(void *userdata, const char *alt, size_t len)
+{
+	const struct hostset_add_ctx *a = userdata;
+
+	return hostset_add(a->set, a->kind, alt, len, a->list, a->rule,
+	    a->explicit);
+}
+
+int
+hostset_add_pattern(struct hostset *s, const struct pattern *p, unsigned list,
+    uint32_t rule, bool explicit)
+{
+	struct hostset_add_ctx a = { .set = s,
+		.kind = p->kind,
+		.list = list,
+		.rule = rule,
+		.explicit = explicit };
+
+	return pattern_expand(p, hostset_add_cb, &a) < 0 ? -ENOMEM : 0;
+}
+
 static void
 hostset_match_globs(const struct hostset *s, const uint32_t *path, size_t depth,
     const char *host, size_t len, struct hostset_result *ret)

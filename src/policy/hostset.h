@@ -42,6 +42,11 @@ struct hostset *hostset_free(struct hostset *s);
 int hostset_add(struct hostset *s, enum pattern_kind kind, const char *body,
     size_t len, unsigned list, uint32_t rule, bool explicit);
 
+/* Add every alternative of pattern p (its braces expanded) as
+ * hostset_add() does. Returns 0 or -ENOMEM. */
+int hostset_add_pattern(struct hostset *s, const struct pattern *p,
+    unsigned list, uint32_t rule, bool explicit);
+
 struct hostset_result {
 	uint32_t rule[HOSTSET_LISTS]; /* the matching rule, or HOSTSET_NONE */
 	uint32_t explicit_allow;      /* an explicit exact allow, or NONE */

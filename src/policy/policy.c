@@ -264,30 +264,12 @@ policy_get_mode(const struct policy *p)
 	return p->mode;
 }
 
-struct policy_add {
-	struct hostset *set;
-	enum pattern_kind kind;
-	enum policy_list list;
-	uint32_t rule;
-	bool explicit;
-};
-
-static int
-policy_add_cb(void *userdata, const char *alt, size_t len)
-{
-	struct policy_add *a = userdata;
-
-	return hostset_add(a->set, a->kind, alt, len, a->list, a->rule,
-	    a->explicit);
-}
-
 /* Compile rule i into p. Returns 0, -EINVAL (message in err) or -ENOMEM. */
 static int
 policy_add_rule(struct policy *p, const struct policy_rule_spec *rs, size_t i,
     struct pattern *pat, size_t *n_hosts, char *err, size_t errsz)
 {
 	struct policy_rule *rule = &p->rules[i];
-	struct policy_add add;
 	int r;
 
 	if ((unsigned)rs->list >= _POLICY_LIST_MAX) {
@@ -316,14 +298,9 @@ policy_add_rule(struct policy *p, const struct policy_rule_spec *rs, size_t i,
 		return -ENOMEM;
 	/* spec network §2.4: only a literal exact entry is "explicit"; a
 	 * brace alternative is a glob construct, so it is not. */
-	add = (struct policy_add){ .set = p->set,
-		.kind = pat->kind,
-		.list = rs->list,
-		.rule = (uint32_t)i,
-		.explicit = rs->list == POLICY_LIST_ALLOW &&
-		    pat->kind == PATTERN_EXACT && !pat->glob };
-	r = pattern_expand(pat, policy_add_cb, &add);
-	return r < 0 ? -ENOMEM : 0;
+	return hostset_add_pattern(p->set, pat, rs->list, (uint32_t)i,
+	    rs->list == POLICY_LIST_ALLOW && pat->kind == PATTERN_EXACT &&
+		!pat->glob);
 }
 
 int

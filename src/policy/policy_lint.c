@@ -241,22 +241,6 @@ policy_lint_apexes(const struct policy_lint *l, const struct hostset *set,
 	}
 }
 
-struct policy_lint_add {
-	struct hostset *set;
-	const struct pattern *p;
-	enum policy_list list;
-	uint32_t rule;
-};
-
-static int
-policy_lint_add_cb(void *userdata, const char *alt, size_t len)
-{
-	struct policy_lint_add *a = userdata;
-
-	return hostset_add(a->set, a->p->kind, alt, len, a->list, a->rule,
-	    false);
-}
-
 void
 policy_lint(const struct policy_settings *s,
     void (*warn)(void *userdata, size_t rule, const char *code,
@@ -274,10 +258,6 @@ policy_lint(const struct policy_settings *s,
 		goto out;
 	for (size_t i = 0; i < s->n_rules; i++) {
 		const struct policy_rule_spec *rs = &s->rules[i];
-		struct policy_lint_add add = { .set = set,
-			.p = p,
-			.list = rs->list,
-			.rule = (uint32_t)i };
 
 		if ((unsigned)rs->list >= _POLICY_LIST_MAX ||
 		    pattern_parse(rs->pattern, p, NULL, 0) < 0)
@@ -288,7 +268,9 @@ policy_lint(const struct policy_settings *s,
 		n_hosts += p->n_alts;
 		if (n_hosts > LIMIT_POLICY_HOSTS)
 			set_ok = false;
-		if (set_ok && pattern_expand(p, policy_lint_add_cb, &add) < 0)
+		if (set_ok &&
+		    hostset_add_pattern(set, p, rs->list, (uint32_t)i, false) <
+			0)
 			set_ok = false;
 	}
 	policy_lint_groups(&l, &rules);
