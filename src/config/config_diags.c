@@ -22,6 +22,7 @@
 #include "toml/toml.h"
 #include "util/buf.h"
 #include "util/limits.h"
+#include "util/utf8.h"
 
 struct config_diags {
 	struct config_diag *v;
@@ -276,38 +277,6 @@ config_keypath_format(const struct config_keypath *kp)
 	return buf_take(&b);
 }
 
-/* The length of the valid UTF-8 sequence at s[0..n), or 0 (RFC 3629 §4:
- * no overlong forms, no surrogates, nothing above U+10FFFF). */
-size_t
-config_utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		len = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		len = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
 int
 config_quote(struct buf *out, const char *s, size_t len)
 {
@@ -317,7 +286,8 @@ config_quote(struct buf *out, const char *s, size_t len)
 
 	r = buf_append_char(out, '"');
 	while (r >= 0 && i < len && i < LIMIT_CONFIG_QUOTE_BYTES) {
-		size_t n = config_utf8_len(u + i, len - i);
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, s + len, &cp);
 
 		if (n > 1 && i + n > LIMIT_CONFIG_QUOTE_BYTES)
 			break; /* never cut a character in half */

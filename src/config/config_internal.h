@@ -85,9 +85,6 @@ struct config_origin config_origin_of_key(const struct toml_value *t, size_t i);
  */
 int config_quote(struct buf *out, const char *s, size_t len);
 
-/* The length of the valid UTF-8 sequence starting s[0..n), or 0. */
-size_t config_utf8_len(const unsigned char *s, size_t n);
-
 /*
  * JSON helpers (config_json.c). config_json_text() turns any bytes into a
  * JSON string (invalid UTF-8 becomes U+FFFD; NULL becomes null). Each

@@ -31,6 +31,7 @@
 #include <jansson.h>
 
 #include "util/buf.h"
+#include "util/utf8.h"
 
 /* Objects are built with one helper that owns the value it is given. */
 static bool
@@ -43,7 +44,6 @@ json_t *
 config_json_text(const char *s)
 {
 	static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
-	const unsigned char *u = (const unsigned char *)s;
 	size_t len;
 	struct buf b;
 	json_t *j;
@@ -53,7 +53,8 @@ config_json_text(const char *s)
 	len = strlen(s);
 	buf_init(&b, 0);
 	for (size_t i = 0; i < len;) {
-		size_t n = config_utf8_len(u + i, len - i);
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, s + len, &cp);
 		int r = n ? buf_append(&b, s + i, n) :
 			    buf_append_str(&b, replacement);
 

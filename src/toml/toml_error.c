@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "util/strutil.h"
+#include "util/utf8.h"
 
 /* Characters that are valid but would hide or reorder text on a screen. */
 static bool
@@ -94,7 +95,7 @@ toml_error_escape_char(char piece[16], const char *p, const char *end,
 		piece[0] = (char)c;
 		return 1;
 	}
-	n = toml_utf8_decode(p, end, &cp);
+	n = utf8_decode(p, end, &cp);
 	if (n == 0) {
 		r = snprintf(piece, 16, "\\x%02x", c);
 		return (size_t)r;
@@ -187,7 +188,7 @@ static const char *
 toml_error_describe_utf8(char *out, size_t size, const char *p, const char *end)
 {
 	uint32_t cp;
-	size_t n = toml_utf8_decode(p, end, &cp);
+	size_t n = utf8_decode(p, end, &cp);
 
 	if (n == 0)
 		(void)snprintf(out, size, "invalid UTF-8 byte 0x%02x",

@@ -11,6 +11,7 @@
  */
 #include "toml/toml_internal.h"
 
+#include "util/utf8.h"
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -60,7 +61,7 @@ toml_format_string(struct buf *out, const char *s, size_t len)
 		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
 			n = 1;
 		else if (c >= 0x80)
-			n = toml_utf8_decode(p, end, &cp);
+			n = utf8_decode(p, end, &cp);
 		if (n > 0) {
 			p += n;
 			continue;

@@ -3,7 +3,6 @@
  * Internals shared by the files of src/toml; nothing outside src/toml
  * includes this header.
  *
- *   toml_utf8.c    UTF-8 decoding and encoding
  *   toml_error.c   error messages: positions, safe quoting of input
  *   toml_lex.c     the cursor: positions, whitespace, comments, strings
  *   toml_scalar.c  numbers, booleans, dates and times
@@ -85,22 +84,6 @@ struct toml_value {
 		struct toml_table tab;
 	};
 };
-
-/* toml_utf8.c */
-
-/* Decode one UTF-8 scalar value at p (p < end). Returns its length in
- * bytes (1..4), or 0 when the bytes at p are not valid UTF-8 (overlong,
- * surrogate, above U+10FFFF, truncated). */
-size_t toml_utf8_decode(const char *p, const char *end, uint32_t *ret_cp);
-
-/* Encode a scalar value (caller checked it) into out[4]; returns 1..4. */
-size_t toml_utf8_encode(uint32_t cp, char *out);
-
-static inline bool
-toml_utf8_is_scalar(uint32_t cp)
-{
-	return cp <= 0x10ffff && (cp < 0xd800 || cp > 0xdfff);
-}
 
 /* toml_error.c */
 

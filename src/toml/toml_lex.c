@@ -14,6 +14,7 @@
  */
 #include "toml/toml_internal.h"
 
+#include "util/utf8.h"
 #include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -119,7 +120,7 @@ toml_lex_check_char(struct toml_lexer *lx, const char *p, const char *what)
 		    "control character U+%04X is not allowed in %s", c, what);
 		return 0;
 	}
-	n = toml_utf8_decode(p, lx->end, &cp);
+	n = utf8_decode(p, lx->end, &cp);
 	if (n == 0)
 		(void)toml_lex_fail(lx, p, "invalid UTF-8 byte 0x%02x in %s", c,
 		    what);
@@ -269,12 +270,12 @@ toml_lex_hex_escape(struct toml_lexer *lx, struct buf *out, size_t ndigits)
 		}
 		cp = cp << 4 | toml_lex_hex_value(c);
 	}
-	if (!toml_utf8_is_scalar(cp))
+	if (!utf8_is_scalar(cp))
 		return toml_lex_fail(lx, at,
 		    "escape '\\%c%.*s' is not a Unicode scalar value", letter,
 		    (int)ndigits, at + 2);
 	lx->p += 2 + ndigits;
-	return buf_append(out, utf8, toml_utf8_encode(cp, utf8));
+	return buf_append(out, utf8, utf8_encode(cp, utf8));
 }
 
 static int

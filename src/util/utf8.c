@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * UTF-8 as RFC 3629 §4 defines it: the shortest form only, no surrogates,
- * nothing above U+10FFFF. TOML documents must be valid UTF-8 throughout.
+ * nothing above U+10FFFF. TOML documents must be valid UTF-8 throughout,
+ * and config diagnostics and JSON escape whatever is not.
  */
-#include "toml/toml_internal.h"
+#include "util/utf8.h"
 
 /* The valid range of the second byte after each lead byte (RFC 3629 §4). */
 static bool
-toml_utf8_second_ok(unsigned char lead, unsigned char b)
+utf8_second_ok(unsigned char lead, unsigned char b)
 {
 	switch (lead) {
 	case 0xe0:
@@ -24,7 +25,7 @@ toml_utf8_second_ok(unsigned char lead, unsigned char b)
 }
 
 size_t
-toml_utf8_decode(const char *p, const char *end, uint32_t *ret_cp)
+utf8_decode(const char *p, const char *end, uint32_t *ret_cp)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	size_t avail = (size_t)(end - p), n;
@@ -46,7 +47,7 @@ toml_utf8_decode(const char *p, const char *end, uint32_t *ret_cp)
 	} else {
 		return 0;
 	}
-	if (avail < n || !toml_utf8_second_ok(s[0], s[1]))
+	if (avail < n || !utf8_second_ok(s[0], s[1]))
 		return 0;
 	for (size_t i = 1; i < n; i++) {
 		if ((s[i] & 0xc0) != 0x80)
@@ -58,7 +59,7 @@ toml_utf8_decode(const char *p, const char *end, uint32_t *ret_cp)
 }
 
 size_t
-toml_utf8_encode(uint32_t cp, char *out)
+utf8_encode(uint32_t cp, char *out)
 {
 	if (cp < 0x80) {
 		out[0] = (char)cp;
