@@ -320,9 +320,8 @@ forward_send_head(struct session_http *h)
 		/* RFC 9110 §15.2: never to an HTTP/1.0 client. */
 		if (h->req.minor >= 1 &&
 		    (http_write_response(r, false, 1, &h->out) < 0 ||
-			evbuffer_add(h->wire, h->out.data, h->out.len) < 0))
+			session_http_stage(h) < 0))
 			return -ENOMEM;
-		buf_clear(&h->out);
 		http_parser_next(&h->respp);
 		http_parser_set_request(&h->respp, h->head_only, false);
 		return 0;
@@ -334,9 +333,8 @@ forward_send_head(struct session_http *h)
 	    worker_is_stopping(h->s->worker))
 		h->close_after = true;
 	rc = http_write_response(r, h->close_after, h->req.minor, &h->out);
-	if (rc < 0 || evbuffer_add(h->wire, h->out.data, h->out.len) < 0)
+	if (rc < 0 || session_http_stage(h) < 0)
 		return -ENOMEM;
-	buf_clear(&h->out);
 	h->resp_head_sent = true;
 	h->resp_left = r->content_length;
 	return 1;
@@ -551,11 +549,10 @@ forward_start(struct session_http *h)
 	h->req_done = h->req.body == HTTP_BODY_NONE;
 	if (http_write_request(&h->req, &h->target, &h->dest, h->via != NULL,
 		h->via ? h->via->authorization : NULL, &h->out) < 0 ||
-	    evbuffer_add(h->wire, h->out.data, h->out.len) < 0) {
+	    session_http_stage(h) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
-	buf_clear(&h->out);
 	(void)session_bev_enable(up, EV_READ);
 	/* The head leaves with the first body bytes, in one write. */
 	session_timer_set(s, SESSION_TIMER_IDLE,

@@ -37,13 +37,19 @@ http_client_in(struct session_http *h)
 }
 
 int
-session_http_send_to(struct session_http *h, struct half *dst)
+session_http_stage(struct session_http *h)
 {
 	int r =
 	    evbuffer_add(h->wire, h->out.data ? h->out.data : "", h->out.len);
 
 	buf_clear(&h->out);
-	if (r < 0)
+	return r < 0 ? -ENOMEM : 0;
+}
+
+int
+session_http_send_to(struct session_http *h, struct half *dst)
+{
+	if (session_http_stage(h) < 0)
 		return -ENOMEM;
 	return session_send(dst, h->wire, evbuffer_get_length(h->wire));
 }

@@ -77,6 +77,10 @@ session_http_of(struct session *s)
 
 /* session_http.c */
 
+/* Move h->out (a serialised head) to the end of h->wire. Returns 0 or
+ * -ENOMEM. */
+int session_http_stage(struct session_http *h);
+
 /* Send h->out to dst, or to the client, and forget it. Returns 0 or a
  * negative errno. */
 int session_http_send_to(struct session_http *h, struct half *dst);
