@@ -27,9 +27,9 @@
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
 #include "config/config.h"
-#include "proxy/socks5.h"
 #include "util/strparse.h"
 #include "util/strutil.h"
+#include "wire/socks5.h"
 
 #define CONNECT_BUF_BYTES (64u * 1024)
 

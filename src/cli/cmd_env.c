@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "api/childenv.h"
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
 #include "config/config.h"
-#include "proxy/childenv.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/strutil.h"

@@ -19,12 +19,12 @@
 
 #include <event2/event.h>
 
+#include "api/proxy_settings.h"
 #include "audit/audit.h"
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "proxy/proxy.h"
-#include "proxy/proxy_settings.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/strparse.h"

@@ -122,21 +122,3 @@ decision_complete(struct paddock_decision *d, int decision, const char *reason)
 	(void)pthread_mutex_unlock(&d->lock);
 	decision_unref(d);
 }
-
-void
-paddock_decision_allow(struct paddock_decision *decision)
-{
-	decision_complete(decision, POLICY_DECISION_ALLOW, NULL);
-}
-
-void
-paddock_decision_deny(struct paddock_decision *decision, const char *reason)
-{
-	decision_complete(decision, POLICY_DECISION_DENY, reason);
-}
-
-void
-paddock_decision_ask(struct paddock_decision *decision, const char *reason)
-{
-	decision_complete(decision, POLICY_DECISION_ASK, reason);
-}

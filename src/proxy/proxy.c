@@ -24,9 +24,9 @@
 
 #include <event2/thread.h>
 
+#include "audit/accesslog.h"
 #include "audit/audit.h"
 #include "policy/policy.h"
-#include "proxy/accesslog.h"
 #include "proxy/decision.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"

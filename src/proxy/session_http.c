@@ -24,14 +24,14 @@
 #include <event2/event.h>
 
 #include "proxy/dial.h"
-#include "proxy/http_reply.h"
 #include "proxy/pool.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 #include "util/strutil.h"
+#include "wire/http_reply.h"
 
 static struct evbuffer *
-http_client_in(struct session_http *h)
+session_http_client_in(struct session_http *h)
 {
 	return bufferevent_get_input(h->s->client.bev);
 }
@@ -64,7 +64,7 @@ session_http_send(struct session_http *h)
  * an unread request body stands in the way, after a CONNECT (a client may
  * already have sent tunnel bytes), or when either side asked to close. */
 static bool
-http_must_close(struct session_http *h)
+session_http_must_close(struct session_http *h)
 {
 	if (h->close_after || h->connect || worker_is_stopping(h->s->worker))
 		return true;
@@ -75,7 +75,7 @@ http_must_close(struct session_http *h)
 
 /* Finish the exchange with a complete answer sitting in h->out. */
 static void
-http_answer(struct session_http *h)
+session_http_answer(struct session_http *h)
 {
 	if (session_http_send(h) < 0) {
 		session_close(h->s, "out of memory");
@@ -87,7 +87,7 @@ http_answer(struct session_http *h)
 /* A parked upstream connection has nothing to say: any byte, EOF or
  * error ends it. */
 static void
-http_kept_read_cb(struct bufferevent *bev, void *arg)
+session_http_kept_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
@@ -98,10 +98,10 @@ http_kept_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-http_kept_event_cb(struct bufferevent *bev, short what, void *arg)
+session_http_kept_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	(void)what;
-	http_kept_read_cb(bev, arg);
+	session_http_kept_read_cb(bev, arg);
 }
 
 void
@@ -112,8 +112,8 @@ session_http_keep(struct session_http *h)
 	h->kept = true;
 	h->kept_gen = s->conf->generation;
 	(void)strlcpy(h->kept_key, h->pool_key, sizeof(h->kept_key));
-	bufferevent_setcb(s->upstream.bev, http_kept_read_cb, NULL,
-	    http_kept_event_cb, s);
+	bufferevent_setcb(s->upstream.bev, session_http_kept_read_cb, NULL,
+	    session_http_kept_event_cb, s);
 }
 
 /* The parked connection is not for this request: pool it (or close it
@@ -137,7 +137,7 @@ session_http_release_kept(struct session_http *h)
 void
 session_http_fail(struct session_http *h, unsigned status, const char *text)
 {
-	h->close_after = http_must_close(h);
+	h->close_after = session_http_must_close(h);
 	if (h->resp_head_sent) {
 		/* The client already has part of an answer: only the
 		 * connection's end can tell it something went wrong. */
@@ -150,12 +150,13 @@ session_http_fail(struct session_http *h, unsigned status, const char *text)
 		session_close(h->s, "out of memory");
 		return;
 	}
-	http_answer(h);
+	session_http_answer(h);
 }
 
 /* A head that did not parse: the connection's framing is lost. */
 static void
-http_fail_head(struct session_http *h, unsigned status, const char *text)
+session_http_fail_head(struct session_http *h, unsigned status,
+    const char *text)
 {
 	char msg[256];
 
@@ -172,7 +173,7 @@ http_fail_head(struct session_http *h, unsigned status, const char *text)
 }
 
 static void
-http_linger(struct session_http *h)
+session_http_linger(struct session_http *h)
 {
 	struct session *s = h->s;
 
@@ -180,7 +181,7 @@ http_linger(struct session_http *h)
 	 * request: nothing can arrive that would make our close a reset. */
 	if (s->client.eof ||
 	    (!h->req.keep_alive && h->req_done &&
-		evbuffer_get_length(http_client_in(h)) == 0)) {
+		evbuffer_get_length(session_http_client_in(h)) == 0)) {
 		session_close(s, "done");
 		return;
 	}
@@ -192,14 +193,14 @@ session_http_drain(struct session_http *h)
 {
 	struct session *s = h->s;
 
-	forward_stop(h);
+	session_http_forward_stop(h);
 	judge_cancel(&h->judge);
 	s->dial = dial_cancel(s->dial);
 	session_http_release_kept(h);
 	session_drop_upstream(s);
 	session_set_state(s, SESSION_ST_DRAINING);
 	if (evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0) {
-		http_linger(h);
+		session_http_linger(h);
 		return;
 	}
 	bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
@@ -210,7 +211,7 @@ session_http_drain(struct session_http *h)
 }
 
 static void
-http_reset_exchange(struct session_http *h)
+session_http_reset_exchange(struct session_http *h)
 {
 	http_parser_next(&h->reqp);
 	http_parser_next(&h->respp);
@@ -244,7 +245,7 @@ session_http_next(struct session_http *h)
 		return;
 	}
 	s->conf = proxy_conf_unref(s->conf);
-	http_reset_exchange(h);
+	session_http_reset_exchange(h);
 	session_set_state(s, SESSION_ST_HTTP_HEAD);
 	(void)session_bev_enable(s->client.bev, EV_READ);
 	session_timer_set(s, SESSION_TIMER_IDLE,
@@ -257,7 +258,7 @@ session_http_next(struct session_http *h)
  */
 
 static void
-http_block(struct session_http *h)
+session_http_block(struct session_http *h)
 {
 	const struct policy_verdict *v = &h->judge.v;
 	const char *reason = policy_verdict_reason(v, v->reason);
@@ -265,7 +266,7 @@ http_block(struct session_http *h)
 	const char *message = policy_reason_message(v->reason);
 	int r;
 
-	h->close_after = http_must_close(h);
+	h->close_after = session_http_must_close(h);
 	slog_info(h->s, "blocked %s %s from %s: %s (%s)",
 	    http_head_method(&h->req), h->s->target, h->s->client_text, reason,
 	    policy_source_name(v->source));
@@ -294,11 +295,11 @@ http_block(struct session_http *h)
 		session_close(h->s, "out of memory");
 		return;
 	}
-	http_answer(h);
+	session_http_answer(h);
 }
 
 static void
-http_verdict(struct session *s)
+session_http_verdict(struct session *s)
 {
 	struct session_http *h = session_http_of(s);
 	const struct policy_verdict *v = &h->judge.v;
@@ -307,7 +308,7 @@ http_verdict(struct session *s)
 	    policy_verdict_reason(v, v->reason),
 	    v->matched ? v->match.pattern : NULL);
 	if (!judge_allowed(&h->judge)) {
-		http_block(h);
+		session_http_block(h);
 		return;
 	}
 	session_http_route(h);
@@ -319,7 +320,7 @@ http_verdict(struct session *s)
  * a limited-mode method are refused first.
  */
 static void
-http_unix_report(struct session_http *h, enum policy_reason reason,
+session_http_unix_report(struct session_http *h, enum policy_reason reason,
     enum policy_source source)
 {
 	struct session *s = h->s;
@@ -350,7 +351,7 @@ http_unix_report(struct session_http *h, enum policy_reason reason,
 }
 
 static bool
-http_visible_ascii(const char *v)
+session_http_visible_ascii(const char *v)
 {
 	if (!*v)
 		return false;
@@ -361,20 +362,20 @@ http_visible_ascii(const char *v)
 }
 
 static void
-http_unix_socket(struct session_http *h, size_t field)
+session_http_unix_socket(struct session_http *h, size_t field)
 {
 	struct session *s = h->s;
 	const char *path = http_head_str(&h->req, h->req.fields[field].value);
 	const char *m = http_head_method(&h->req);
 	int r;
 
-	if (!http_visible_ascii(path) ||
+	if (!session_http_visible_ascii(path) ||
 	    http_head_count(&h->req, "x-unix-socket") > 1) {
 		session_http_fail(h, 400, "invalid x-unix-socket header");
 		return;
 	}
 	if (!policy_enabled(s->conf->policy)) {
-		http_unix_report(h, POLICY_REASON_PROXY_DISABLED,
+		session_http_unix_report(h, POLICY_REASON_PROXY_DISABLED,
 		    POLICY_SOURCE_PROXY_STATE);
 		session_http_fail(h, 503,
 		    policy_reason_message(POLICY_REASON_PROXY_DISABLED));
@@ -390,19 +391,19 @@ http_unix_socket(struct session_http *h, size_t field)
 			    POLICY_REASON_METHOD_NOT_ALLOWED),
 		};
 
-		http_unix_report(h, POLICY_REASON_METHOD_NOT_ALLOWED,
+		session_http_unix_report(h, POLICY_REASON_METHOD_NOT_ALLOWED,
 		    POLICY_SOURCE_MODE_GUARD);
-		h->close_after = http_must_close(h);
+		h->close_after = session_http_must_close(h);
 		r = http_reply_blocked(&h->out, &b, h->close_after,
 		    h->head_only);
 		if (r < 0) {
 			session_close(s, "out of memory");
 			return;
 		}
-		http_answer(h);
+		session_http_answer(h);
 		return;
 	}
-	http_unix_report(h, POLICY_REASON_UNIX_SOCKET_UNSUPPORTED,
+	session_http_unix_report(h, POLICY_REASON_UNIX_SOCKET_UNSUPPORTED,
 	    POLICY_SOURCE_PROXY_STATE);
 	session_http_fail(h, 501, "unix sockets unsupported");
 }
@@ -411,7 +412,7 @@ http_unix_socket(struct session_http *h, size_t field)
  * A complete request head: find where it goes, then judge it.
  */
 static int
-http_destination(struct session_http *h, const char **reterr)
+session_http_destination(struct session_http *h, const char **reterr)
 {
 	const struct http_head *q = &h->req;
 	struct http_authority host;
@@ -459,7 +460,7 @@ http_destination(struct session_http *h, const char **reterr)
 }
 
 static void
-http_exchange_begin(struct session_http *h)
+session_http_exchange_begin(struct session_http *h)
 {
 	struct session *s = h->s;
 	const char *err = NULL;
@@ -475,10 +476,10 @@ http_exchange_begin(struct session_http *h)
 	session_set_state(s, SESSION_ST_RESOLVING);
 	unix_field = http_head_find(&h->req, "x-unix-socket", 0);
 	if (unix_field >= 0) {
-		http_unix_socket(h, (size_t)unix_field);
+		session_http_unix_socket(h, (size_t)unix_field);
 		return;
 	}
-	status = http_destination(h, &err);
+	status = session_http_destination(h, &err);
 	if (status) {
 		slog_info(s, "refusing request from %s: %s", s->client_text,
 		    err);
@@ -492,8 +493,8 @@ http_exchange_begin(struct session_http *h)
 	judge_init(&h->judge, s,
 	    h->connect ? POLICY_PROTOCOL_HTTPS_CONNECT : POLICY_PROTOCOL_HTTP,
 	    h->dest.host, h->dest.port, http_head_method(&h->req));
-	if (judge_run(&h->judge, http_verdict) == JUDGE_DONE)
-		http_verdict(s);
+	if (judge_run(&h->judge, session_http_verdict) == JUDGE_DONE)
+		session_http_verdict(s);
 }
 
 enum parse_result
@@ -527,11 +528,11 @@ session_http_feed_head(struct http_parser *p, struct evbuffer *in,
 
 /* Feed buffered client bytes to the head parser. */
 static enum parse_result
-http_feed_head(struct session_http *h)
+session_http_feed_request(struct session_http *h)
 {
 	size_t consumed;
-	enum parse_result r =
-	    session_http_feed_head(&h->reqp, http_client_in(h), &consumed);
+	enum parse_result r = session_http_feed_head(&h->reqp,
+	    session_http_client_in(h), &consumed);
 
 	h->s->client.bytes += consumed;
 	return r;
@@ -548,7 +549,7 @@ session_http_process(struct session_http *h)
 	while (s->state == SESSION_ST_HTTP_HEAD) {
 		enum parse_result r;
 
-		if (evbuffer_get_length(http_client_in(h)) == 0) {
+		if (evbuffer_get_length(session_http_client_in(h)) == 0) {
 			if (s->client.eof)
 				session_close(s,
 				    h->reqp.head_bytes ?
@@ -559,15 +560,16 @@ session_http_process(struct session_http *h)
 		if (s->timer_kind != SESSION_TIMER_HEAD)
 			session_timer_set(s, SESSION_TIMER_HEAD,
 			    worker_get_conf(s->worker)->limits.head_timeout_ms);
-		r = http_feed_head(h);
+		r = session_http_feed_request(h);
 		if (r == PARSE_AGAIN)
 			continue;
 		if (r == PARSE_ERROR) {
-			http_fail_head(h, h->reqp.error_status, h->reqp.error);
+			session_http_fail_head(h, h->reqp.error_status,
+			    h->reqp.error);
 			break;
 		}
 		session_timer_clear(s);
-		http_exchange_begin(h);
+		session_http_exchange_begin(h);
 	}
 	h->processing = false;
 }
@@ -576,7 +578,7 @@ session_http_process(struct session_http *h)
  * Client callbacks, by state.
  */
 static void
-http_client_read_cb(struct bufferevent *bev, void *arg)
+session_http_client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
@@ -586,7 +588,7 @@ http_client_read_cb(struct bufferevent *bev, void *arg)
 		session_http_process(h);
 		break;
 	case SESSION_ST_RELAY:
-		forward_client_read(h);
+		session_http_forward_client_read(h);
 		break;
 	case SESSION_ST_DRAINING:
 		evbuffer_drain(bufferevent_get_input(bev),
@@ -599,23 +601,23 @@ http_client_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-http_client_write_cb(struct bufferevent *bev, void *arg)
+session_http_client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
 
 	if (s->state == SESSION_ST_RELAY) {
-		forward_client_write(h);
+		session_http_forward_client_write(h);
 		return;
 	}
 	if (s->state == SESSION_ST_DRAINING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
 	    !s->client.shut)
-		http_linger(h);
+		session_http_linger(h);
 }
 
 static void
-http_client_event_cb(struct bufferevent *bev, short what, void *arg)
+session_http_client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
@@ -634,7 +636,7 @@ http_client_event_cb(struct bufferevent *bev, short what, void *arg)
 		session_http_process(h);
 		break;
 	case SESSION_ST_RELAY:
-		forward_client_event(h, what);
+		session_http_forward_client_event(h, what);
 		break;
 	case SESSION_ST_DRAINING:
 		if (s->client.shut)
@@ -650,7 +652,7 @@ http_client_event_cb(struct bufferevent *bev, short what, void *arg)
  * The front end's hooks.
  */
 static int
-http_start(struct session *s)
+session_http_start(struct session *s)
 {
 	struct session_http *h = calloc(1, sizeof(*h));
 
@@ -667,12 +669,13 @@ http_start(struct session *s)
 	if (!h->wire)
 		return -ENOMEM;
 	h->judge.s = s;
-	return session_await_head(s, SESSION_ST_HTTP_HEAD, http_client_read_cb,
-	    http_client_write_cb, http_client_event_cb);
+	return session_await_head(s, SESSION_ST_HTTP_HEAD,
+	    session_http_client_read_cb, session_http_client_write_cb,
+	    session_http_client_event_cb);
 }
 
 static void
-http_timeout(struct session *s, enum session_timer t)
+session_http_timeout(struct session *s, enum session_timer t)
 {
 	struct session_http *h = session_http_of(s);
 
@@ -686,7 +689,8 @@ http_timeout(struct session *s, enum session_timer t)
 			session_close(s, "idle timeout");
 			return;
 		}
-		http_fail_head(h, 408, "the request head took too long");
+		session_http_fail_head(h, 408,
+		    "the request head took too long");
 		return;
 	case SESSION_TIMER_DECIDER:
 		judge_decider_timeout(&h->judge);
@@ -698,7 +702,7 @@ http_timeout(struct session *s, enum session_timer t)
 		return;
 	case SESSION_TIMER_IDLE:
 		if (s->state == SESSION_ST_RELAY && !h->resp_head_sent) {
-			forward_stop(h);
+			session_http_forward_stop(h);
 			session_drop_upstream(s);
 			session_http_fail(h, 504,
 			    "upstream did not answer in time");
@@ -714,14 +718,14 @@ http_timeout(struct session *s, enum session_timer t)
 }
 
 static void
-http_shutdown(struct session *s)
+session_http_shutdown(struct session *s)
 {
 	struct session_http *h = session_http_of(s);
 
 	if (!h)
 		return; /* a tunnel runs until the grace period ends */
 	if (s->state == SESSION_ST_HTTP_HEAD && h->reqp.head_bytes == 0 &&
-	    evbuffer_get_length(http_client_in(h)) == 0) {
+	    evbuffer_get_length(session_http_client_in(h)) == 0) {
 		session_close(s, "shutdown");
 		return;
 	}
@@ -729,20 +733,20 @@ http_shutdown(struct session *s)
 }
 
 static void
-http_closed(struct session *s)
+session_http_closed(struct session *s)
 {
 	struct session_http *h = session_http_of(s);
 
 	if (!h)
 		return;
-	forward_stop(h);
+	session_http_forward_stop(h);
 	judge_cancel(&h->judge);
 	/* The client left; its parked connection can serve others. */
 	session_http_release_kept(h);
 }
 
 static void
-http_free(struct session *s)
+session_http_free(struct session *s)
 {
 	struct session_http *h = session_http_of(s);
 
@@ -759,9 +763,9 @@ http_free(struct session *s)
 
 const struct session_frontend session_http_frontend = {
 	.name = "http",
-	.start = http_start,
-	.timeout = http_timeout,
-	.shutdown = http_shutdown,
-	.closed = http_closed,
-	.free = http_free,
+	.start = session_http_start,
+	.timeout = session_http_timeout,
+	.shutdown = session_http_shutdown,
+	.closed = session_http_closed,
+	.free = session_http_free,
 };

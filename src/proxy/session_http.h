@@ -16,11 +16,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "proxy/http_head.h"
-#include "proxy/http_target.h"
 #include "proxy/judge.h"
 #include "proxy/session.h"
 #include "util/buf.h"
+#include "wire/http_head.h"
+#include "wire/http_target.h"
 
 struct evbuffer;
 struct splice_dir;
@@ -123,16 +123,16 @@ void session_http_redial(struct session_http *h);
 
 /* The upstream connection is ready (attached): send the request and
  * stream the exchange. */
-void forward_start(struct session_http *h);
+void session_http_forward_start(struct session_http *h);
 
 /* Client bytes arrived during the exchange. */
-void forward_client_read(struct session_http *h);
+void session_http_forward_client_read(struct session_http *h);
 
 /* The client's output drained. */
-void forward_client_write(struct session_http *h);
+void session_http_forward_client_write(struct session_http *h);
 
 /* The client ended or failed during the exchange. */
-void forward_client_event(struct session_http *h, short what);
+void session_http_forward_client_event(struct session_http *h, short what);
 
 /* Stop streaming (the exchange is being abandoned). */
-void forward_stop(struct session_http *h);
+void session_http_forward_stop(struct session_http *h);

@@ -23,17 +23,17 @@
 
 #include "proxy/dial.h"
 #include "proxy/dns.h"
-#include "proxy/errmap.h"
-#include "proxy/http_reply.h"
-#include "proxy/http_write.h"
 #include "proxy/pool.h"
 #include "proxy/relay.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 #include "util/strutil.h"
+#include "wire/errmap.h"
+#include "wire/http_reply.h"
+#include "wire/http_write.h"
 
 static void
-http_dial_failed(struct session_http *h, int err)
+session_http_route_dial_failed(struct session_http *h, int err)
 {
 	char text[512];
 
@@ -49,7 +49,7 @@ http_dial_failed(struct session_http *h, int err)
  * proxy, its own CONNECT) succeeded; only then the client hears 200.
  */
 static void
-http_tunnel_ready(struct session_http *h)
+session_http_route_tunnel_ready(struct session_http *h)
 {
 	struct session *s = h->s;
 
@@ -67,7 +67,7 @@ http_tunnel_ready(struct session_http *h)
 }
 
 static void
-http_chain_read_cb(struct bufferevent *bev, void *arg)
+session_http_route_chain_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
@@ -80,7 +80,7 @@ http_chain_read_cb(struct bufferevent *bev, void *arg)
 	if (r == PARSE_AGAIN)
 		return;
 	if (r == PARSE_ERROR) {
-		http_dial_failed(h, -EPROTO);
+		session_http_route_dial_failed(h, -EPROTO);
 		return;
 	}
 	if (h->resp.body != HTTP_BODY_TUNNEL) {
@@ -91,21 +91,22 @@ http_chain_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	/* Bytes after the answer already belong to the tunnel. */
-	http_tunnel_ready(h);
+	session_http_route_tunnel_ready(h);
 }
 
 static void
-http_chain_event_cb(struct bufferevent *bev, short what, void *arg)
+session_http_route_chain_event_cb(struct bufferevent *bev, short what,
+    void *arg)
 {
 	struct session *s = arg;
 
 	(void)bev;
 	(void)what;
-	http_dial_failed(session_http_of(s), -EPIPE);
+	session_http_route_dial_failed(session_http_of(s), -EPIPE);
 }
 
 static void
-http_chain_start(struct session_http *h)
+session_http_route_chain_start(struct session_http *h)
 {
 	struct session *s = h->s;
 
@@ -114,8 +115,8 @@ http_chain_start(struct session_http *h)
 	    s->conf->limits.connect_timeout_ms);
 	http_parser_next(&h->respp);
 	http_parser_set_request(&h->respp, false, true);
-	bufferevent_setcb(s->upstream.bev, http_chain_read_cb, NULL,
-	    http_chain_event_cb, s);
+	bufferevent_setcb(s->upstream.bev, session_http_route_chain_read_cb,
+	    NULL, session_http_route_chain_event_cb, s);
 	if (http_write_connect(&h->dest, h->via->authorization, &h->out) < 0 ||
 	    session_http_send_to(h, &s->upstream) < 0 ||
 	    session_bev_enable(s->upstream.bev, EV_READ) < 0)
@@ -123,7 +124,7 @@ http_chain_start(struct session_http *h)
 }
 
 static void
-http_dialed_cb(void *arg, int fd, int err)
+session_http_route_dialed_cb(void *arg, int fd, int err)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
@@ -131,7 +132,7 @@ http_dialed_cb(void *arg, int fd, int err)
 
 	s->dial = NULL;
 	if (fd < 0) {
-		http_dial_failed(h, err);
+		session_http_route_dial_failed(h, err);
 		return;
 	}
 	bev = session_bev_new(s, fd);
@@ -141,38 +142,38 @@ http_dialed_cb(void *arg, int fd, int err)
 	}
 	session_attach_upstream(s, bev);
 	if (h->connect && h->via) {
-		http_chain_start(h);
+		session_http_route_chain_start(h);
 		return;
 	}
 	if (h->connect) {
-		http_tunnel_ready(h);
+		session_http_route_tunnel_ready(h);
 		return;
 	}
 	session_set_state(s, SESSION_ST_RELAY);
-	forward_start(h);
+	session_http_forward_start(h);
 }
 
 static void
-http_dial(struct session *s)
+session_http_route_dial(struct session *s)
 {
 	struct session_http *h = session_http_of(s);
 	uint16_t port = h->via ? h->via->authority.port : h->dest.port;
 
 	if (h->judge.err < 0) {
-		http_dial_failed(h, h->judge.err);
+		session_http_route_dial_failed(h, h->judge.err);
 		return;
 	}
 	session_set_state(s, SESSION_ST_CONNECTING);
-	s->dial =
-	    dial_start(s->worker, s->conf, h->judge.addrs, h->judge.n_addrs,
-		port, s->conf->limits.connect_timeout_ms, http_dialed_cb, s);
+	s->dial = dial_start(s->worker, s->conf, h->judge.addrs,
+	    h->judge.n_addrs, port, s->conf->limits.connect_timeout_ms,
+	    session_http_route_dialed_cb, s);
 	if (!s->dial)
 		session_http_fail(h, 503, "proxy is out of memory");
 }
 
 static void
-http_via_resolved_cb(void *arg, int err, const struct policy_addr *addrs,
-    size_t n)
+session_http_route_via_resolved_cb(void *arg, int err,
+    const struct policy_addr *addrs, size_t n)
 {
 	struct session *s = arg;
 	struct session_http *h = session_http_of(s);
@@ -182,13 +183,13 @@ http_via_resolved_cb(void *arg, int err, const struct policy_addr *addrs,
 	h->judge.n_addrs = err < 0 ? 0 : n;
 	if (h->judge.n_addrs)
 		memcpy(h->judge.addrs, addrs, n * sizeof(*addrs));
-	http_dial(s);
+	session_http_route_dial(s);
 }
 
 /* The upstream proxy's own address: a literal, or a lookup (it comes from
  * the proxy's environment, not from a client, so it is not judged). */
 static void
-http_resolve_via(struct session_http *h)
+session_http_route_resolve_via(struct session_http *h)
 {
 	struct session *s = h->s;
 	struct policy_host host;
@@ -199,17 +200,18 @@ http_resolve_via(struct session_http *h)
 	    host.kind != POLICY_HOST_NAME) {
 		h->judge.addrs[0] = policy_host_addr(&host);
 		h->judge.n_addrs = 1;
-		http_dial(s);
+		session_http_route_dial(s);
 		return;
 	}
-	h->judge.dns = dns_resolve(s->worker, name,
-	    s->conf->limits.dns_timeout_ms, http_via_resolved_cb, s);
+	h->judge.dns =
+	    dns_resolve(s->worker, name, s->conf->limits.dns_timeout_ms,
+		session_http_route_via_resolved_cb, s);
 	if (!h->judge.dns)
 		session_http_fail(h, 503, "proxy is out of memory");
 }
 
 static void
-http_pool_key(struct session_http *h)
+session_http_route_pool_key(struct session_http *h)
 {
 	const struct http_authority *a = h->via ? &h->via->authority : &h->dest;
 
@@ -225,11 +227,11 @@ session_http_redial(struct session_http *h)
 
 	session_set_state(s, SESSION_ST_CONNECTING);
 	if (h->via) {
-		http_resolve_via(h);
+		session_http_route_resolve_via(h);
 		return;
 	}
-	if (judge_addrs(&h->judge, http_dial) == JUDGE_DONE)
-		http_dial(s);
+	if (judge_addrs(&h->judge, session_http_route_dial) == JUDGE_DONE)
+		session_http_route_dial(s);
 }
 
 void
@@ -241,13 +243,13 @@ session_http_route(struct session_http *h)
 	h->via = upstream_select(s->conf->upstream, h->judge.v.host.text,
 	    h->connect);
 	if (!h->connect) {
-		http_pool_key(h);
+		session_http_route_pool_key(h);
 		if (h->kept && h->kept_gen == s->conf->generation &&
 		    streq(h->kept_key, h->pool_key)) {
 			h->kept = false;
 			h->reused = true;
 			session_set_state(s, SESSION_ST_RELAY);
-			forward_start(h);
+			session_http_forward_start(h);
 			return;
 		}
 	}
@@ -259,14 +261,14 @@ session_http_route(struct session_http *h)
 			h->reused = true;
 			session_attach_upstream(s, bev);
 			session_set_state(s, SESSION_ST_RELAY);
-			forward_start(h);
+			session_http_forward_start(h);
 			return;
 		}
 	}
 	if (h->via) {
-		http_resolve_via(h);
+		session_http_route_resolve_via(h);
 		return;
 	}
-	if (judge_addrs(&h->judge, http_dial) == JUDGE_DONE)
-		http_dial(s);
+	if (judge_addrs(&h->judge, session_http_route_dial) == JUDGE_DONE)
+		session_http_route_dial(s);
 }

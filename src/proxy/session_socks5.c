@@ -26,17 +26,17 @@
 #include <event2/event.h>
 
 #include "proxy/dial.h"
-#include "proxy/errmap.h"
 #include "proxy/relay.h"
-#include "proxy/socks5_udp.h"
+#include "proxy/session_socks5_udp.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 #include "util/strutil.h"
+#include "wire/errmap.h"
 
 #define SOCKS_PEEK_SEGMENTS 8
 
 static struct session_socks5 *
-socks_of(struct session *s)
+session_socks5_of(struct session *s)
 {
 	return s->fe_state;
 }
@@ -44,13 +44,13 @@ socks_of(struct session *s)
 struct socks5_udp *
 session_socks5_udp(struct session *s)
 {
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 
 	return x ? x->udp : NULL;
 }
 
 static struct evbuffer *
-socks_client_in(struct session_socks5 *x)
+session_socks5_client_in(struct session_socks5 *x)
 {
 	return bufferevent_get_input(x->s->client.bev);
 }
@@ -62,7 +62,7 @@ socks_client_in(struct session_socks5 *x)
  * under an answer the client has not read yet.
  */
 static void
-socks_linger(struct session_socks5 *x)
+session_socks5_linger(struct session_socks5 *x)
 {
 	struct session *s = x->s;
 
@@ -75,7 +75,7 @@ socks_linger(struct session_socks5 *x)
 
 /* The answer is queued: send it, then close with reason (static). */
 static void
-socks_finish(struct session_socks5 *x, const char *reason)
+session_socks5_finish(struct session_socks5 *x, const char *reason)
 {
 	struct session *s = x->s;
 
@@ -84,7 +84,7 @@ socks_finish(struct session_socks5 *x, const char *reason)
 	s->dial = dial_cancel(s->dial);
 	session_set_state(s, SESSION_ST_DRAINING);
 	if (evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0) {
-		socks_linger(x);
+		session_socks5_linger(x);
 		return;
 	}
 	bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
@@ -95,7 +95,7 @@ socks_finish(struct session_socks5 *x, const char *reason)
 /* Answer rep with the unspecified address, and the reason for a client
  * that asked for reasons (code may be "" for a network failure). */
 static void
-socks_refuse(struct session_socks5 *x, uint8_t rep, const char *code,
+session_socks5_refuse(struct session_socks5 *x, uint8_t rep, const char *code,
     const char *message, const char *close_reason)
 {
 	uint8_t out[SOCKS5_REPLY_MAX + SOCKS5_REASON_MAX];
@@ -108,17 +108,17 @@ socks_refuse(struct session_socks5 *x, uint8_t rep, const char *code,
 		session_close(x->s, "out of memory");
 		return;
 	}
-	socks_finish(x, close_reason);
+	session_socks5_finish(x, close_reason);
 }
 
 static void
-socks_fail(struct session_socks5 *x, int err)
+session_socks5_fail(struct session_socks5 *x, int err)
 {
 	struct session *s = x->s;
 
 	slog_info(s, "SOCKS5 %s from %s: %s", s->target, s->client_text,
 	    errmap_text(err));
-	socks_refuse(x, errmap_socks_reply(err), "", errmap_text(err),
+	session_socks5_refuse(x, errmap_socks_reply(err), "", errmap_text(err),
 	    errmap_text(err));
 }
 
@@ -127,7 +127,7 @@ socks_fail(struct session_socks5 *x, int err)
  * ("github.com:22 blocked by policy: not in allowlist").
  */
 static void
-socks_explain(const struct policy_verdict *v, char *out, size_t outsz)
+session_socks5_explain(const struct policy_verdict *v, char *out, size_t outsz)
 {
 	char addr[INET6_ADDRSTRLEN] = "";
 
@@ -195,7 +195,7 @@ socks_explain(const struct policy_verdict *v, char *out, size_t outsz)
 }
 
 static void
-socks_block(struct session_socks5 *x)
+session_socks5_block(struct session_socks5 *x)
 {
 	const struct policy_verdict *v = &x->judge.v;
 	const char *code = policy_reason_x_proxy_error(v->reason);
@@ -204,19 +204,19 @@ socks_block(struct session_socks5 *x)
 	slog_info(x->s, "blocked SOCKS5 CONNECT %s from %s: %s (%s)",
 	    x->s->target, x->s->client_text,
 	    policy_verdict_reason(v, v->reason), policy_source_name(v->source));
-	socks_explain(v, message, sizeof(message));
-	socks_refuse(x, SOCKS_REPLY_NOT_ALLOWED, code ? code : "", message,
-	    "blocked by policy");
+	session_socks5_explain(v, message, sizeof(message));
+	session_socks5_refuse(x, SOCKS_REPLY_NOT_ALLOWED, code ? code : "",
+	    message, "blocked by policy");
 }
 
 /*
  * CONNECT.
  */
 static void
-socks_dialed_cb(void *arg, int fd, int err)
+session_socks5_dialed_cb(void *arg, int fd, int err)
 {
 	struct session *s = arg;
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct socks5_addr bnd = { .atyp = SOCKS5_ATYP_IPV4 };
@@ -226,7 +226,7 @@ socks_dialed_cb(void *arg, int fd, int err)
 
 	s->dial = NULL;
 	if (fd < 0) {
-		socks_fail(x, err);
+		session_socks5_fail(x, err);
 		return;
 	}
 	/* RFC 1928 §6: BND.ADDR/BND.PORT are the outgoing socket's. */
@@ -234,7 +234,7 @@ socks_dialed_cb(void *arg, int fd, int err)
 		(void)socks5_addr_from_sockaddr((struct sockaddr *)&ss, &bnd);
 	bev = session_bev_new(s, fd);
 	if (!bev) {
-		socks_fail(x, -ENOMEM);
+		session_socks5_fail(x, -ENOMEM);
 		return;
 	}
 	session_attach_upstream(s, bev);
@@ -253,49 +253,49 @@ socks_dialed_cb(void *arg, int fd, int err)
 }
 
 static void
-socks_dial(struct session *s)
+session_socks5_dial(struct session *s)
 {
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 
 	if (x->judge.err < 0) {
-		socks_fail(x, x->judge.err);
+		session_socks5_fail(x, x->judge.err);
 		return;
 	}
 	session_set_state(s, SESSION_ST_CONNECTING);
 	s->dial = dial_start(s->worker, s->conf, x->judge.addrs,
 	    x->judge.n_addrs, x->req.dst.port,
-	    s->conf->limits.connect_timeout_ms, socks_dialed_cb, s);
+	    s->conf->limits.connect_timeout_ms, session_socks5_dialed_cb, s);
 	if (!s->dial)
-		socks_fail(x, -ENOMEM);
+		session_socks5_fail(x, -ENOMEM);
 }
 
 static void
-socks_verdict(struct session *s)
+session_socks5_verdict(struct session *s)
 {
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 	const struct policy_verdict *v = &x->judge.v;
 
 	session_note_verdict(s, policy_decision_name(v->decision),
 	    policy_verdict_reason(v, v->reason),
 	    v->matched ? v->match.pattern : NULL);
 	if (!judge_allowed(&x->judge)) {
-		socks_block(x);
+		session_socks5_block(x);
 		return;
 	}
-	if (judge_addrs(&x->judge, socks_dial) == JUDGE_DONE)
-		socks_dial(s);
+	if (judge_addrs(&x->judge, session_socks5_dial) == JUDGE_DONE)
+		session_socks5_dial(s);
 }
 
 static void
-socks_connect(struct session_socks5 *x, const char *host)
+session_socks5_connect(struct session_socks5 *x, const char *host)
 {
 	struct session *s = x->s;
 
 	session_set_state(s, SESSION_ST_RESOLVING);
 	judge_init(&x->judge, s, POLICY_PROTOCOL_SOCKS5_TCP, host,
 	    x->req.dst.port, NULL);
-	if (judge_run(&x->judge, socks_verdict) == JUDGE_DONE)
-		socks_verdict(s);
+	if (judge_run(&x->judge, session_socks5_verdict) == JUDGE_DONE)
+		session_socks5_verdict(s);
 }
 
 /*
@@ -304,7 +304,7 @@ socks_connect(struct session_socks5 *x, const char *host)
  * where datagrams come from) means "the host this connection comes from".
  */
 static void
-socks_associate(struct session_socks5 *x)
+session_socks5_associate(struct session_socks5 *x)
 {
 	struct session *s = x->s;
 	struct socks5_addr from = x->req.dst, peer, bnd;
@@ -319,7 +319,7 @@ socks_associate(struct session_socks5 *x)
 	    socks5_addr_is_unspecified(&from)) {
 		if (socks5_addr_from_sockaddr((struct sockaddr *)&s->peer,
 			&peer) < 0) {
-			socks_fail(x, -EAFNOSUPPORT);
+			session_socks5_fail(x, -EAFNOSUPPORT);
 			return;
 		}
 		peer.port = from.port;
@@ -327,15 +327,16 @@ socks_associate(struct session_socks5 *x)
 	}
 	if (getsockname(bufferevent_getfd(s->client.bev),
 		(struct sockaddr *)&local, &len) < 0) {
-		socks_fail(x, -errno);
+		session_socks5_fail(x, -errno);
 		return;
 	}
-	r = socks5_udp_new(s, (struct sockaddr *)&local, &from, &x->udp);
+	r = session_socks5_udp_new(s, (struct sockaddr *)&local, &from,
+	    &x->udp);
 	if (r < 0) {
-		socks_fail(x, r);
+		session_socks5_fail(x, r);
 		return;
 	}
-	socks5_udp_bound(x->udp, &bnd);
+	session_socks5_udp_bound(x->udp, &bnd);
 	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
 	if (session_send_bytes(&s->client, out, n) < 0) {
 		session_close(s, "out of memory");
@@ -345,15 +346,15 @@ socks_associate(struct session_socks5 *x)
 	/* The control connection only tells when the association ends;
 	 * anything the client sends on it is read and dropped. */
 	(void)session_bev_enable(s->client.bev, EV_READ);
-	evbuffer_drain(socks_client_in(x),
-	    evbuffer_get_length(socks_client_in(x)));
+	evbuffer_drain(session_socks5_client_in(x),
+	    evbuffer_get_length(session_socks5_client_in(x)));
 }
 
 /*
  * The handshake.
  */
 static void
-socks_requested(struct session_socks5 *x)
+session_socks5_requested(struct session_socks5 *x)
 {
 	struct session *s = x->s;
 	char host[SOCKS5_DOMAIN_MAX + 1];
@@ -365,23 +366,23 @@ socks_requested(struct session_socks5 *x)
 	session_note_target(s, host, x->req.dst.port);
 	switch (x->req.command) {
 	case SOCKS5_CMD_CONNECT:
-		socks_connect(x, host);
+		session_socks5_connect(x, host);
 		return;
 	case SOCKS5_CMD_UDP_ASSOCIATE:
 		if (s->conf->socks5_udp) {
-			socks_associate(x);
+			session_socks5_associate(x);
 			return;
 		}
 		slog_info(s, "UDP ASSOCIATE from %s refused: UDP is off",
 		    s->client_text);
-		socks_refuse(x, SOCKS_REPLY_COMMAND_NOT_SUPPORTED, "",
+		session_socks5_refuse(x, SOCKS_REPLY_COMMAND_NOT_SUPPORTED, "",
 		    "UDP ASSOCIATE is off (network.enable_socks5_udp)",
 		    "command not supported");
 		return;
 	default:
 		slog_info(s, "SOCKS5 command 0x%02x from %s not supported",
 		    (unsigned)x->req.command, s->client_text);
-		socks_refuse(x, SOCKS_REPLY_COMMAND_NOT_SUPPORTED, "",
+		session_socks5_refuse(x, SOCKS_REPLY_COMMAND_NOT_SUPPORTED, "",
 		    x->req.command == SOCKS5_CMD_BIND ?
 			"BIND is not supported" :
 			"unknown command",
@@ -391,7 +392,8 @@ socks_requested(struct session_socks5 *x)
 }
 
 static void
-socks_greeted(struct session_socks5 *x, const struct socks5_greeting *g)
+session_socks5_greeted(struct session_socks5 *x,
+    const struct socks5_greeting *g)
 {
 	struct session *s = x->s;
 	uint8_t out[2], m = SOCKS5_METHOD_NO_ACCEPTABLE;
@@ -411,7 +413,7 @@ socks_greeted(struct session_socks5 *x, const struct socks5_greeting *g)
 	if (m == SOCKS5_METHOD_NO_ACCEPTABLE) {
 		slog_info(s, "SOCKS5 client %s offers no acceptable method",
 		    s->client_text);
-		socks_finish(x, "no acceptable authentication method");
+		session_socks5_finish(x, "no acceptable authentication method");
 		return;
 	}
 	socks5_parser_init(&x->parser);
@@ -419,7 +421,7 @@ socks_greeted(struct session_socks5 *x, const struct socks5_greeting *g)
 }
 
 static void
-socks_malformed(struct session_socks5 *x)
+session_socks5_malformed(struct session_socks5 *x)
 {
 	struct session *s = x->s;
 	const char *why = x->parser.error ? x->parser.error : "malformed";
@@ -432,14 +434,14 @@ socks_malformed(struct session_socks5 *x)
 		session_close(s, why);
 		return;
 	}
-	socks_refuse(x, x->parser.reply, "", why, why);
+	session_socks5_refuse(x, x->parser.reply, "", why, why);
 }
 
 /* Feed what the client sent to the parser of the current state. */
 static enum parse_result
-socks_feed(struct session_socks5 *x, struct socks5_greeting *g)
+session_socks5_feed(struct session_socks5 *x, struct socks5_greeting *g)
 {
-	struct evbuffer *in = socks_client_in(x);
+	struct evbuffer *in = session_socks5_client_in(x);
 	struct evbuffer_iovec v[SOCKS_PEEK_SEGMENTS];
 	int n = evbuffer_peek(in, -1, NULL, v, SOCKS_PEEK_SEGMENTS);
 	enum parse_result r = PARSE_AGAIN;
@@ -463,7 +465,7 @@ socks_feed(struct session_socks5 *x, struct socks5_greeting *g)
 }
 
 static void
-socks_process(struct session_socks5 *x)
+session_socks5_process(struct session_socks5 *x)
 {
 	struct session *s = x->s;
 
@@ -472,23 +474,23 @@ socks_process(struct session_socks5 *x)
 		struct socks5_greeting g;
 		enum parse_result r;
 
-		if (evbuffer_get_length(socks_client_in(x)) == 0) {
+		if (evbuffer_get_length(session_socks5_client_in(x)) == 0) {
 			if (s->client.eof)
 				session_close(s,
 				    "client closed during the handshake");
 			return;
 		}
-		r = socks_feed(x, &g);
+		r = session_socks5_feed(x, &g);
 		if (r == PARSE_AGAIN)
 			continue;
 		if (r == PARSE_ERROR) {
-			socks_malformed(x);
+			session_socks5_malformed(x);
 			return;
 		}
 		if (s->state == SESSION_ST_SOCKS_GREETING)
-			socks_greeted(x, &g);
+			session_socks5_greeted(x, &g);
 		else
-			socks_requested(x);
+			session_socks5_requested(x);
 	}
 }
 
@@ -496,16 +498,16 @@ socks_process(struct session_socks5 *x)
  * Client callbacks, by state. A tunnel's callbacks belong to the relay.
  */
 static void
-socks_client_read_cb(struct bufferevent *bev, void *arg)
+session_socks5_client_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 	struct evbuffer *in = bufferevent_get_input(bev);
 
 	switch (s->state) {
 	case SESSION_ST_SOCKS_GREETING:
 	case SESSION_ST_SOCKS_REQUEST:
-		socks_process(x);
+		session_socks5_process(x);
 		break;
 	case SESSION_ST_RELAY:
 	case SESSION_ST_DRAINING:
@@ -519,21 +521,21 @@ socks_client_read_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-socks_client_write_cb(struct bufferevent *bev, void *arg)
+session_socks5_client_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
 	if (s->state == SESSION_ST_DRAINING &&
 	    evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
 	    !s->client.shut)
-		socks_linger(socks_of(s));
+		session_socks5_linger(session_socks5_of(s));
 }
 
 static void
-socks_client_event_cb(struct bufferevent *bev, short what, void *arg)
+session_socks5_client_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 
 	(void)bev;
 	if (what & BEV_EVENT_ERROR) {
@@ -547,7 +549,7 @@ socks_client_event_cb(struct bufferevent *bev, short what, void *arg)
 	case SESSION_ST_SOCKS_GREETING:
 	case SESSION_ST_SOCKS_REQUEST:
 		/* What came before the EOF is still answered. */
-		socks_process(x);
+		session_socks5_process(x);
 		break;
 	case SESSION_ST_RELAY:
 		/* The association ends with its control connection. */
@@ -568,7 +570,7 @@ socks_client_event_cb(struct bufferevent *bev, short what, void *arg)
  * The front end's hooks.
  */
 static int
-socks_start(struct session *s)
+session_socks5_start(struct session *s)
 {
 	struct session_socks5 *x = calloc(1, sizeof(*x));
 
@@ -579,13 +581,14 @@ socks_start(struct session *s)
 	s->fe_state = x;
 	socks5_parser_init(&x->parser);
 	return session_await_head(s, SESSION_ST_SOCKS_GREETING,
-	    socks_client_read_cb, socks_client_write_cb, socks_client_event_cb);
+	    session_socks5_client_read_cb, session_socks5_client_write_cb,
+	    session_socks5_client_event_cb);
 }
 
 static void
-socks_timeout(struct session *s, enum session_timer t)
+session_socks5_timeout(struct session *s, enum session_timer t)
 {
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 
 	if (!x) {
 		session_close(s, "idle timeout");
@@ -600,7 +603,7 @@ socks_timeout(struct session *s, enum session_timer t)
 		return;
 	case SESSION_TIMER_DECIDER:
 		if (x->udp)
-			socks5_udp_decider_timeout(x->udp);
+			session_socks5_udp_decider_timeout(x->udp);
 		else
 			judge_decider_timeout(&x->judge);
 		return;
@@ -614,9 +617,9 @@ socks_timeout(struct session *s, enum session_timer t)
 }
 
 static void
-socks_shutdown(struct session *s)
+session_socks5_shutdown(struct session *s)
 {
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 
 	/* Tunnels and associations run until the grace period ends. */
 	if (x &&
@@ -626,28 +629,28 @@ socks_shutdown(struct session *s)
 }
 
 static void
-socks_closed(struct session *s)
+session_socks5_closed(struct session *s)
 {
-	struct session_socks5 *x = socks_of(s);
+	struct session_socks5 *x = session_socks5_of(s);
 
 	if (!x)
 		return;
 	judge_cancel(&x->judge);
-	x->udp = socks5_udp_free(x->udp);
+	x->udp = session_socks5_udp_free(x->udp);
 }
 
 static void
-socks_free(struct session *s)
+session_socks5_free(struct session *s)
 {
-	free(socks_of(s));
+	free(session_socks5_of(s));
 	s->fe_state = NULL;
 }
 
 const struct session_frontend session_socks5_frontend = {
 	.name = "socks5",
-	.start = socks_start,
-	.timeout = socks_timeout,
-	.shutdown = socks_shutdown,
-	.closed = socks_closed,
-	.free = socks_free,
+	.start = session_socks5_start,
+	.timeout = session_socks5_timeout,
+	.shutdown = session_socks5_shutdown,
+	.closed = session_socks5_closed,
+	.free = session_socks5_free,
 };

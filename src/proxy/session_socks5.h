@@ -17,7 +17,7 @@
 
 #include "proxy/judge.h"
 #include "proxy/session.h"
-#include "proxy/socks5.h"
+#include "wire/socks5.h"
 
 struct socks5_udp;
 

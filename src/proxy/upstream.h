@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "proxy/http_target.h"
+#include "wire/http_target.h"
 
 struct upstream_proxy {
 	struct http_authority authority; /* where the upstream proxy listens */

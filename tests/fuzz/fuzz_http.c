@@ -20,11 +20,11 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "proxy/http_head.h"
-#include "proxy/http_target.h"
-#include "proxy/http_write.h"
 #include "proxy/upstream.h"
 #include "util/buf.h"
+#include "wire/http_head.h"
+#include "wire/http_target.h"
+#include "wire/http_write.h"
 
 struct outcome {
 	enum parse_result r;

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "proxy/socks5.h"
+#include "wire/socks5.h"
 
 enum kind {
 	KIND_GREETING,

@@ -15,12 +15,12 @@
 
 #include <cmocka.h>
 
-#include "proxy/http_head.h"
-#include "proxy/http_reply.h"
-#include "proxy/http_target.h"
-#include "proxy/http_write.h"
 #include "util/buf.h"
 #include "util/limits.h"
+#include "wire/http_head.h"
+#include "wire/http_reply.h"
+#include "wire/http_target.h"
+#include "wire/http_write.h"
 
 struct parsed {
 	struct http_head head;

@@ -17,14 +17,14 @@
 #include <cmocka.h>
 #include <event2/event.h>
 
+#include "api/childenv.h"
 #include "policy/policy.h"
-#include "proxy/childenv.h"
 #include "proxy/decision.h"
-#include "proxy/errmap.h"
 #include "proxy/eyeballs.h"
 #include "proxy/proxy.h"
 #include "proxy/upstream.h"
 #include "util/buf.h"
+#include "wire/errmap.h"
 
 static void
 test_proxy_parts_env_has_every_variable(void **state)

@@ -22,12 +22,12 @@
 #include <event2/event.h>
 
 #include "policy/policy.h"
-#include "proxy/errmap.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
 #include "proxy/session_socks5.h"
-#include "proxy/socks5.h"
 #include "proxy/worker.h"
+#include "wire/errmap.h"
+#include "wire/socks5.h"
 #include "worker_fixture.h"
 
 /*

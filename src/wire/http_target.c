@@ -4,7 +4,7 @@
  * Locale-free, bounded, and strict: anything not plainly a host and port
  * is refused rather than guessed at.
  */
-#include "proxy/http_target.h"
+#include "wire/http_target.h"
 
 #include <errno.h>
 #include <stdio.h>

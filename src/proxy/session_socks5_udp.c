@@ -12,7 +12,7 @@
  * for the earliest decider deadline still open (judge.asked_ms). The
  * association's own idle timer is a separate event.
  */
-#include "proxy/socks5_udp.h"
+#include "proxy/session_socks5_udp.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -30,10 +30,10 @@
 #include "proxy/judge.h"
 #include "proxy/session.h"
 #include "proxy/session_socks5.h"
-#include "proxy/socks5.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 #include "util/size.h"
+#include "wire/socks5.h"
 
 enum udp_dest_state {
 	UDP_DEST_JUDGING,
@@ -90,8 +90,8 @@ struct socks5_udp {
 };
 
 static bool
-udp_sockaddr_equal(const struct sockaddr_storage *a, socklen_t alen,
-    const struct sockaddr_storage *b, socklen_t blen)
+session_socks5_udp_sockaddr_equal(const struct sockaddr_storage *a,
+    socklen_t alen, const struct sockaddr_storage *b, socklen_t blen)
 {
 	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
 	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
@@ -108,7 +108,8 @@ udp_sockaddr_equal(const struct sockaddr_storage *a, socklen_t alen,
 }
 
 static bool
-udp_addr_equal(const struct socks5_addr *a, const struct socks5_addr *b)
+session_socks5_udp_addr_equal(const struct socks5_addr *a,
+    const struct socks5_addr *b)
 {
 	if (a->atyp != b->atyp || a->port != b->port)
 		return false;
@@ -123,7 +124,7 @@ udp_addr_equal(const struct socks5_addr *a, const struct socks5_addr *b)
 }
 
 static uint64_t
-udp_now(struct socks5_udp *u)
+session_socks5_udp_now(struct socks5_udp *u)
 {
 	return worker_now_ms(u->s->worker);
 }
@@ -132,7 +133,7 @@ udp_now(struct socks5_udp *u)
  * The destination table.
  */
 static void
-udp_queue_drop(struct socks5_udp *u, struct udp_dest *d)
+session_socks5_udp_queue_drop(struct socks5_udp *u, struct udp_dest *d)
 {
 	struct udp_datagram *g, *next;
 
@@ -148,20 +149,20 @@ udp_queue_drop(struct socks5_udp *u, struct udp_dest *d)
 }
 
 static void
-udp_dest_free(struct socks5_udp *u, struct udp_dest *d)
+session_socks5_udp_dest_free(struct socks5_udp *u, struct udp_dest *d)
 {
 	if (d->judge) {
 		judge_cancel(d->judge);
 		free(d->judge);
 	}
-	udp_queue_drop(u, d);
+	session_socks5_udp_queue_drop(u, d);
 	free(d);
 }
 
 static void
-udp_dest_remove(struct socks5_udp *u, size_t i)
+session_socks5_udp_dest_remove(struct socks5_udp *u, size_t i)
 {
-	udp_dest_free(u, u->dests[i]);
+	session_socks5_udp_dest_free(u, u->dests[i]);
 	u->dests[i] = u->dests[--u->n_dests];
 	u->dests[u->n_dests] = NULL;
 }
@@ -169,7 +170,7 @@ udp_dest_remove(struct socks5_udp *u, size_t i)
 /* A policy reload invalidates every cached verdict, and judgements in
  * flight under the old policy too. */
 static void
-udp_check_generation(struct socks5_udp *u)
+session_socks5_udp_check_generation(struct socks5_udp *u)
 {
 	struct session *s = u->s;
 	struct proxy_conf *c = worker_get_conf(s->worker);
@@ -177,17 +178,18 @@ udp_check_generation(struct socks5_udp *u)
 	if (c->generation == u->generation)
 		return;
 	while (u->n_dests > 0)
-		udp_dest_remove(u, u->n_dests - 1);
+		session_socks5_udp_dest_remove(u, u->n_dests - 1);
 	proxy_conf_unref(s->conf);
 	s->conf = proxy_conf_ref(c);
 	u->generation = c->generation;
 }
 
 static struct udp_dest *
-udp_dest_find(struct socks5_udp *u, const struct socks5_addr *dst)
+session_socks5_udp_dest_find(struct socks5_udp *u,
+    const struct socks5_addr *dst)
 {
 	for (size_t i = 0; i < u->n_dests; i++)
-		if (udp_addr_equal(&u->dests[i]->dst, dst))
+		if (session_socks5_udp_addr_equal(&u->dests[i]->dst, dst))
 			return u->dests[i];
 	return NULL;
 }
@@ -195,7 +197,7 @@ udp_dest_find(struct socks5_udp *u, const struct socks5_addr *dst)
 /* A slot for a new destination: a free one, else the least recently used
  * one that is not being judged. NULL when every slot is judging. */
 static struct udp_dest *
-udp_dest_add(struct socks5_udp *u, const struct socks5_addr *dst)
+session_socks5_udp_dest_add(struct socks5_udp *u, const struct socks5_addr *dst)
 {
 	struct udp_dest *d;
 
@@ -210,7 +212,7 @@ udp_dest_add(struct socks5_udp *u, const struct socks5_addr *dst)
 				victim = i;
 		if (victim == SIZE_MAX)
 			return NULL;
-		udp_dest_remove(u, victim);
+		session_socks5_udp_dest_remove(u, victim);
 	}
 	d = calloc(1, sizeof(*d));
 	if (!d)
@@ -224,10 +226,11 @@ udp_dest_add(struct socks5_udp *u, const struct socks5_addr *dst)
 /*
  * Sending.
  */
-static void udp_out_read_cb(evutil_socket_t fd, short what, void *arg);
+static void session_socks5_udp_out_read_cb(evutil_socket_t fd, short what,
+    void *arg);
 
 static int
-udp_out_fd(struct socks5_udp *u, int family)
+session_socks5_udp_out_fd(struct socks5_udp *u, int family)
 {
 	int i = family == AF_INET ? UDP_OUT_V4 : UDP_OUT_V6;
 	int fd;
@@ -238,7 +241,7 @@ udp_out_fd(struct socks5_udp *u, int family)
 	if (fd < 0)
 		return -errno;
 	u->out_ev[i] = event_new(worker_get_base(u->s->worker), fd,
-	    EV_READ | EV_PERSIST, udp_out_read_cb, u);
+	    EV_READ | EV_PERSIST, session_socks5_udp_out_read_cb, u);
 	if (!u->out_ev[i] || event_add(u->out_ev[i], NULL) < 0) {
 		if (u->out_ev[i])
 			event_free(u->out_ev[i]);
@@ -251,11 +254,12 @@ udp_out_fd(struct socks5_udp *u, int family)
 }
 
 static void
-udp_send(struct socks5_udp *u, struct udp_dest *d, const uint8_t *p, size_t len)
+session_socks5_udp_send(struct socks5_udp *u, struct udp_dest *d,
+    const uint8_t *p, size_t len)
 {
-	int fd = udp_out_fd(u, d->to.ss_family);
+	int fd = session_socks5_udp_out_fd(u, d->to.ss_family);
 
-	d->used_ms = udp_now(u);
+	d->used_ms = session_socks5_udp_now(u);
 	/* UDP is lossy by contract: a full socket buffer drops. */
 	if (fd < 0 ||
 	    sendto(fd, p, len, 0, (struct sockaddr *)&d->to, d->to_len) < 0) {
@@ -266,14 +270,14 @@ udp_send(struct socks5_udp *u, struct udp_dest *d, const uint8_t *p, size_t len)
 }
 
 static void
-udp_flush(struct socks5_udp *u, struct udp_dest *d)
+session_socks5_udp_flush(struct socks5_udp *u, struct udp_dest *d)
 {
 	struct udp_datagram *g, *next;
 
 	for (g = d->queue; g; g = next) {
 		next = g->next;
 		u->queued_bytes -= g->len;
-		udp_send(u, d, g->data, g->len);
+		session_socks5_udp_send(u, d, g->data, g->len);
 		free(g);
 	}
 	d->queue = NULL;
@@ -282,8 +286,8 @@ udp_flush(struct socks5_udp *u, struct udp_dest *d)
 }
 
 static void
-udp_enqueue(struct socks5_udp *u, struct udp_dest *d, const uint8_t *p,
-    size_t len)
+session_socks5_udp_enqueue(struct socks5_udp *u, struct udp_dest *d,
+    const uint8_t *p, size_t len)
 {
 	struct udp_datagram *g;
 	size_t size;
@@ -306,14 +310,14 @@ udp_enqueue(struct socks5_udp *u, struct udp_dest *d, const uint8_t *p,
 /*
  * Judging.
  */
-static void udp_judged_cb(struct session *s);
+static void session_socks5_udp_judged_cb(struct session *s);
 
 /* Set the session's timer for the earliest open decider deadline. */
 static void
-udp_arm_decider(struct socks5_udp *u)
+session_socks5_udp_arm_decider(struct socks5_udp *u)
 {
 	struct session *s = u->s;
-	uint64_t due = UINT64_MAX, now = udp_now(u);
+	uint64_t due = UINT64_MAX, now = session_socks5_udp_now(u);
 
 	for (size_t i = 0; i < u->n_dests; i++) {
 		const struct judge *j = u->dests[i]->judge;
@@ -330,7 +334,7 @@ udp_arm_decider(struct socks5_udp *u)
 }
 
 static void
-udp_choose_address(struct udp_dest *d)
+session_socks5_udp_choose_address(struct udp_dest *d)
 {
 	const struct judge *j = d->judge;
 	size_t pick = 0;
@@ -347,28 +351,29 @@ udp_choose_address(struct udp_dest *d)
 
 /* A judgement (or its address lookup) finished. */
 static void
-udp_judged(struct socks5_udp *u, struct udp_dest *d)
+session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 {
 	struct session *s = u->s;
 	struct judge *j = d->judge;
 	const struct policy_verdict *v = &j->v;
 	char target[SESSION_TARGET_TEXT_MAX];
-	uint64_t now = udp_now(u);
+	uint64_t now = session_socks5_udp_now(u);
 
 	if (!d->resolving && judge_allowed(j)) {
 		d->resolving = true;
-		if (judge_addrs(j, udp_judged_cb) == JUDGE_PENDING)
+		if (judge_addrs(j, session_socks5_udp_judged_cb) ==
+		    JUDGE_PENDING)
 			return;
 	}
 	(void)socks5_addr_host(&d->dst, target, sizeof(target));
 	d->expires_ms = now + LIMIT_SOCKS5_UDP_VERDICT_MS;
 	if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0) {
-		udp_choose_address(d);
+		session_socks5_udp_choose_address(d);
 		d->state = UDP_DEST_ALLOWED;
 		d->was_allowed = true;
 		slog_debug(s, "UDP to %s:%u allowed", target,
 		    (unsigned)d->dst.port);
-		udp_flush(u, d);
+		session_socks5_udp_flush(u, d);
 	} else {
 		d->state = UDP_DEST_DENIED;
 		d->was_allowed = false;
@@ -380,7 +385,7 @@ udp_judged(struct socks5_udp *u, struct udp_dest *d)
 			    target, (unsigned)d->dst.port, s->client_text,
 			    policy_verdict_reason(v, v->reason),
 			    policy_source_name(v->source));
-		udp_queue_drop(u, d);
+		session_socks5_udp_queue_drop(u, d);
 	}
 	free(d->judge);
 	d->judge = NULL;
@@ -390,7 +395,7 @@ udp_judged(struct socks5_udp *u, struct udp_dest *d)
 /* The judge loop reports to the session: find the judges with nothing
  * in flight. Finishing one may start another (an address lookup). */
 static void
-udp_judged_cb(struct session *s)
+session_socks5_udp_judged_cb(struct session *s)
 {
 	struct socks5_udp *u = session_socks5_udp(s);
 
@@ -400,13 +405,13 @@ udp_judged_cb(struct session *s)
 		struct udp_dest *d = u->dests[i];
 
 		if (d->judge && !d->judge->dns && !d->judge->decision)
-			udp_judged(u, d);
+			session_socks5_udp_judged(u, d);
 	}
-	udp_arm_decider(u);
+	session_socks5_udp_arm_decider(u);
 }
 
 static void
-udp_judge(struct socks5_udp *u, struct udp_dest *d)
+session_socks5_udp_judge(struct socks5_udp *u, struct udp_dest *d)
 {
 	struct session *s = u->s;
 	char host[SOCKS5_DOMAIN_MAX + 1];
@@ -415,7 +420,7 @@ udp_judge(struct socks5_udp *u, struct udp_dest *d)
 	if (!d->judge) {
 		d->state = UDP_DEST_DENIED;
 		d->expires_ms = 0;
-		udp_queue_drop(u, d);
+		session_socks5_udp_queue_drop(u, d);
 		return;
 	}
 	d->state = UDP_DEST_JUDGING;
@@ -423,38 +428,40 @@ udp_judge(struct socks5_udp *u, struct udp_dest *d)
 	(void)socks5_addr_host(&d->dst, host, sizeof(host));
 	judge_init(d->judge, s, POLICY_PROTOCOL_SOCKS5_UDP, host, d->dst.port,
 	    NULL);
-	if (judge_run(d->judge, udp_judged_cb) == JUDGE_DONE)
-		udp_judged(u, d);
-	udp_arm_decider(u);
+	if (judge_run(d->judge, session_socks5_udp_judged_cb) == JUDGE_DONE)
+		session_socks5_udp_judged(u, d);
+	session_socks5_udp_arm_decider(u);
 }
 
 void
-socks5_udp_decider_timeout(struct socks5_udp *u)
+session_socks5_udp_decider_timeout(struct socks5_udp *u)
 {
-	uint64_t now = udp_now(u);
+	uint64_t now = session_socks5_udp_now(u);
 
 	for (size_t i = 0; i < u->n_dests; i++) {
 		struct judge *j = u->dests[i]->judge;
 
 		if (j && j->decision &&
 		    j->asked_ms + u->s->conf->limits.decider_timeout_ms <= now)
-			judge_decider_timeout(j); /* runs udp_judged_cb */
+			judge_decider_timeout(
+			    j); /* runs session_socks5_udp_judged_cb */
 	}
-	udp_arm_decider(u);
+	session_socks5_udp_arm_decider(u);
 }
 
 /*
  * Datagrams from the client.
  */
 static bool
-udp_from_client(struct socks5_udp *u, const struct sockaddr_storage *src,
-    socklen_t len)
+session_socks5_udp_from_client(struct socks5_udp *u,
+    const struct sockaddr_storage *src, socklen_t len)
 {
 	struct socks5_addr a;
 	size_t n;
 
 	if (u->client_known)
-		return udp_sockaddr_equal(src, len, &u->client, u->client_len);
+		return session_socks5_udp_sockaddr_equal(src, len, &u->client,
+		    u->client_len);
 	if (socks5_addr_from_sockaddr((const struct sockaddr *)src, &a) < 0 ||
 	    a.atyp != u->from.atyp)
 		return false;
@@ -469,7 +476,8 @@ udp_from_client(struct socks5_udp *u, const struct sockaddr_storage *src,
 }
 
 static void
-udp_client_datagram(struct socks5_udp *u, const uint8_t *p, size_t len)
+session_socks5_udp_client_datagram(struct socks5_udp *u, const uint8_t *p,
+    size_t len)
 {
 	struct session *s = u->s;
 	struct socks5_udp_header h;
@@ -487,38 +495,38 @@ udp_client_datagram(struct socks5_udp *u, const uint8_t *p, size_t len)
 		u->dropped++;
 		return;
 	}
-	udp_check_generation(u);
+	session_socks5_udp_check_generation(u);
 	p += h.len;
 	len -= h.len;
-	d = udp_dest_find(u, &h.dst);
+	d = session_socks5_udp_dest_find(u, &h.dst);
 	if (!d) {
-		d = udp_dest_add(u, &h.dst);
+		d = session_socks5_udp_dest_add(u, &h.dst);
 		if (!d) {
 			u->dropped++;
 			return;
 		}
-		udp_enqueue(u, d, p, len);
-		udp_judge(u, d);
+		session_socks5_udp_enqueue(u, d, p, len);
+		session_socks5_udp_judge(u, d);
 		return;
 	}
-	d->used_ms = udp_now(u);
+	d->used_ms = session_socks5_udp_now(u);
 	if (d->state == UDP_DEST_JUDGING) {
-		udp_enqueue(u, d, p, len);
+		session_socks5_udp_enqueue(u, d, p, len);
 		return;
 	}
-	if (udp_now(u) >= d->expires_ms) {
-		udp_enqueue(u, d, p, len);
-		udp_judge(u, d);
+	if (session_socks5_udp_now(u) >= d->expires_ms) {
+		session_socks5_udp_enqueue(u, d, p, len);
+		session_socks5_udp_judge(u, d);
 		return;
 	}
 	if (d->state == UDP_DEST_ALLOWED)
-		udp_send(u, d, p, len);
+		session_socks5_udp_send(u, d, p, len);
 	else
 		u->dropped++;
 }
 
 static void
-udp_client_read_cb(evutil_socket_t fd, short what, void *arg)
+session_socks5_udp_client_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct socks5_udp *u = arg;
 	struct session *s = u->s;
@@ -535,7 +543,7 @@ udp_client_read_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (n < 0)
 			break;
-		if (!udp_from_client(u, &src, len)) {
+		if (!session_socks5_udp_from_client(u, &src, len)) {
 			slog_debug(s, "UDP datagram from a stranger dropped");
 			u->dropped++;
 			continue;
@@ -544,8 +552,8 @@ udp_client_read_cb(evutil_socket_t fd, short what, void *arg)
 			u->dropped++;
 			continue;
 		}
-		u->last_active_ms = udp_now(u);
-		udp_client_datagram(u, buf, (size_t)n);
+		u->last_active_ms = session_socks5_udp_now(u);
+		session_socks5_udp_client_datagram(u, buf, (size_t)n);
 	}
 	session_unref(s);
 }
@@ -554,10 +562,10 @@ udp_client_read_cb(evutil_socket_t fd, short what, void *arg)
  * Datagrams from destinations.
  */
 static const struct udp_dest *
-udp_reply_allowed(struct socks5_udp *u, const struct sockaddr_storage *src,
-    socklen_t len)
+session_socks5_udp_reply_allowed(struct socks5_udp *u,
+    const struct sockaddr_storage *src, socklen_t len)
 {
-	uint64_t now = udp_now(u);
+	uint64_t now = session_socks5_udp_now(u);
 
 	for (size_t i = 0; i < u->n_dests; i++) {
 		const struct udp_dest *d = u->dests[i];
@@ -565,14 +573,16 @@ udp_reply_allowed(struct socks5_udp *u, const struct sockaddr_storage *src,
 		    now < d->expires_ms :
 		    d->state == UDP_DEST_JUDGING && d->was_allowed;
 
-		if (open && udp_sockaddr_equal(src, len, &d->to, d->to_len))
+		if (open &&
+		    session_socks5_udp_sockaddr_equal(src, len, &d->to,
+			d->to_len))
 			return d;
 	}
 	return NULL;
 }
 
 static void
-udp_out_read_cb(evutil_socket_t fd, short what, void *arg)
+session_socks5_udp_out_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct socks5_udp *u = arg;
 	uint8_t buf[LIMIT_SOCKS5_UDP_DATAGRAM];
@@ -590,8 +600,9 @@ udp_out_read_cb(evutil_socket_t fd, short what, void *arg)
 
 		if (n < 0)
 			break;
-		udp_check_generation(u);
-		if (!u->client_known || !udp_reply_allowed(u, &src, len) ||
+		session_socks5_udp_check_generation(u);
+		if (!u->client_known ||
+		    !session_socks5_udp_reply_allowed(u, &src, len) ||
 		    socks5_addr_from_sockaddr((struct sockaddr *)&src, &from) <
 			0) {
 			u->dropped++;
@@ -612,7 +623,7 @@ udp_out_read_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		u->s->upstream.bytes += (uint64_t)n;
-		u->last_active_ms = udp_now(u);
+		u->last_active_ms = session_socks5_udp_now(u);
 	}
 }
 
@@ -620,11 +631,11 @@ udp_out_read_cb(evutil_socket_t fd, short what, void *arg)
  * Lifetime.
  */
 static void
-udp_idle_cb(evutil_socket_t fd, short what, void *arg)
+session_socks5_udp_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct socks5_udp *u = arg;
 	uint64_t idle = u->s->conf->limits.idle_timeout_ms;
-	uint64_t now = udp_now(u);
+	uint64_t now = session_socks5_udp_now(u);
 
 	(void)fd;
 	(void)what;
@@ -636,7 +647,8 @@ udp_idle_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static int
-udp_bind_relay(struct socks5_udp *u, const struct sockaddr *local)
+session_socks5_udp_bind_relay(struct socks5_udp *u,
+    const struct sockaddr *local)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = local->sa_family == AF_INET ?
@@ -662,7 +674,7 @@ udp_bind_relay(struct socks5_udp *u, const struct sockaddr *local)
 }
 
 int
-socks5_udp_new(struct session *s, const struct sockaddr *local,
+session_socks5_udp_new(struct session *s, const struct sockaddr *local,
     const struct socks5_addr *from, struct socks5_udp **ret)
 {
 	struct socks5_udp *u = calloc(1, sizeof(*u));
@@ -677,37 +689,37 @@ socks5_udp_new(struct session *s, const struct sockaddr *local,
 		u->out_fd[i] = -1;
 	u->from = *from;
 	u->generation = s->conf->generation;
-	u->last_active_ms = udp_now(u);
-	r = udp_bind_relay(u, local);
+	u->last_active_ms = session_socks5_udp_now(u);
+	r = session_socks5_udp_bind_relay(u, local);
 	if (r < 0) {
-		socks5_udp_free(u);
+		session_socks5_udp_free(u);
 		return r;
 	}
 	u->client_ev = event_new(base, u->client_fd, EV_READ | EV_PERSIST,
-	    udp_client_read_cb, u);
-	u->idle = event_new(base, -1, 0, udp_idle_cb, u);
+	    session_socks5_udp_client_read_cb, u);
+	u->idle = event_new(base, -1, 0, session_socks5_udp_idle_cb, u);
 	if (!u->client_ev || !u->idle || event_add(u->client_ev, NULL) < 0) {
-		socks5_udp_free(u);
+		session_socks5_udp_free(u);
 		return -ENOMEM;
 	}
-	udp_idle_cb(-1, 0, u);
+	session_socks5_udp_idle_cb(-1, 0, u);
 	*ret = u;
 	return 0;
 }
 
 void
-socks5_udp_bound(const struct socks5_udp *u, struct socks5_addr *ret)
+session_socks5_udp_bound(const struct socks5_udp *u, struct socks5_addr *ret)
 {
 	*ret = u->bound;
 }
 
 struct socks5_udp *
-socks5_udp_free(struct socks5_udp *u)
+session_socks5_udp_free(struct socks5_udp *u)
 {
 	if (!u)
 		return NULL;
 	while (u->n_dests > 0)
-		udp_dest_remove(u, u->n_dests - 1);
+		session_socks5_udp_dest_remove(u, u->n_dests - 1);
 	if (u->dropped)
 		slog_debug(u->s, "UDP association dropped %llu datagrams",
 		    (unsigned long long)u->dropped);

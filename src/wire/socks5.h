@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "proxy/parse.h"
+#include "wire/parse.h"
 
 #define SOCKS5_VERSION 0x05
 

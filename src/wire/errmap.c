@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* errno -> HTTP status, SOCKS5 reply, reason text. */
-#include "proxy/errmap.h"
+#include "wire/errmap.h"
 
 #include <errno.h>
 #include <stddef.h>
 
-#include "proxy/socks5.h"
 #include "util/compiler.h"
+#include "wire/socks5.h"
 
 struct errmap_entry {
 	int err;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The access-log writer thread. */
-#include "proxy/accesslog.h"
+#include "audit/accesslog.h"
 
 #include <inttypes.h>
 #include <pthread.h>

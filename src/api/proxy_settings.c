@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Config to runtime settings. */
-#include "proxy/proxy_settings.h"
+#include "api/proxy_settings.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

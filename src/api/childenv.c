@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Child-process proxy environment and its shell quoting. */
-#include "proxy/childenv.h"
+#include "api/childenv.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/childenv.h"
+#include "api/proxy_settings.h"
 #include "config/config.h"
-#include "proxy/childenv.h"
+#include "policy/policy.h"
+#include "proxy/decision.h"
 #include "proxy/proxy.h"
-#include "proxy/proxy_settings.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -286,4 +288,22 @@ paddock_proxy_free(struct paddock_proxy *proxy)
 	proxy->proxy = proxy_free(proxy->proxy);
 	proxy_settings_done(&proxy->settings);
 	free(proxy);
+}
+
+void
+paddock_decision_allow(struct paddock_decision *decision)
+{
+	decision_complete(decision, POLICY_DECISION_ALLOW, NULL);
+}
+
+void
+paddock_decision_deny(struct paddock_decision *decision, const char *reason)
+{
+	decision_complete(decision, POLICY_DECISION_DENY, reason);
+}
+
+void
+paddock_decision_ask(struct paddock_decision *decision, const char *reason)
+{
+	decision_complete(decision, POLICY_DECISION_ASK, reason);
 }

@@ -28,8 +28,8 @@
 
 #include "llhttp.h"
 
-#include "proxy/parse.h"
 #include "util/buf.h"
+#include "wire/parse.h"
 
 enum http_kind {
 	HTTP_KIND_REQUEST,

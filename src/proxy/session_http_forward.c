@@ -19,35 +19,35 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "proxy/http_write.h"
 #include "proxy/pool.h"
 #include "proxy/splice.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
+#include "wire/http_write.h"
 
-static void forward_response(struct session_http *h);
+static void session_http_forward_response(struct session_http *h);
 
 static struct evbuffer *
-forward_client_in(struct session_http *h)
+session_http_forward_client_in(struct session_http *h)
 {
 	return bufferevent_get_input(h->s->client.bev);
 }
 
 static struct evbuffer *
-forward_client_out(struct session_http *h)
+session_http_forward_client_out(struct session_http *h)
 {
 	return bufferevent_get_output(h->s->client.bev);
 }
 
 static struct evbuffer *
-forward_up_in(struct session_http *h)
+session_http_forward_up_in(struct session_http *h)
 {
 	return bufferevent_get_input(h->s->upstream.bev);
 }
 
 static struct evbuffer *
-forward_up_out(struct session_http *h)
+session_http_forward_up_out(struct session_http *h)
 {
 	return bufferevent_get_output(h->s->upstream.bev);
 }
@@ -55,7 +55,7 @@ forward_up_out(struct session_http *h)
 /* Re-chunk decoded body bytes (RFC 9112 §7.1). Parser callbacks only
  * append: this runs inside llhttp's on_body. */
 static void
-forward_chunk_sink(void *userdata, const char *p, size_t n)
+session_http_forward_chunk_sink(void *userdata, const char *p, size_t n)
 {
 	struct evbuffer *out = userdata;
 
@@ -67,7 +67,7 @@ forward_chunk_sink(void *userdata, const char *p, size_t n)
 /* Decoded body bytes as they are, for an HTTP/1.0 client: the body ends
  * when the connection does. */
 static void
-forward_plain_sink(void *userdata, const char *p, size_t n)
+session_http_forward_plain_sink(void *userdata, const char *p, size_t n)
 {
 	(void)evbuffer_add(userdata, p, n);
 }
@@ -75,7 +75,7 @@ forward_plain_sink(void *userdata, const char *p, size_t n)
 /* Feed a chunked body from in to parser, into out re-chunked, or decoded
  * when the receiver cannot take chunks (rechunk false). */
 static enum parse_result
-forward_chunked(struct http_parser *parser, struct evbuffer *in,
+session_http_forward_chunked(struct http_parser *parser, struct evbuffer *in,
     struct evbuffer *out, uint64_t *counter, bool rechunk)
 {
 	enum parse_result r = PARSE_AGAIN;
@@ -91,7 +91,8 @@ forward_chunked(struct http_parser *parser, struct evbuffer *in,
 
 			r = http_parser_feed_body(parser, v[i].iov_base,
 			    v[i].iov_len, &used,
-			    rechunk ? forward_chunk_sink : forward_plain_sink,
+			    rechunk ? session_http_forward_chunk_sink :
+				      session_http_forward_plain_sink,
 			    out);
 			consumed += used;
 		}
@@ -108,7 +109,7 @@ forward_chunked(struct http_parser *parser, struct evbuffer *in,
 /* Backpressure (STYLE.md §7): past the high watermark, stop reading the
  * source until the destination drained to the low one. */
 static void
-forward_throttle(struct bufferevent *src, struct bufferevent *dst)
+session_http_forward_throttle(struct bufferevent *src, struct bufferevent *dst)
 {
 	if (evbuffer_get_length(bufferevent_get_output(dst)) <
 	    LIMIT_RELAY_HIWAT)
@@ -118,7 +119,8 @@ forward_throttle(struct bufferevent *src, struct bufferevent *dst)
 }
 
 static void
-forward_unthrottle(struct bufferevent *src, struct bufferevent *dst)
+session_http_forward_unthrottle(struct bufferevent *src,
+    struct bufferevent *dst)
 {
 	if (bufferevent_get_enabled(src) & EV_READ)
 		return;
@@ -129,19 +131,20 @@ forward_unthrottle(struct bufferevent *src, struct bufferevent *dst)
 /* Send what was built in h->wire to dst (at once when nothing is queued
  * there). Returns 0 or -ENOMEM. */
 static int
-forward_flush(struct session_http *h, struct half *dst)
+session_http_forward_flush(struct session_http *h, struct half *dst)
 {
 	return session_send(dst, h->wire, evbuffer_get_length(h->wire));
 }
 
 /* Both directions are complete: keep what can be kept, then move on. */
 static void
-forward_finish(struct session_http *h)
+session_http_forward_finish(struct session_http *h)
 {
 	struct session *s = h->s;
 	bool reusable = h->resp.keep_alive && h->req_done && !h->body_splice &&
-	    !s->upstream.eof && evbuffer_get_length(forward_up_in(h)) == 0 &&
-	    evbuffer_get_length(forward_up_out(h)) == 0;
+	    !s->upstream.eof &&
+	    evbuffer_get_length(session_http_forward_up_in(h)) == 0 &&
+	    evbuffer_get_length(session_http_forward_up_out(h)) == 0;
 
 	/* A reusable connection stays with this client, which most likely
 	 * asks the same server again; it goes to the pool only when the
@@ -157,22 +160,23 @@ forward_finish(struct session_http *h)
 }
 
 static void
-forward_response_done(struct session_http *h)
+session_http_forward_response_done(struct session_http *h)
 {
 	h->resp_done = true;
-	forward_finish(h);
+	session_http_forward_finish(h);
 }
 
 static void
-forward_request_body(struct session_http *h)
+session_http_forward_request_body(struct session_http *h)
 {
 	struct session *s = h->s;
-	struct evbuffer *in = forward_client_in(h), *wire = h->wire;
+	struct evbuffer *in = session_http_forward_client_in(h),
+			*wire = h->wire;
 	enum parse_result r;
 
 	if (h->req_done) {
 		/* No body: the head alone goes (it may be waiting in wire). */
-		if (forward_flush(h, &s->upstream) < 0)
+		if (session_http_forward_flush(h, &s->upstream) < 0)
 			session_close(s, "out of memory");
 		return;
 	}
@@ -188,7 +192,8 @@ forward_request_body(struct session_http *h)
 		s->client.bytes += n;
 		h->req_done = h->req_left == 0;
 	} else {
-		r = forward_chunked(&h->reqp, in, wire, &s->client.bytes, true);
+		r = session_http_forward_chunked(&h->reqp, in, wire,
+		    &s->client.bytes, true);
 		if (r == PARSE_ERROR) {
 			evbuffer_drain(wire, evbuffer_get_length(wire));
 			session_drop_upstream(s);
@@ -198,29 +203,29 @@ forward_request_body(struct session_http *h)
 		}
 		h->req_done = r == PARSE_DONE;
 	}
-	if (forward_flush(h, &s->upstream) < 0) {
+	if (session_http_forward_flush(h, &s->upstream) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
 	session_touch(s);
 	if (h->req_done) {
 		if (h->resp_done)
-			forward_finish(h);
+			session_http_forward_finish(h);
 		return;
 	}
 	if (s->client.eof && evbuffer_get_length(in) == 0) {
 		session_close(s, "client closed mid-request");
 		return;
 	}
-	forward_throttle(s->client.bev, s->upstream.bev);
+	session_http_forward_throttle(s->client.bev, s->upstream.bev);
 }
 
 /*
  * Splicing a large Content-Length response body.
  */
 static void
-forward_splice_cb(void *arg, enum splice_event ev, uint64_t n, int err,
-    bool to_side)
+session_http_forward_splice_cb(void *arg, enum splice_event ev, uint64_t n,
+    int err, bool to_side)
 {
 	struct session_http *h = arg;
 	struct session *s = h->s;
@@ -234,7 +239,7 @@ forward_splice_cb(void *arg, enum splice_event ev, uint64_t n, int err,
 	case SPLICE_DONE:
 		h->body_splice = splice_dir_free(h->body_splice);
 		(void)bufferevent_enable(s->upstream.bev, EV_READ);
-		forward_response_done(h);
+		session_http_forward_response_done(h);
 		return;
 	case SPLICE_EOF:
 		session_close(s, "upstream closed mid-response");
@@ -251,25 +256,26 @@ forward_splice_cb(void *arg, enum splice_event ev, uint64_t n, int err,
 
 /* A large rest of a Content-Length body goes by splice(2): stop reading
  * upstream, let the client drain what is already queued, then splice
- * (at once when nothing is queued, else from forward_client_write()). */
-static bool forward_try_splice(struct session_http *h);
+ * (at once when nothing is queued, else from
+ * session_http_forward_client_write()). */
+static bool session_http_forward_try_splice(struct session_http *h);
 
 static void
-forward_wait_for_splice(struct session_http *h)
+session_http_forward_wait_for_splice(struct session_http *h)
 {
 	struct session *s = h->s;
 
 	h->splice_wait = true;
 	(void)bufferevent_disable(s->upstream.bev, EV_READ);
 	bufferevent_setwatermark(s->client.bev, EV_WRITE, 0, 0);
-	if (evbuffer_get_length(forward_client_out(h)) == 0 &&
-	    evbuffer_get_length(forward_up_in(h)) == 0 &&
-	    !forward_try_splice(h))
-		forward_client_write(h);
+	if (evbuffer_get_length(session_http_forward_client_out(h)) == 0 &&
+	    evbuffer_get_length(session_http_forward_up_in(h)) == 0 &&
+	    !session_http_forward_try_splice(h))
+		session_http_forward_client_write(h);
 }
 
 static bool
-forward_try_splice(struct session_http *h)
+session_http_forward_try_splice(struct session_http *h)
 {
 	struct session *s = h->s;
 	struct worker *w = s->worker;
@@ -277,8 +283,8 @@ forward_try_splice(struct session_http *h)
 	h->splice_wait = false;
 	h->body_splice = splice_dir_new(worker_get_base(w), worker_get_pipes(w),
 	    bufferevent_getfd(s->upstream.bev),
-	    bufferevent_getfd(s->client.bev), h->resp_left, forward_splice_cb,
-	    h);
+	    bufferevent_getfd(s->client.bev), h->resp_left,
+	    session_http_forward_splice_cb, h);
 	if (!h->body_splice) {
 		h->splice_off = true;
 		return false;
@@ -292,11 +298,11 @@ forward_try_splice(struct session_http *h)
  * The response.
  */
 static int
-forward_response_head(struct session_http *h)
+session_http_forward_response_head(struct session_http *h)
 {
 	size_t consumed;
-	enum parse_result r =
-	    session_http_feed_head(&h->respp, forward_up_in(h), &consumed);
+	enum parse_result r = session_http_feed_head(&h->respp,
+	    session_http_forward_up_in(h), &consumed);
 
 	h->resp_seen += consumed;
 	h->s->upstream.bytes += consumed;
@@ -309,7 +315,7 @@ forward_response_head(struct session_http *h)
  * the final one decides the framing. Both go to h->wire. Returns 1 when a
  * final head was written, 0 for an interim one, or a negative errno. */
 static int
-forward_send_head(struct session_http *h)
+session_http_forward_send_head(struct session_http *h)
 {
 	const struct http_head *r = &h->resp;
 	int rc;
@@ -349,15 +355,15 @@ enum forward_next {
 };
 
 static enum forward_next
-forward_response_head_step(struct session_http *h)
+session_http_forward_response_head_step(struct session_http *h)
 {
 	struct session *s = h->s;
-	int r = forward_response_head(h);
+	int r = session_http_forward_response_head(h);
 
 	if (r == 0)
 		return FORWARD_IDLE;
 	if (r > 0)
-		r = forward_send_head(h);
+		r = session_http_forward_send_head(h);
 	if (r == -ENOMEM) {
 		session_close(s, "out of memory");
 		return FORWARD_FAILED;
@@ -378,21 +384,21 @@ forward_response_head_step(struct session_http *h)
 
 /* Move what the upstream sent into h->wire, decoding and re-framing. */
 static enum forward_next
-forward_response_step(struct session_http *h)
+session_http_forward_response_step(struct session_http *h)
 {
 	struct session *s = h->s;
-	struct evbuffer *in = forward_up_in(h);
+	struct evbuffer *in = session_http_forward_up_in(h);
 	enum parse_result pr;
 	size_t n;
 
 	if (!h->resp_head_sent)
-		return forward_response_head_step(h);
+		return session_http_forward_response_head_step(h);
 	if (evbuffer_get_length(in) == 0)
 		return FORWARD_IDLE;
 	session_touch(s);
 	if (h->resp.body == HTTP_BODY_CHUNKED) {
-		pr = forward_chunked(&h->respp, in, h->wire, &s->upstream.bytes,
-		    h->req.minor >= 1);
+		pr = session_http_forward_chunked(&h->respp, in, h->wire,
+		    &s->upstream.bytes, h->req.minor >= 1);
 		if (pr == PARSE_ERROR) {
 			session_close(s, "invalid chunked body from upstream");
 			return FORWARD_FAILED;
@@ -418,7 +424,7 @@ forward_response_step(struct session_http *h)
 }
 
 static void
-forward_response(struct session_http *h)
+session_http_forward_response(struct session_http *h)
 {
 	struct session *s = h->s;
 	enum forward_next next = FORWARD_MORE;
@@ -426,23 +432,23 @@ forward_response(struct session_http *h)
 	if (h->resp_done || h->body_splice || h->splice_wait)
 		return;
 	while (next == FORWARD_MORE)
-		next = forward_response_step(h);
+		next = session_http_forward_response_step(h);
 	if (next == FORWARD_FAILED)
 		return;
 	/* What was built goes out before anything else happens. */
-	if (forward_flush(h, &s->client) < 0) {
+	if (session_http_forward_flush(h, &s->client) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
 	switch (next) {
 	case FORWARD_DONE:
-		forward_response_done(h);
+		session_http_forward_response_done(h);
 		return;
 	case FORWARD_SPLICE:
-		forward_wait_for_splice(h);
+		session_http_forward_wait_for_splice(h);
 		return;
 	default:
-		forward_throttle(s->upstream.bev, s->client.bev);
+		session_http_forward_throttle(s->upstream.bev, s->client.bev);
 		return;
 	}
 }
@@ -451,16 +457,16 @@ forward_response(struct session_http *h)
  * Upstream callbacks.
  */
 static void
-forward_up_read_cb(struct bufferevent *bev, void *arg)
+session_http_forward_up_read_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 
 	(void)bev;
-	forward_response(s->fe_state);
+	session_http_forward_response(s->fe_state);
 }
 
 static void
-forward_up_write_cb(struct bufferevent *bev, void *arg)
+session_http_forward_up_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = s->fe_state;
@@ -468,12 +474,12 @@ forward_up_write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (h->req_done)
 		return;
-	forward_unthrottle(s->client.bev, s->upstream.bev);
-	forward_request_body(h);
+	session_http_forward_unthrottle(s->client.bev, s->upstream.bev);
+	session_http_forward_request_body(h);
 }
 
 static bool
-forward_may_retry(const struct session_http *h)
+session_http_forward_may_retry(const struct session_http *h)
 {
 	/* RFC 9110 §9.2.2: an idempotent request that never reached an
 	 * answer may be sent again, once, on a fresh connection. */
@@ -490,7 +496,7 @@ forward_may_retry(const struct session_http *h)
 }
 
 static void
-forward_up_event_cb(struct bufferevent *bev, short what, void *arg)
+session_http_forward_up_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct session *s = arg;
 	struct session_http *h = s->fe_state;
@@ -501,20 +507,20 @@ forward_up_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	s->upstream.eof = true;
 	if (eof && h->resp_head_sent && h->resp.body == HTTP_BODY_UNTIL_EOF) {
-		forward_response(h);
+		session_http_forward_response(h);
 		if (!session_is_closed(s) && !h->resp_done)
-			forward_response_done(h);
+			session_http_forward_response_done(h);
 		return;
 	}
 	if (h->resp_head_sent) {
 		session_close(s, "upstream closed mid-response");
 		return;
 	}
-	if (forward_may_retry(h)) {
+	if (session_http_forward_may_retry(h)) {
 		slog_debug(s,
 		    "reused upstream connection was closed; "
 		    "dialing again");
-		forward_stop(h);
+		session_http_forward_stop(h);
 		session_drop_upstream(s);
 		h->retried = true;
 		h->reused = false;
@@ -531,13 +537,14 @@ forward_up_event_cb(struct bufferevent *bev, short what, void *arg)
  * Entry points.
  */
 void
-forward_start(struct session_http *h)
+session_http_forward_start(struct session_http *h)
 {
 	struct session *s = h->s;
 	struct bufferevent *up = s->upstream.bev;
 
-	bufferevent_setcb(up, forward_up_read_cb, forward_up_write_cb,
-	    forward_up_event_cb, s);
+	bufferevent_setcb(up, session_http_forward_up_read_cb,
+	    session_http_forward_up_write_cb, session_http_forward_up_event_cb,
+	    s);
 	bufferevent_setwatermark(up, EV_READ, 0, 0);
 	bufferevent_setwatermark(up, EV_WRITE, 0, 0);
 	http_parser_next(&h->respp);
@@ -557,36 +564,38 @@ forward_start(struct session_http *h)
 	/* The head leaves with the first body bytes, in one write. */
 	session_timer_set(s, SESSION_TIMER_IDLE,
 	    s->conf->limits.idle_timeout_ms);
-	forward_request_body(h);
+	session_http_forward_request_body(h);
 }
 
 void
-forward_client_read(struct session_http *h)
+session_http_forward_client_read(struct session_http *h)
 {
-	forward_request_body(h);
+	session_http_forward_request_body(h);
 }
 
 void
-forward_client_write(struct session_http *h)
+session_http_forward_client_write(struct session_http *h)
 {
 	struct session *s = h->s;
 
 	if (h->body_splice || !s->upstream.bev)
 		return;
-	if (h->splice_wait && evbuffer_get_length(forward_client_out(h)) == 0 &&
-	    evbuffer_get_length(forward_up_in(h)) == 0 && forward_try_splice(h))
+	if (h->splice_wait &&
+	    evbuffer_get_length(session_http_forward_client_out(h)) == 0 &&
+	    evbuffer_get_length(session_http_forward_up_in(h)) == 0 &&
+	    session_http_forward_try_splice(h))
 		return;
 	h->splice_wait = false;
-	forward_unthrottle(s->upstream.bev, s->client.bev);
-	forward_response(h);
+	session_http_forward_unthrottle(s->upstream.bev, s->client.bev);
+	session_http_forward_response(h);
 }
 
 void
-forward_client_event(struct session_http *h, short what)
+session_http_forward_client_event(struct session_http *h, short what)
 {
 	(void)what;
 	if (!h->req_done) {
-		forward_request_body(h);
+		session_http_forward_request_body(h);
 		return;
 	}
 	/* The request is complete: the answer is still delivered. */
@@ -594,7 +603,7 @@ forward_client_event(struct session_http *h, short what)
 }
 
 void
-forward_stop(struct session_http *h)
+session_http_forward_stop(struct session_http *h)
 {
 	h->body_splice = splice_dir_free(h->body_splice);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Responses written by the proxy itself. */
-#include "proxy/http_reply.h"
+#include "wire/http_reply.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -36,15 +36,16 @@ struct socks5_udp;
  * address datagrams must come from (port 0: any port). Returns 0 with
  * *ret, or a negative errno.
  */
-int socks5_udp_new(struct session *s, const struct sockaddr *local,
+int session_socks5_udp_new(struct session *s, const struct sockaddr *local,
     const struct socks5_addr *from, struct socks5_udp **ret);
 
 /* The relay socket's address, for the reply's BND.ADDR/BND.PORT. */
-void socks5_udp_bound(const struct socks5_udp *u, struct socks5_addr *ret);
+void session_socks5_udp_bound(const struct socks5_udp *u,
+    struct socks5_addr *ret);
 
 /* The session's decider deadline passed: deny what waited too long. */
-void socks5_udp_decider_timeout(struct socks5_udp *u);
+void session_socks5_udp_decider_timeout(struct socks5_udp *u);
 
 /* Stop every judgement, close the sockets, free. Accepts NULL; returns
  * NULL. */
-struct socks5_udp *socks5_udp_free(struct socks5_udp *u);
+struct socks5_udp *session_socks5_udp_free(struct socks5_udp *u);

@@ -5,7 +5,7 @@
  * copies bytes until a message-specific "measure" function knows the
  * total and the total is there; then the message is decoded in place.
  */
-#include "proxy/socks5.h"
+#include "wire/socks5.h"
 
 #include <netinet/in.h>
 #include <sys/socket.h>

@@ -6,7 +6,7 @@
  * llhttp is paused at the end of every head so that the caller keeps the
  * bytes that follow it.
  */
-#include "proxy/http_head.h"
+#include "wire/http_head.h"
 
 #include <errno.h>
 #include <stdlib.h>

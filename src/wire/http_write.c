@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Hop-by-hop filtering and serialisation of forwarded heads. */
-#include "proxy/http_write.h"
+#include "wire/http_write.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "proxy/http_head.h"
-#include "proxy/http_target.h"
 #include "util/buf.h"
 #include "util/strutil.h"
+#include "wire/http_head.h"
+#include "wire/http_target.h"
 
 /* True when field i of h must not be forwarded; has_connection says
  * whether h has a Connection field that could name it. */
