@@ -24,6 +24,8 @@ struct pool_conn {
 	TAILQ_ENTRY(pool_conn) link;
 	struct pool *pool;
 	struct bufferevent *bev;
+	int fd;   /* the raw socket under bev, -1 when bev is TLS */
+	bool tls; /* part of the key */
 	uint64_t gen;
 	char *key;
 };
@@ -51,7 +53,7 @@ pool_drop(struct pool *p, struct pool_conn *c)
 {
 	TAILQ_REMOVE(&p->conns, c, link);
 	p->n--;
-	session_bev_free(c->bev);
+	session_bev_free(c->bev, c->fd);
 	free(c->key);
 	free(c);
 }
@@ -98,8 +100,14 @@ pool_idle_event_cb(struct bufferevent *bev, short what, void *arg)
 	pool_drop(c->pool, c);
 }
 
+static bool
+pool_conn_matches(const struct pool_conn *c, const char *key, bool tls)
+{
+	return c->tls == tls && streq(c->key, key);
+}
+
 struct bufferevent *
-pool_take(struct pool *p, const char *key, uint64_t gen)
+pool_take(struct pool *p, const char *key, uint64_t gen, bool tls, int *ret_fd)
 {
 	struct pool_conn *c;
 
@@ -109,10 +117,12 @@ pool_take(struct pool *p, const char *key, uint64_t gen)
 	{
 		struct bufferevent *bev;
 
-		if (c->gen != gen || !streq(c->key, key))
+		if (c->gen != gen || !pool_conn_matches(c, key, tls))
 			continue;
 		bev = c->bev;
+		*ret_fd = c->fd;
 		c->bev = NULL;
+		c->fd = -1;
 		pool_drop(p, c);
 		/* Reading stays on: the new owner reads from it at once, and
 		 * turning it off and on costs two system calls. */
@@ -120,23 +130,26 @@ pool_take(struct pool *p, const char *key, uint64_t gen)
 		(void)bufferevent_set_timeouts(bev, NULL, NULL);
 		return bev;
 	}
+	*ret_fd = -1;
 	return NULL;
 }
 
 void
-pool_put(struct pool *p, const char *key, uint64_t gen, struct bufferevent *bev)
+pool_put(struct pool *p, const char *key, uint64_t gen, struct bufferevent *bev,
+    int fd)
 {
 	struct timeval idle = { .tv_sec = LIMIT_POOL_IDLE_MS / 1000,
 		.tv_usec = (LIMIT_POOL_IDLE_MS % 1000) * 1000 };
 	struct pool_conn *c, *old;
 	unsigned same = 0;
+	bool tls = fd < 0;
 
 	TAILQ_FOREACH(old, &p->conns, link)
-		if (streq(old->key, key))
+		if (pool_conn_matches(old, key, tls))
 			same++;
 	if (same >= LIMIT_POOL_PER_DEST) {
 		TAILQ_FOREACH(old, &p->conns, link)
-			if (streq(old->key, key))
+			if (pool_conn_matches(old, key, tls))
 				break;
 		pool_drop(p, old);
 	} else if (p->n >= LIMIT_POOL_TOTAL) {
@@ -147,11 +160,13 @@ pool_put(struct pool *p, const char *key, uint64_t gen, struct bufferevent *bev)
 		c->key = strdup(key);
 	if (!c || !c->key) {
 		free(c);
-		session_bev_free(bev);
+		session_bev_free(bev, fd);
 		return;
 	}
 	c->pool = p;
 	c->bev = bev;
+	c->fd = fd;
+	c->tls = tls;
 	c->gen = gen;
 	TAILQ_INSERT_TAIL(&p->conns, c, link);
 	p->n++;

@@ -6,8 +6,6 @@
  */
 #include "proxy/relay.h"
 
-#include <sys/socket.h>
-
 #include <errno.h>
 #include <stdlib.h>
 
@@ -56,15 +54,6 @@ relay_error_reason(const struct session *s, const struct half *h, int err)
 	return client ? "client connection error" : "upstream connection error";
 }
 
-static void
-relay_shut(struct half *h)
-{
-	if (h->shut || !h->bev)
-		return;
-	(void)shutdown(bufferevent_getfd(h->bev), SHUT_WR);
-	h->shut = true;
-}
-
 static bool
 relay_buffers_empty(struct session *s)
 {
@@ -77,7 +66,8 @@ relay_buffers_empty(struct session *s)
 static void relay_splice_begin(struct relay *r);
 
 /* Done when both sides ended and both EOFs were passed on. Otherwise,
- * with nothing buffered, hand the rest to splice(2). */
+ * with nothing buffered and both halves raw, hand the rest to splice(2):
+ * a wrapped half's bytes always pass through its bufferevent. */
 static void
 relay_check(struct relay *r)
 {
@@ -88,7 +78,7 @@ relay_check(struct relay *r)
 		session_close(s, "done");
 		return;
 	}
-	if (!r->spliced && relay_buffers_empty(s))
+	if (!r->spliced && session_can_splice(s) && relay_buffers_empty(s))
 		relay_splice_begin(r);
 }
 
@@ -145,7 +135,7 @@ relay_write_cb(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(bufferevent_get_output(dst->bev)) > 0)
 		return;
 	if (src->eof)
-		relay_shut(dst);
+		session_shut(dst);
 	relay_check(r);
 }
 
@@ -164,7 +154,7 @@ relay_event_cb(struct bufferevent *bev, short what, void *arg)
 		}
 		if (evbuffer_get_length(bufferevent_get_output(h->peer->bev)) ==
 		    0)
-			relay_shut(h->peer);
+			session_shut(h->peer);
 		relay_check(r);
 		return;
 	}
@@ -190,7 +180,7 @@ relay_splice_cb(void *arg, enum splice_event ev, uint64_t n, int err,
 	case SPLICE_EOF:
 		d->splice = splice_dir_free(d->splice);
 		d->src->eof = true;
-		relay_shut(d->src->peer);
+		session_shut(d->src->peer);
 		relay_check(r);
 		return;
 	case SPLICE_ERROR:
@@ -206,7 +196,6 @@ static void
 relay_splice_begin(struct relay *r)
 {
 	struct session *s = r->s;
-	struct worker *w = s->worker;
 
 	(void)bufferevent_disable(s->client.bev, EV_READ | EV_WRITE);
 	(void)bufferevent_disable(s->upstream.bev, EV_READ | EV_WRITE);
@@ -218,10 +207,8 @@ relay_splice_begin(struct relay *r)
 
 		if (d->src->eof)
 			continue;
-		d->splice = splice_dir_new(worker_get_base(w),
-		    worker_get_pipes(w), bufferevent_getfd(d->src->bev),
-		    bufferevent_getfd(d->src->peer->bev), UINT64_MAX,
-		    relay_splice_cb, d);
+		d->splice =
+		    session_splice(s, d->src, UINT64_MAX, relay_splice_cb, d);
 		if (!d->splice) {
 			session_close(s, "out of memory");
 			return;
@@ -259,10 +246,10 @@ relay_start(struct session *s)
 		return -ENOMEM;
 	if (s->client.eof &&
 	    evbuffer_get_length(bufferevent_get_output(s->upstream.bev)) == 0)
-		relay_shut(&s->upstream);
+		session_shut(&s->upstream);
 	if (s->upstream.eof &&
 	    evbuffer_get_length(bufferevent_get_output(s->client.bev)) == 0)
-		relay_shut(&s->client);
+		session_shut(&s->client);
 	if (!s->client.eof)
 		(void)session_bev_enable(s->client.bev, EV_READ);
 	if (!s->upstream.eof)

@@ -200,10 +200,7 @@ session_linger(struct session *s)
 {
 	struct evbuffer *in = bufferevent_get_input(s->client.bev);
 
-	if (!s->client.shut) {
-		(void)shutdown(bufferevent_getfd(s->client.bev), SHUT_WR);
-		s->client.shut = true;
-	}
+	session_shut(&s->client);
 	evbuffer_drain(in, evbuffer_get_length(in));
 	(void)session_bev_enable(s->client.bev, EV_READ);
 	session_timer_set(s, SESSION_TIMER_DRAIN, LIMIT_LINGER_MS);
@@ -224,21 +221,21 @@ session_await_head(struct session *s, enum session_state st,
 }
 
 void
-session_bev_free(struct bufferevent *bev)
+session_bev_free(struct bufferevent *bev, int fd)
 {
-	evutil_socket_t fd;
-
 	if (!bev)
 		return;
-	fd = bufferevent_getfd(bev);
 	(void)bufferevent_disable(bev, EV_READ | EV_WRITE);
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	/* Detach the socket and close it ourselves: a freed bufferevent may
 	 * stay around until its deferred callbacks ran, and a session's
-	 * sockets must be gone when its close is reported. */
-	(void)bufferevent_setfd(bev, -1);
-	if (fd >= 0)
+	 * sockets must be gone when its close is reported. A wrapped one's
+	 * socket belongs to the layer under it, which closes it when freed
+	 * (XXX: possibly a loop turn later). */
+	if (fd >= 0) {
+		(void)bufferevent_setfd(bev, -1);
 		(void)close(fd);
+	}
 	bufferevent_free(bev);
 }
 
@@ -250,9 +247,8 @@ session_send(struct half *h, struct evbuffer *src, size_t n)
 	/* Queued bytes go first; only an idle socket is written at once.
 	 * Write interest is registered only for what the socket did not
 	 * take: an answer that fits costs one writev and no wake-up. */
-	if (n > 0 && evbuffer_get_length(out) == 0) {
-		int w = evbuffer_write_atmost(src, bufferevent_getfd(h->bev),
-		    (ev_ssize_t)n);
+	if (n > 0 && h->fd >= 0 && evbuffer_get_length(out) == 0) {
+		int w = evbuffer_write_atmost(src, h->fd, (ev_ssize_t)n);
 
 		if (w > 0)
 			n -= (size_t)w;
@@ -270,9 +266,8 @@ session_send_bytes(struct half *h, const void *p, size_t n)
 	struct evbuffer *out = bufferevent_get_output(h->bev);
 	ssize_t w = 0;
 
-	if (n > 0 && evbuffer_get_length(out) == 0) {
-		w = send(bufferevent_getfd(h->bev), p, n,
-		    MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n > 0 && h->fd >= 0 && evbuffer_get_length(out) == 0) {
+		w = send(h->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (w < 0)
 			w = 0; /* the bufferevent meets the error */
 	}
@@ -284,17 +279,55 @@ session_send_bytes(struct half *h, const void *p, size_t n)
 }
 
 void
-session_attach_upstream(struct session *s, struct bufferevent *bev)
+session_shut(struct half *h)
+{
+	if (h->shut || !h->bev)
+		return;
+	if (h->fd >= 0)
+		(void)shutdown(h->fd, SHUT_WR);
+	h->shut = true;
+}
+
+struct splice_dir *
+session_splice(struct session *s, struct half *src, uint64_t limit,
+    splice_fn cb, void *arg)
+{
+	struct worker *w = s->worker;
+
+	if (!session_can_splice(s))
+		return NULL;
+	return splice_dir_new(worker_get_base(w), worker_get_pipes(w), src->fd,
+	    src->peer->fd, limit, cb, arg);
+}
+
+int
+session_local_address(const struct session *s,
+    struct sockaddr_storage *ret_addr, socklen_t *ret_len)
+{
+	socklen_t len = sizeof(*ret_addr);
+
+	if (s->client.fd < 0)
+		return -EBADF;
+	if (getsockname(s->client.fd, (struct sockaddr *)ret_addr, &len) < 0)
+		return -errno;
+	*ret_len = len;
+	return 0;
+}
+
+void
+session_attach_upstream(struct session *s, struct bufferevent *bev, int fd)
 {
 	assert(!s->upstream.bev);
-	s->upstream = (struct half){ .bev = bev, .peer = &s->client };
+	s->upstream = (struct half){ .bev = bev, .fd = fd, .peer = &s->client };
 }
 
 struct bufferevent *
-session_take_upstream(struct session *s)
+session_take_upstream(struct session *s, int *ret_fd)
 {
 	struct bufferevent *bev = s->upstream.bev;
 
+	*ret_fd = s->upstream.fd;
+	s->upstream.fd = -1;
 	if (!bev)
 		return NULL;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
@@ -305,7 +338,10 @@ session_take_upstream(struct session *s)
 void
 session_drop_upstream(struct session *s)
 {
-	session_bev_free(session_take_upstream(s));
+	int fd;
+	struct bufferevent *bev = session_take_upstream(s, &fd);
+
+	session_bev_free(bev, fd);
 	s->upstream.eof = false;
 	s->upstream.shut = false;
 }
@@ -353,9 +389,11 @@ session_new(struct worker *w, int fd, const struct sockaddr *peer,
 	    s->client_text, sizeof(s->client_text));
 	s->client.peer = &s->upstream;
 	s->upstream.peer = &s->client;
+	s->upstream.fd = -1;
 	worker_add_session(w, s);
 	s->timer = event_new(worker_get_base(w), -1, 0, session_timer_cb, s);
 	s->client.bev = session_bev_new(s, fd);
+	s->client.fd = s->client.bev ? fd : -1;
 	if (!s->timer || !s->client.bev) {
 		session_close(s, "out of memory");
 		return NULL;
@@ -463,10 +501,12 @@ session_close(struct session *s, const char *reason)
 	s->relay = relay_free(s->relay);
 	if (s->fe->closed)
 		s->fe->closed(s);
-	session_bev_free(s->client.bev);
+	session_bev_free(s->client.bev, s->client.fd);
 	s->client.bev = NULL;
-	session_bev_free(s->upstream.bev);
+	s->client.fd = -1;
+	session_bev_free(s->upstream.bev, s->upstream.fd);
 	s->upstream.bev = NULL;
+	s->upstream.fd = -1;
 	session_access_log(s); /* under the snapshot it was judged by */
 	s->conf = proxy_conf_unref(s->conf);
 	worker_remove_session(s->worker, s);

@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 
 #include "proxy/proxy.h"
+#include "proxy/splice.h"
 #include "util/log.h"
 
 struct bufferevent;
@@ -57,9 +58,18 @@ const char *session_state_name(enum session_state st);
 /* True when the transition table allows from -> to. */
 bool session_transition_ok(enum session_state from, enum session_state to);
 
-/* One side of the connection. */
+/*
+ * One side of the connection.
+ *
+ * fd is the socket under bev while bev is a plain socket bufferevent: the
+ * session core (session.c, relay.c) writes to it directly, shuts it down
+ * and splices from it. It is -1 while there is no bev and once bev is
+ * wrapped (session_half_wrap(), e.g. in TLS): then every byte goes through
+ * bev, never past it. Nothing outside the core uses fd.
+ */
 struct half {
 	struct bufferevent *bev;
+	int fd;
 	struct half *peer;
 	uint64_t bytes; /* bytes received from this side */
 	bool eof;       /* this side will send nothing more */
@@ -197,16 +207,21 @@ int session_await_head(struct session *s, enum session_state st,
     void (*writecb)(struct bufferevent *bev, void *arg),
     void (*eventcb)(struct bufferevent *bev, short what, void *arg));
 
-/* Free a bufferevent and close its socket now (bufferevent_free() may
- * defer the close to a later loop turn). Accepts NULL. */
-void session_bev_free(struct bufferevent *bev);
+/*
+ * Free a bufferevent. fd is the socket under it when it is a plain socket
+ * bufferevent (a half's fd): that socket is closed now, since
+ * bufferevent_free() may defer the close to a later loop turn. With fd -1
+ * (a wrapped bufferevent) the layers under it are freed with it and close
+ * their socket themselves. Accepts NULL.
+ */
+void session_bev_free(struct bufferevent *bev, int fd);
 
 /*
- * Send n bytes from the front of src to h: straight to the socket when
+ * Send n bytes from the front of src to h: straight to h's raw socket when
  * nothing is queued for it (one writev, no wake-up needed), and whatever
- * the socket does not take is queued on h's bufferevent. The bytes leave
- * src either way. Returns 0 or -ENOMEM. Socket errors surface through h's
- * bufferevent.
+ * the socket does not take is queued on h's bufferevent; a wrapped half
+ * gets everything through its bufferevent. The bytes leave src either way.
+ * Returns 0 or -ENOMEM. Socket errors surface through h's bufferevent.
  */
 int session_send(struct half *h, struct evbuffer *src, size_t n);
 
@@ -214,12 +229,47 @@ int session_send(struct half *h, struct evbuffer *src, size_t n);
  * front end's short answers. */
 int session_send_bytes(struct half *h, const void *p, size_t n);
 
-/* Attach a connected upstream bufferevent (takes ownership). */
-void session_attach_upstream(struct session *s, struct bufferevent *bev);
+/*
+ * Send EOF to h once (h->shut): shutdown(SHUT_WR) on its raw socket. A
+ * wrapped half is never shut down underneath its layer. Accepts a half
+ * without a bufferevent (does nothing).
+ */
+void session_shut(struct half *h);
+
+/* True when both halves are raw sockets, so bytes may move socket to
+ * socket (splice(2)) without passing through any layer. */
+static inline bool
+session_can_splice(const struct session *s)
+{
+	return s->client.fd >= 0 && s->upstream.fd >= 0;
+}
+
+/*
+ * Move bytes from src's socket to its peer's with splice(2) until limit
+ * bytes were moved (splice_dir_new(); cb and arg as there). The caller
+ * disables both bufferevents for as long as the direction runs. Returns
+ * NULL when a half is not raw (session_can_splice() is false: the bytes
+ * must go through the bufferevents) or on allocation failure.
+ */
+struct splice_dir *session_splice(struct session *s, struct half *src,
+    uint64_t limit, splice_fn cb, void *arg);
+
+/* The local address of the client's connection (getsockname(2) on its
+ * raw socket). Returns 0, -EBADF when the client half is wrapped, or a
+ * negative errno. */
+int session_local_address(const struct session *s,
+    struct sockaddr_storage *ret_addr, socklen_t *ret_len);
+
+/* Attach a connected upstream bufferevent (takes ownership). fd is the
+ * socket under it when it is a plain socket bufferevent, -1 when it is
+ * wrapped (struct half). */
+void session_attach_upstream(struct session *s, struct bufferevent *bev,
+    int fd);
 
 /* Detach the upstream bufferevent and hand it to the caller (for the
- * pool); callbacks are cleared. Returns NULL when there is none. */
-struct bufferevent *session_take_upstream(struct session *s);
+ * pool); callbacks are cleared. *ret_fd is set to its raw socket, or -1
+ * when it is wrapped. Returns NULL (and *ret_fd -1) when there is none. */
+struct bufferevent *session_take_upstream(struct session *s, int *ret_fd);
 
 /* Free the upstream bufferevent (closing it). */
 void session_drop_upstream(struct session *s);

@@ -122,6 +122,8 @@ void
 session_http_release_kept(struct session_http *h)
 {
 	struct session *s = h->s;
+	struct bufferevent *bev;
+	int fd;
 
 	if (!h->kept)
 		return;
@@ -130,8 +132,8 @@ session_http_release_kept(struct session_http *h)
 		session_drop_upstream(s);
 		return;
 	}
-	pool_put(worker_get_pool(s->worker), h->kept_key, h->kept_gen,
-	    session_take_upstream(s));
+	bev = session_take_upstream(s, &fd);
+	pool_put(worker_get_pool(s->worker), h->kept_key, h->kept_gen, bev, fd);
 }
 
 void

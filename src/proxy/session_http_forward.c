@@ -6,7 +6,8 @@
  * paused (STYLE.md §7). Framing is ours on both sides: a Content-Length
  * body is moved as is, a chunked body is decoded and re-chunked (so chunk
  * extensions and trailers never travel), and a large Content-Length
- * response body is spliced socket to socket. A body that ends early or
+ * response body is spliced socket to socket when both halves are raw
+ * sockets (session_can_splice()). A body that ends early or
  * does not parse ends the connection: the other side can't be told
  * otherwise once its answer started.
  */
@@ -278,12 +279,9 @@ static bool
 session_http_forward_try_splice(struct session_http *h)
 {
 	struct session *s = h->s;
-	struct worker *w = s->worker;
 
 	h->splice_wait = false;
-	h->body_splice = splice_dir_new(worker_get_base(w), worker_get_pipes(w),
-	    bufferevent_getfd(s->upstream.bev),
-	    bufferevent_getfd(s->client.bev), h->resp_left,
+	h->body_splice = session_splice(s, &s->upstream, h->resp_left,
 	    session_http_forward_splice_cb, h);
 	if (!h->body_splice) {
 		h->splice_off = true;
@@ -418,7 +416,10 @@ session_http_forward_response_step(struct session_http *h)
 	h->resp_left -= n;
 	if (h->resp_left == 0)
 		return FORWARD_DONE;
-	if (!h->splice_off && h->resp_left >= LIMIT_SPLICE_MIN_BYTES)
+	/* Only socket to socket: a wrapped (TLS) half's bytes must pass
+	 * through its bufferevent. */
+	if (!h->splice_off && h->resp_left >= LIMIT_SPLICE_MIN_BYTES &&
+	    session_can_splice(s))
 		return FORWARD_SPLICE;
 	return FORWARD_IDLE;
 }

@@ -140,7 +140,7 @@ session_http_route_dialed_cb(void *arg, int fd, int err)
 		session_http_fail(h, 503, "proxy is out of memory");
 		return;
 	}
-	session_attach_upstream(s, bev);
+	session_attach_upstream(s, bev, fd);
 	if (h->connect && h->via) {
 		session_http_route_chain_start(h);
 		return;
@@ -239,6 +239,7 @@ session_http_route(struct session_http *h)
 {
 	struct session *s = h->s;
 	struct bufferevent *bev;
+	int fd;
 
 	h->via = upstream_select(s->conf->upstream, h->judge.v.host.text,
 	    h->connect);
@@ -256,10 +257,10 @@ session_http_route(struct session_http *h)
 	session_http_release_kept(h);
 	if (!h->connect) {
 		bev = pool_take(worker_get_pool(s->worker), h->pool_key,
-		    s->conf->generation);
+		    s->conf->generation, false, &fd);
 		if (bev) {
 			h->reused = true;
-			session_attach_upstream(s, bev);
+			session_attach_upstream(s, bev, fd);
 			session_set_state(s, SESSION_ST_RELAY);
 			session_http_forward_start(h);
 			return;

@@ -237,7 +237,7 @@ session_socks5_dialed_cb(void *arg, int fd, int err)
 		session_socks5_fail(x, -ENOMEM);
 		return;
 	}
-	session_attach_upstream(s, bev);
+	session_attach_upstream(s, bev, fd);
 	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
 	if (session_send_bytes(&s->client, out, n) < 0) {
 		session_close(s, "out of memory");
@@ -309,7 +309,7 @@ session_socks5_associate(struct session_socks5 *x)
 	struct session *s = x->s;
 	struct socks5_addr from = x->req.dst, peer, bnd;
 	struct sockaddr_storage local;
-	socklen_t len = sizeof(local);
+	socklen_t len;
 	uint8_t out[SOCKS5_REPLY_MAX];
 	size_t n;
 	int r;
@@ -325,9 +325,9 @@ session_socks5_associate(struct session_socks5 *x)
 		peer.port = from.port;
 		from = peer;
 	}
-	if (getsockname(bufferevent_getfd(s->client.bev),
-		(struct sockaddr *)&local, &len) < 0) {
-		session_socks5_fail(x, -errno);
+	r = session_local_address(s, &local, &len);
+	if (r < 0) {
+		session_socks5_fail(x, r);
 		return;
 	}
 	r = session_socks5_udp_new(s, (struct sockaddr *)&local, &from,

@@ -184,7 +184,7 @@ relay_session(struct worker_fixture *f, int c[2], int u[2], const char *early)
 		    strlen(early));
 	session_set_state(s, SESSION_ST_RESOLVING);
 	session_set_state(s, SESSION_ST_CONNECTING);
-	session_attach_upstream(s, session_bev_new(s, u[1]));
+	session_attach_upstream(s, session_bev_new(s, u[1]), u[1]);
 	session_set_state(s, SESSION_ST_RELAY);
 	assert_int_equal(relay_start(s), 0);
 	return s;
