@@ -6,11 +6,14 @@
  * Bytes already buffered on either side (a ClientHello sent right after
  * the CONNECT head, bytes after an upstream proxy's answer) go first,
  * through the bufferevents, with backpressure (STYLE.md §7). Once every
- * buffer is empty the relay switches to splice(2) and the bytes no longer
- * pass through user space. Half-close: an EOF on one side is passed on as
- * shutdown(SHUT_WR) to the other once its pending bytes are delivered; the
- * session closes with "done" when both directions ended. Idle for longer
- * than the idle timeout, it closes with "idle timeout".
+ * buffer is empty and both halves are raw sockets, the relay switches to
+ * splice(2) and the bytes no longer pass through user space; a half
+ * wrapped in TLS (session_half_wrap()) keeps the relay on its bufferevents
+ * for good. Half-close: an EOF on one side is passed on to the other once
+ * its pending bytes are delivered (session_shut(): shutdown(SHUT_WR), or
+ * a close_notify through TLS); the session closes with "done" when both
+ * directions ended. Idle for longer than the idle timeout, it closes with
+ * "idle timeout".
  */
 #pragma once
 

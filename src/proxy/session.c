@@ -19,8 +19,11 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <jansson.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "proxy/dial.h"
 #include "proxy/relay.h"
@@ -279,13 +282,31 @@ session_send_bytes(struct half *h, const void *p, size_t n)
 }
 
 void
+session_half_wrap(struct half *h, struct bufferevent *outer)
+{
+	h->bev = outer;
+	h->fd = -1;
+}
+
+void
 session_shut(struct half *h)
 {
+	SSL *ssl;
+
 	if (h->shut || !h->bev)
 		return;
-	if (h->fd >= 0)
-		(void)shutdown(h->fd, SHUT_WR);
 	h->shut = true;
+	if (h->fd >= 0) {
+		(void)shutdown(h->fd, SHUT_WR);
+		return;
+	}
+	/* A FIN under TLS would be a truncation, not an end; the alert goes
+	 * out through the layer, behind everything written before it. A
+	 * handshake still in progress has nothing to end (SSL_shutdown()
+	 * refuses), and the close that follows ends it. */
+	ssl = bufferevent_openssl_get_ssl(h->bev);
+	if (ssl && SSL_shutdown(ssl) < 0)
+		ERR_clear_error();
 }
 
 struct splice_dir *

@@ -230,9 +230,20 @@ int session_send(struct half *h, struct evbuffer *src, size_t n);
 int session_send_bytes(struct half *h, const void *p, size_t n);
 
 /*
- * Send EOF to h once (h->shut): shutdown(SHUT_WR) on its raw socket. A
- * wrapped half is never shut down underneath its layer. Accepts a half
- * without a bufferevent (does nothing).
+ * Wrap h: outer was built over h->bev and owns it now (for instance
+ * bufferevent_openssl_filter_new() with BEV_OPT_CLOSE_ON_FREE; STYLE.md
+ * §6). From here on every byte of h goes through outer: h->fd becomes -1,
+ * so the core neither writes to, shuts down nor splices the socket
+ * underneath. Set outer's callbacks afterwards (relay_start() does).
+ */
+void session_half_wrap(struct half *h, struct bufferevent *outer);
+
+/*
+ * Send EOF to h once (h->shut): shutdown(SHUT_WR) on its raw socket, or
+ * for a half wrapped in TLS a close_notify alert through the TLS layer
+ * (RFC 8446 §6.1); a wrapped half's socket is never shut down underneath
+ * its layer. Call it once h's output is empty. Accepts a half without a
+ * bufferevent (does nothing).
  */
 void session_shut(struct half *h);
 

@@ -22,7 +22,11 @@
 #include <cmocka.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "policy/policy.h"
 #include "proxy/proxy.h"
@@ -343,6 +347,320 @@ test_proxy_session_relay_idle_timeout(void **state)
 	session_unref(s);
 }
 
+/*
+ * A half wrapped in TLS (an OpenSSL filter bufferevent, as interception
+ * will make): the test's end of the socket is a raw peer that keeps every
+ * byte it reads and runs its own TLS client over memory BIOs, so it sees
+ * exactly what went over the wire.
+ */
+struct tls_test {
+	EVP_PKEY *key;
+	X509 *cert;
+	SSL_CTX *server;
+	SSL_CTX *client;
+};
+
+struct tls_peer {
+	int fd;
+	SSL *ssl;
+	BIO *in;  /* bytes from the socket, for ssl */
+	BIO *out; /* ssl's records, for the socket */
+	uint8_t raw[1 << 16];
+	size_t raw_len; /* every byte the socket brought */
+	bool raw_eof;
+};
+
+/* A throwaway self-signed certificate, trusted by the client context. */
+static void
+tls_test_init(struct tls_test *t)
+{
+	X509_NAME *name;
+
+	t->key = EVP_EC_gen("P-256");
+	assert_non_null(t->key);
+	t->cert = X509_new();
+	assert_non_null(t->cert);
+	assert_int_equal(X509_set_version(t->cert, 2), 1);
+	assert_int_equal(ASN1_INTEGER_set(X509_get_serialNumber(t->cert), 1),
+	    1);
+	assert_non_null(X509_gmtime_adj(X509_getm_notBefore(t->cert), -60));
+	assert_non_null(X509_gmtime_adj(X509_getm_notAfter(t->cert), 3600));
+	name = X509_get_subject_name(t->cert);
+	assert_int_equal(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+			     (const unsigned char *)"proxy.test", -1, -1, 0),
+	    1);
+	assert_int_equal(X509_set_issuer_name(t->cert, name), 1);
+	assert_int_equal(X509_set_pubkey(t->cert, t->key), 1);
+	assert_true(X509_sign(t->cert, t->key, EVP_sha256()) > 0);
+	t->server = SSL_CTX_new(TLS_server_method());
+	assert_non_null(t->server);
+	assert_int_equal(SSL_CTX_use_certificate(t->server, t->cert), 1);
+	assert_int_equal(SSL_CTX_use_PrivateKey(t->server, t->key), 1);
+	t->client = SSL_CTX_new(TLS_client_method());
+	assert_non_null(t->client);
+	assert_int_equal(X509_STORE_add_cert(SSL_CTX_get_cert_store(t->client),
+			     t->cert),
+	    1);
+	SSL_CTX_set_verify(t->client, SSL_VERIFY_PEER, NULL);
+}
+
+static void
+tls_test_done(struct tls_test *t)
+{
+	SSL_CTX_free(t->client);
+	SSL_CTX_free(t->server);
+	X509_free(t->cert);
+	EVP_PKEY_free(t->key);
+}
+
+/* Wrap the client half of s in a TLS server, as interception will. */
+static void
+tls_wrap_client(struct worker_fixture *f, struct tls_test *t, struct session *s)
+{
+	SSL *ssl = SSL_new(t->server);
+	struct bufferevent *tls;
+
+	assert_non_null(ssl);
+	tls = bufferevent_openssl_filter_new(f->base, s->client.bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	assert_non_null(tls);
+	session_half_wrap(&s->client, tls);
+	assert_int_equal(s->client.fd, -1);
+	assert_int_equal(session_bev_enable(s->client.bev, EV_READ), 0);
+}
+
+/* One turn: the loop runs, the socket's bytes go to ssl (and are kept),
+ * ssl's records go to the socket. */
+static void
+tls_peer_pump(struct worker_fixture *f, struct tls_peer *p)
+{
+	char buf[16384];
+	ssize_t n;
+	int k;
+
+	(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+	while ((n = read(p->fd, buf, sizeof(buf))) > 0) {
+		assert_true(p->raw_len + (size_t)n <= sizeof(p->raw));
+		memcpy(p->raw + p->raw_len, buf, (size_t)n);
+		p->raw_len += (size_t)n;
+		assert_int_equal(BIO_write(p->in, buf, (int)n), (int)n);
+	}
+	if (n == 0)
+		p->raw_eof = true;
+	while ((k = BIO_read(p->out, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(p->fd, buf, (size_t)k), k);
+	(void)poll(NULL, 0, 1);
+}
+
+/* A TLS client on fd; returns once its handshake is done. */
+static void
+tls_peer_connect(struct worker_fixture *f, struct tls_test *t,
+    struct tls_peer *p, int fd)
+{
+	int r = 0;
+
+	p->fd = fd;
+	p->ssl = SSL_new(t->client);
+	p->in = BIO_new(BIO_s_mem());
+	p->out = BIO_new(BIO_s_mem());
+	assert_non_null(p->ssl);
+	assert_non_null(p->in);
+	assert_non_null(p->out);
+	BIO_set_mem_eof_return(p->in, -1);
+	SSL_set_bio(p->ssl, p->in, p->out);
+	SSL_set_connect_state(p->ssl);
+	for (int i = 0; i < 5000 && r != 1; i++) {
+		r = SSL_do_handshake(p->ssl);
+		if (r != 1)
+			assert_int_equal(SSL_get_error(p->ssl, r),
+			    SSL_ERROR_WANT_READ);
+		tls_peer_pump(f, p);
+	}
+	assert_int_equal(r, 1);
+}
+
+/* Decrypt until n bytes or the TLS close (*ret_closed). */
+static size_t
+tls_peer_read(struct worker_fixture *f, struct tls_peer *p, char *buf, size_t n,
+    bool *ret_closed)
+{
+	size_t got = 0;
+
+	*ret_closed = false;
+	for (int i = 0; i < 5000 && got < n; i++) {
+		int r = SSL_read(p->ssl, buf + got, (int)(n - got));
+
+		if (r > 0) {
+			got += (size_t)r;
+			continue;
+		}
+		if (SSL_get_error(p->ssl, r) == SSL_ERROR_ZERO_RETURN) {
+			*ret_closed = true;
+			break;
+		}
+		assert_int_equal(SSL_get_error(p->ssl, r), SSL_ERROR_WANT_READ);
+		assert_false(p->raw_eof);
+		tls_peer_pump(f, p);
+	}
+	return got;
+}
+
+static void
+tls_peer_done(struct tls_peer *p)
+{
+	SSL_free(p->ssl); /* and its BIOs */
+	(void)close(p->fd);
+}
+
+/* True when raw is a sequence of whole TLS records (RFC 8446 §5.1) and
+ * nothing else: no byte went past the TLS layer. */
+static bool
+tls_records_only(const uint8_t *raw, size_t n)
+{
+	size_t off = 0;
+
+	while (off < n) {
+		size_t len;
+
+		if (n - off < 5 || raw[off] < 20 || raw[off] > 23 ||
+		    raw[off + 1] != 3)
+			return false;
+		len = (size_t)raw[off + 3] << 8 | raw[off + 4];
+		if (len > 16384 + 256 || n - off - 5 < len)
+			return false;
+		off += 5 + len;
+	}
+	return true;
+}
+
+static void
+test_proxy_session_tls_half_core_writes_through_the_layer(void **state)
+{
+	struct worker_fixture *f = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct tls_test t;
+	struct tls_peer *p = calloc(1, sizeof(*p));
+	struct evbuffer *b = evbuffer_new();
+	char buf[64];
+	bool closed;
+	struct session *s;
+	int c[2];
+
+	assert_non_null(p);
+	assert_non_null(b);
+	tls_test_init(&t);
+	pair(c);
+	(void)proxy_session_add(f->proxy, 1000);
+	s = session_new(f->w, c[1], (struct sockaddr *)&sa, sizeof(sa),
+	    &test_frontend);
+	assert_non_null(s);
+	session_ref(s);
+	tls_wrap_client(f, &t, s);
+	tls_peer_connect(f, &t, p, c[0]);
+	/* Both ways the core sends: from a buffer and from memory. */
+	assert_int_equal(evbuffer_add(b, "PLAINTEXT-ONE", 13), 0);
+	assert_int_equal(session_send(&s->client, b, 13), 0);
+	assert_int_equal(evbuffer_get_length(b), 0);
+	assert_int_equal(session_send_bytes(&s->client, "PLAINTEXT-TWO", 13),
+	    0);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(tls_peer_read(f, p, buf, 26, &closed), 26);
+	assert_string_equal(buf, "PLAINTEXT-ONEPLAINTEXT-TWO");
+	/* The shutdown path: EOF is a close_notify inside TLS, never a FIN
+	 * under it. */
+	session_linger(s);
+	assert_true(s->client.shut);
+	assert_int_equal(tls_peer_read(f, p, buf, sizeof(buf), &closed), 0);
+	assert_true(closed);
+	assert_true(SSL_get_shutdown(p->ssl) & SSL_RECEIVED_SHUTDOWN);
+	for (int i = 0; i < 20; i++)
+		tls_peer_pump(f, p);
+	assert_false(p->raw_eof);
+	assert_true(p->raw_len > 0);
+	assert_true(tls_records_only(p->raw, p->raw_len));
+	assert_null(memmem(p->raw, p->raw_len, "PLAINTEXT", 9));
+	session_close(s, "test over");
+	session_unref(s);
+	evbuffer_free(b);
+	tls_peer_done(p);
+	free(p);
+	tls_test_done(&t);
+}
+
+static void
+test_proxy_session_tls_half_relay_never_splices(void **state)
+{
+	struct worker_fixture *f = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct tls_test t;
+	struct tls_peer *p = calloc(1, sizeof(*p));
+	char buf[64];
+	bool closed, eof;
+	struct session *s;
+	int c[2], u[2];
+
+	assert_non_null(p);
+	tls_test_init(&t);
+	pair(c);
+	pair(u);
+	(void)proxy_session_add(f->proxy, 1000);
+	s = session_new(f->w, c[1], (struct sockaddr *)&sa, sizeof(sa),
+	    &test_frontend);
+	assert_non_null(s);
+	session_ref(s);
+	s->conf = proxy_conf_ref(worker_get_conf(f->w));
+	tls_wrap_client(f, &t, s);
+	tls_peer_connect(f, &t, p, c[0]);
+	session_set_state(s, SESSION_ST_RESOLVING);
+	session_set_state(s, SESSION_ST_CONNECTING);
+	session_attach_upstream(s, session_bev_new(s, u[1]), u[1]);
+	session_set_state(s, SESSION_ST_RELAY);
+	assert_false(session_can_splice(s));
+	assert_int_equal(relay_start(s), 0);
+	/* Up: decrypted by the layer, plain on the raw upstream. */
+	assert_int_equal(SSL_write(p->ssl, "HELLO-UP", 8), 8);
+	tls_peer_pump(f, p);
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(read_some(f, u[0], buf, 8, &eof, NULL), 8);
+	assert_string_equal(buf, "HELLO-UP");
+	/* Down, twice: the second round starts with every buffer empty,
+	 * where a raw tunnel switches to splice(2). */
+	for (int round = 0; round < 2; round++) {
+		const char *msg = round ? "SECRET-TWO" : "SECRET-ONE";
+
+		for (int i = 0; i < 20; i++)
+			tls_peer_pump(f, p);
+		assert_int_equal(write(u[0], msg, 10), 10);
+		memset(buf, 0, sizeof(buf));
+		assert_int_equal(tls_peer_read(f, p, buf, 10, &closed), 10);
+		assert_string_equal(buf, msg);
+	}
+	/* The upstream's EOF reaches the client as a close_notify... */
+	assert_int_equal(shutdown(u[0], SHUT_WR), 0);
+	assert_int_equal(tls_peer_read(f, p, buf, sizeof(buf), &closed), 0);
+	assert_true(closed);
+	assert_false(p->raw_eof);
+	/* ...and the client's close_notify reaches the upstream as EOF. */
+	assert_false(session_is_closed(s));
+	assert_int_equal(SSL_shutdown(p->ssl), 1);
+	for (int i = 0; i < 5000 && !session_is_closed(s); i++)
+		tls_peer_pump(f, p);
+	assert_true(session_is_closed(s));
+	assert_string_equal(s->close_reason, "done");
+	assert_int_equal(read_some(f, u[0], buf, sizeof(buf), &eof, NULL), 0);
+	assert_true(eof);
+	assert_int_equal(s->client.bytes, 8);
+	assert_int_equal(s->upstream.bytes, 20);
+	assert_true(tls_records_only(p->raw, p->raw_len));
+	assert_null(memmem(p->raw, p->raw_len, "SECRET", 6));
+	session_unref(s);
+	(void)close(u[0]);
+	tls_peer_done(p);
+	free(p);
+	tls_test_done(&t);
+}
+
 /* An HTTP session on a socketpair; returns the test's end. */
 static int
 http_session(struct worker_fixture *f, struct session **ret)
@@ -491,6 +809,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_proxy_session_relay_idle_timeout, setup_short_idle,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_tls_half_core_writes_through_the_layer,
+		    setup_default, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_tls_half_relay_never_splices,
+		    setup_default, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_proxy_session_http_block_keeps_connection,
 		    setup_default, teardown),
