@@ -71,6 +71,14 @@ static const unsigned session_next[_SESSION_ST_MAX] = {
 
 static atomic_uint_fast64_t session_next_id = 1;
 
+/* What a session is after session_tunnel(): the relay owns both halves
+ * and their callbacks, and there is no front-end state. Without hooks,
+ * the timer closes the session with its reason and a stopping worker lets
+ * the tunnel run. It never starts a session. */
+static const struct session_frontend session_tunnel_frontend = {
+	.name = "tunnel",
+};
+
 const char *
 session_state_name(enum session_state st)
 {
@@ -336,6 +344,19 @@ session_local_address(const struct session *s,
 }
 
 void
+session_tunnel(struct session *s)
+{
+	if (s->fe->free)
+		s->fe->free(s);
+	s->fe_state = NULL;
+	s->fe = &session_tunnel_frontend;
+	session_set_state(s, SESSION_ST_RELAY);
+	slog_debug(s, "tunnel to %s open", s->target);
+	if (relay_start(s) < 0)
+		session_close(s, "out of memory");
+}
+
+void
 session_attach_upstream(struct session *s, struct bufferevent *bev, int fd)
 {
 	assert(!s->upstream.bev);
@@ -401,6 +422,7 @@ session_new(struct worker *w, int fd, const struct sockaddr *peer,
 	s->refs = 1; /* the live reference, dropped by session_close() */
 	s->worker = w;
 	s->fe = fe;
+	s->fe_name = fe->name;
 	s->state = SESSION_ST_NEW;
 	s->started_ms = worker_now_ms(w);
 	s->last_active_ms = s->started_ms;
@@ -468,7 +490,7 @@ session_access_log_write(struct session *s)
 	if (r == 0)
 		r = session_log_set(o, "client", json_string(s->client_text));
 	if (r == 0)
-		r = session_log_set(o, "frontend", json_string(s->fe->name));
+		r = session_log_set(o, "frontend", json_string(s->fe_name));
 	if (r == 0 && s->target[0])
 		r = session_log_set(o, "target", json_string(s->target));
 	if (r == 0 && s->verdict)

@@ -6,7 +6,8 @@
  * upstream, each holding its bufferevent, a peer pointer, a byte count and
  * an eof flag. The state changes only through session_set_state(), which
  * checks the transition table. Front ends (HTTP now, SOCKS5 next) drive the
- * early states; judging, dialing and relaying are shared.
+ * early states; judging, dialing and relaying are shared. A CONNECT leaves
+ * its front end through session_tunnel(), the one tunnel handoff.
  *
  * There is one way out: session_close(s, reason). It is idempotent, keeps
  * the first reason, cancels the timer, the judgement and the dial, frees
@@ -115,6 +116,7 @@ struct session {
 	enum session_state state;
 	struct worker *worker;
 	const struct session_frontend *fe;
+	const char *fe_name; /* the accepting front end's, kept by a tunnel */
 	void *fe_state;
 	TAILQ_ENTRY(session) link; /* worker's live list or graveyard */
 	struct half client;
@@ -270,6 +272,23 @@ struct splice_dir *session_splice(struct session *s, struct half *src,
  * negative errno. */
 int session_local_address(const struct session *s,
     struct sockaddr_storage *ret_addr, socklen_t *ret_len);
+
+/*
+ * The one tunnel handoff (HTTP CONNECT, SOCKS5 CONNECT). Call it with the
+ * upstream attached, the front end's success answer queued and no
+ * front-end work in flight (judge, dial). It frees the front end's state
+ * through its vtable (fe->free), switches the session to the built-in
+ * tunnel front end (no state; its timer, the relay's idle timeout, closes
+ * the session; a stopping worker lets it run until the grace period ends;
+ * the access log still names the accepting front end), enters RELAY and
+ * starts the relay, which sends what either side already buffered first.
+ * If the relay cannot start, the session is closed ("out of memory").
+ * Either way the front end's state is gone on return: touch none of it.
+ *
+ * TLS interception plugs in here: a CONNECT then goes on either as this
+ * plain tunnel or as a TLS accept followed by inner HTTP.
+ */
+void session_tunnel(struct session *s);
 
 /* Attach a connected upstream bufferevent (takes ownership). fd is the
  * socket under it when it is a plain socket bufferevent, -1 when it is

@@ -681,10 +681,6 @@ session_http_timeout(struct session *s, enum session_timer t)
 {
 	struct session_http *h = session_http_of(s);
 
-	if (!h) {
-		session_close(s, "idle timeout");
-		return;
-	}
 	switch (t) {
 	case SESSION_TIMER_HEAD:
 		if (h->reqp.head_bytes == 0) {
@@ -724,8 +720,6 @@ session_http_shutdown(struct session *s)
 {
 	struct session_http *h = session_http_of(s);
 
-	if (!h)
-		return; /* a tunnel runs until the grace period ends */
 	if (s->state == SESSION_ST_HTTP_HEAD && h->reqp.head_bytes == 0 &&
 	    evbuffer_get_length(session_http_client_in(h)) == 0) {
 		session_close(s, "shutdown");
@@ -740,7 +734,7 @@ session_http_closed(struct session *s)
 	struct session_http *h = session_http_of(s);
 
 	if (!h)
-		return;
+		return; /* the start failed to allocate it */
 	session_http_forward_stop(h);
 	judge_cancel(&h->judge);
 	/* The client left; its parked connection can serve others. */
@@ -753,7 +747,7 @@ session_http_free(struct session *s)
 	struct session_http *h = session_http_of(s);
 
 	if (!h)
-		return;
+		return; /* the start failed to allocate it */
 	http_head_done(&h->req);
 	http_head_done(&h->resp);
 	buf_done(&h->out);

@@ -24,7 +24,6 @@
 #include "proxy/dial.h"
 #include "proxy/dns.h"
 #include "proxy/pool.h"
-#include "proxy/relay.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 #include "util/strutil.h"
@@ -57,13 +56,9 @@ session_http_route_tunnel_ready(struct session_http *h)
 		session_close(s, "out of memory");
 		return;
 	}
-	session_set_state(s, SESSION_ST_RELAY);
-	slog_debug(s, "tunnel to %s open", s->target);
 	/* The tunnel needs nothing of HTTP any more; an idle tunnel should
-	 * cost as little as possible. */
-	session_http_frontend.free(s);
-	if (relay_start(s) < 0)
-		session_close(s, "out of memory");
+	 * cost as little as possible. h is gone from here on. */
+	session_tunnel(s);
 }
 
 static void

@@ -26,7 +26,6 @@
 #include <event2/event.h>
 
 #include "proxy/dial.h"
-#include "proxy/relay.h"
 #include "proxy/session_socks5_udp.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
@@ -243,13 +242,9 @@ session_socks5_dialed_cb(void *arg, int fd, int err)
 		session_close(s, "out of memory");
 		return;
 	}
-	session_set_state(s, SESSION_ST_RELAY);
-	slog_debug(s, "tunnel to %s open", s->target);
-	/* The tunnel needs nothing of SOCKS any more. */
-	s->fe_state = NULL;
-	free(x);
-	if (relay_start(s) < 0)
-		session_close(s, "out of memory");
+	/* The tunnel needs nothing of SOCKS any more; x is gone from here
+	 * on. */
+	session_tunnel(s);
 }
 
 static void
@@ -590,10 +585,6 @@ session_socks5_timeout(struct session *s, enum session_timer t)
 {
 	struct session_socks5 *x = session_socks5_of(s);
 
-	if (!x) {
-		session_close(s, "idle timeout");
-		return;
-	}
 	switch (t) {
 	case SESSION_TIMER_HEAD:
 		session_close(s,
@@ -619,12 +610,10 @@ session_socks5_timeout(struct session *s, enum session_timer t)
 static void
 session_socks5_shutdown(struct session *s)
 {
-	struct session_socks5 *x = session_socks5_of(s);
-
-	/* Tunnels and associations run until the grace period ends. */
-	if (x &&
-	    (s->state == SESSION_ST_SOCKS_GREETING ||
-		s->state == SESSION_ST_SOCKS_REQUEST))
+	/* Associations run until the grace period ends (and tunnels, which
+	 * session_tunnel() took away from this front end). */
+	if (s->state == SESSION_ST_SOCKS_GREETING ||
+	    s->state == SESSION_ST_SOCKS_REQUEST)
 		session_close(s, "shutdown");
 }
 
@@ -634,7 +623,7 @@ session_socks5_closed(struct session *s)
 	struct session_socks5 *x = session_socks5_of(s);
 
 	if (!x)
-		return;
+		return; /* the start failed to allocate it */
 	judge_cancel(&x->judge);
 	x->udp = session_socks5_udp_free(x->udp);
 }

@@ -23,8 +23,9 @@ struct socks5_udp;
 
 extern const struct session_frontend session_socks5_frontend;
 
-/* Embedded in the session as its fe_state while the handshake runs and
- * for the life of a UDP association; a CONNECT tunnel drops it. */
+/* The session's fe_state while the handshake runs and for the life of a
+ * UDP association; a CONNECT hands the session to session_tunnel(), which
+ * frees it. */
 struct session_socks5 {
 	struct session *s;
 	struct socks5_parser parser;

@@ -76,7 +76,8 @@ setup_short_head(void **state)
 static int
 teardown(void **state)
 {
-	worker_fixture_free(*state);
+	if (*state)
+		worker_fixture_free(*state);
 	return 0;
 }
 
@@ -192,6 +193,93 @@ relay_session(struct worker_fixture *f, int c[2], int u[2], const char *early)
 	session_set_state(s, SESSION_ST_RELAY);
 	assert_int_equal(relay_start(s), 0);
 	return s;
+}
+
+/* A front end with state, counting its hooks, for session_tunnel(). */
+static unsigned test_stateful_freed, test_stateful_closed;
+
+static int
+test_stateful_start(struct session *s)
+{
+	s->fe_state = malloc(16);
+	return s->fe_state ? test_fe_start(s) : -ENOMEM;
+}
+
+static void
+test_stateful_closed_hook(struct session *s)
+{
+	(void)s;
+	test_stateful_closed++;
+}
+
+static void
+test_stateful_free(struct session *s)
+{
+	free(s->fe_state);
+	s->fe_state = NULL;
+	test_stateful_freed++;
+}
+
+static const struct session_frontend test_stateful_frontend = {
+	.name = "stateful",
+	.start = test_stateful_start,
+	.closed = test_stateful_closed_hook,
+	.free = test_stateful_free,
+};
+
+static void
+test_proxy_session_tunnel_hands_over_to_the_relay(void **state)
+{
+	struct worker_fixture *f = *state;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char buf[64];
+	bool eof;
+	struct session *s;
+	int c[2], u[2];
+
+	test_stateful_freed = test_stateful_closed = 0;
+	pair(c);
+	pair(u);
+	assert_int_equal(write(c[0], "EARLY", 5), 5);
+	(void)proxy_session_add(f->proxy, 1000);
+	s = session_new(f->w, c[1], (struct sockaddr *)&sa, sizeof(sa),
+	    &test_stateful_frontend);
+	assert_non_null(s);
+	session_ref(s);
+	s->conf = proxy_conf_ref(worker_get_conf(f->w));
+	for (int i = 0; i < 5000 &&
+	     evbuffer_get_length(bufferevent_get_input(s->client.bev)) < 5;
+	     i++) {
+		(void)event_base_loop(f->base, EVLOOP_NONBLOCK);
+		(void)poll(NULL, 0, 1);
+	}
+	assert_int_equal(evbuffer_get_length(
+			     bufferevent_get_input(s->client.bev)),
+	    5);
+	session_set_state(s, SESSION_ST_RESOLVING);
+	session_set_state(s, SESSION_ST_CONNECTING);
+	session_attach_upstream(s, session_bev_new(s, u[1]), u[1]);
+	session_tunnel(s);
+	/* The front end's state went through its own free, once. */
+	assert_int_equal(test_stateful_freed, 1);
+	assert_null(s->fe_state);
+	assert_int_equal(s->state, SESSION_ST_RELAY);
+	assert_string_equal(s->fe->name, "tunnel");
+	assert_string_equal(s->fe_name, "stateful");
+	/* Bytes the client sent before the handoff go first. */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(read_some(f, u[0], buf, 5, &eof, NULL), 5);
+	assert_string_equal(buf, "EARLY");
+	(void)close(c[0]);
+	(void)close(u[0]);
+	worker_fixture_run_until_closed(f, s);
+	/* The old front end is out of the picture: no closed hook, and the
+	 * reaper does not free its state again. */
+	assert_int_equal(test_stateful_closed, 0);
+	session_unref(s);
+	worker_fixture_free(f);
+	*state = NULL;
+	assert_int_equal(test_stateful_freed, 1);
 }
 
 static void
@@ -629,8 +717,6 @@ test_proxy_session_tls_half_relay_never_splices(void **state)
 	for (int round = 0; round < 2; round++) {
 		const char *msg = round ? "SECRET-TWO" : "SECRET-ONE";
 
-		for (int i = 0; i < 20; i++)
-			tls_peer_pump(f, p);
 		assert_int_equal(write(u[0], msg, 10), 10);
 		memset(buf, 0, sizeof(buf));
 		assert_int_equal(tls_peer_read(f, p, buf, 10, &closed), 10);
@@ -809,6 +895,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_proxy_session_relay_idle_timeout, setup_short_idle,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_tunnel_hands_over_to_the_relay,
+		    setup_default, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_proxy_session_tls_half_core_writes_through_the_layer,
 		    setup_default, teardown),
