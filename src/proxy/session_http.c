@@ -174,6 +174,12 @@ session_http_fail_head(struct session_http *h, unsigned status,
 	session_http_drain(h);
 }
 
+static const char *
+session_http_done_reason(const struct session_http *h)
+{
+	return h->close_reason ? h->close_reason : "done";
+}
+
 static void
 session_http_linger(struct session_http *h)
 {
@@ -184,7 +190,7 @@ session_http_linger(struct session_http *h)
 	if (s->client.eof ||
 	    (!h->req.keep_alive && h->req_done &&
 		evbuffer_get_length(session_http_client_in(h)) == 0)) {
-		session_close(s, "done");
+		session_close(s, session_http_done_reason(h));
 		return;
 	}
 	session_linger(s);
@@ -642,7 +648,7 @@ session_http_client_event_cb(struct bufferevent *bev, short what, void *arg)
 		break;
 	case SESSION_ST_DRAINING:
 		if (s->client.shut)
-			session_close(s, "done");
+			session_close(s, session_http_done_reason(h));
 		break;
 	default:
 		h->close_after = true;
@@ -710,7 +716,7 @@ session_http_timeout(struct session *s, enum session_timer t)
 		return;
 	case SESSION_TIMER_DRAIN:
 	default:
-		session_close(s, "done");
+		session_close(s, session_http_done_reason(h));
 		return;
 	}
 }

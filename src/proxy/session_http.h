@@ -47,6 +47,9 @@ struct session_http {
 	char kept_key[HTTP_HOST_MAX + 48];
 	uint64_t kept_gen;
 	bool processing; /* inside session_http_process() */
+	/* Why the session ends once the drain is over (static); NULL for
+	 * "done". Set by a failure that still answered the client. */
+	const char *close_reason;
 	bool connect;
 	bool close_after; /* the connection ends after this exchange */
 	bool head_only;   /* a HEAD request: answers carry no body */

@@ -53,16 +53,26 @@ session_http_forward_up_out(struct session_http *h)
 	return bufferevent_get_output(h->s->upstream.bev);
 }
 
-/* Re-chunk decoded body bytes (RFC 9112 §7.1). Parser callbacks only
- * append: this runs inside llhttp's on_body. */
+/* Where decoded body bytes go. Parser callbacks only append (they run
+ * inside llhttp's on_body), so a failed append is noted here and the
+ * driver fails the exchange: a chunk must never vanish unnoticed. */
+struct session_http_forward_sink {
+	struct evbuffer *out;
+	bool failed; /* an append failed: out misses body bytes */
+};
+
+/* Re-chunk decoded body bytes (RFC 9112 §7.1). */
 static void
 session_http_forward_chunk_sink(void *userdata, const char *p, size_t n)
 {
-	struct evbuffer *out = userdata;
+	struct session_http_forward_sink *k = userdata;
 
-	(void)evbuffer_add_printf(out, "%zx\r\n", n);
-	(void)evbuffer_add(out, p, n);
-	(void)evbuffer_add(out, "\r\n", 2);
+	if (k->failed)
+		return;
+	if (evbuffer_add_printf(k->out, "%zx\r\n", n) < 0 ||
+	    evbuffer_add(k->out, p, n) < 0 ||
+	    evbuffer_add(k->out, "\r\n", 2) < 0)
+		k->failed = true;
 }
 
 /* Decoded body bytes as they are, for an HTTP/1.0 client: the body ends
@@ -70,15 +80,21 @@ session_http_forward_chunk_sink(void *userdata, const char *p, size_t n)
 static void
 session_http_forward_plain_sink(void *userdata, const char *p, size_t n)
 {
-	(void)evbuffer_add(userdata, p, n);
+	struct session_http_forward_sink *k = userdata;
+
+	if (!k->failed && evbuffer_add(k->out, p, n) < 0)
+		k->failed = true;
 }
 
 /* Feed a chunked body from in to parser, into out re-chunked, or decoded
- * when the receiver cannot take chunks (rechunk false). */
-static enum parse_result
+ * when the receiver cannot take chunks (rechunk false). Returns 1 when the
+ * body is complete, 0 when more is to come, -EPROTO when it does not
+ * parse, or -ENOMEM when decoded bytes could not be added to out. */
+static int
 session_http_forward_chunked(struct http_parser *parser, struct evbuffer *in,
     struct evbuffer *out, uint64_t *counter, bool rechunk)
 {
+	struct session_http_forward_sink k = { .out = out };
 	enum parse_result r = PARSE_AGAIN;
 
 	while (r == PARSE_AGAIN && evbuffer_get_length(in) > 0) {
@@ -94,7 +110,7 @@ session_http_forward_chunked(struct http_parser *parser, struct evbuffer *in,
 			    v[i].iov_len, &used,
 			    rechunk ? session_http_forward_chunk_sink :
 				      session_http_forward_plain_sink,
-			    out);
+			    &k);
 			consumed += used;
 		}
 		evbuffer_drain(in, consumed);
@@ -102,9 +118,13 @@ session_http_forward_chunked(struct http_parser *parser, struct evbuffer *in,
 		if (consumed == 0)
 			break;
 	}
-	if (r == PARSE_DONE && rechunk && evbuffer_add(out, "0\r\n\r\n", 5) < 0)
-		return PARSE_ERROR;
-	return r;
+	if (k.failed ||
+	    (r == PARSE_DONE && rechunk &&
+		evbuffer_add(out, "0\r\n\r\n", 5) < 0))
+		return -ENOMEM;
+	if (r == PARSE_ERROR)
+		return -EPROTO;
+	return r == PARSE_DONE ? 1 : 0;
 }
 
 /* Backpressure (STYLE.md §7): past the high watermark, stop reading the
@@ -167,13 +187,35 @@ session_http_forward_response_done(struct session_http *h)
 	session_http_forward_finish(h);
 }
 
+/* Memory ran out while the request body was re-chunked: the upstream
+ * would get it without a chunk, so the exchange fails. A client without
+ * an answer yet is told (503, when that can still be built); the
+ * connection ends either way, since the rest of its body is unread. */
+static void
+session_http_forward_lost(struct session_http *h)
+{
+	struct session *s = h->s;
+
+	slog_warn(s, "out of memory re-chunking a request body for %s",
+	    s->target);
+	if (h->resp_head_sent) {
+		session_close(s, "out of memory");
+		return;
+	}
+	evbuffer_drain(h->wire, evbuffer_get_length(h->wire));
+	session_drop_upstream(s);
+	h->close_after = true;
+	h->close_reason = "out of memory";
+	session_http_fail(h, 503, "proxy is out of memory");
+}
+
 static void
 session_http_forward_request_body(struct session_http *h)
 {
 	struct session *s = h->s;
 	struct evbuffer *in = session_http_forward_client_in(h),
 			*wire = h->wire;
-	enum parse_result r;
+	int r;
 
 	if (h->req_done) {
 		/* No body: the head alone goes (it may be waiting in wire). */
@@ -195,14 +237,18 @@ session_http_forward_request_body(struct session_http *h)
 	} else {
 		r = session_http_forward_chunked(&h->reqp, in, wire,
 		    &s->client.bytes, true);
-		if (r == PARSE_ERROR) {
+		if (r == -ENOMEM) {
+			session_http_forward_lost(h);
+			return;
+		}
+		if (r < 0) {
 			evbuffer_drain(wire, evbuffer_get_length(wire));
 			session_drop_upstream(s);
 			session_http_fail(h, 400,
 			    h->reqp.error ? h->reqp.error : "bad chunked body");
 			return;
 		}
-		h->req_done = r == PARSE_DONE;
+		h->req_done = r == 1;
 	}
 	if (session_http_forward_flush(h, &s->upstream) < 0) {
 		session_close(s, "out of memory");
@@ -386,8 +432,8 @@ session_http_forward_response_step(struct session_http *h)
 {
 	struct session *s = h->s;
 	struct evbuffer *in = session_http_forward_up_in(h);
-	enum parse_result pr;
 	size_t n;
+	int r;
 
 	if (!h->resp_head_sent)
 		return session_http_forward_response_head_step(h);
@@ -395,13 +441,18 @@ session_http_forward_response_step(struct session_http *h)
 		return FORWARD_IDLE;
 	session_touch(s);
 	if (h->resp.body == HTTP_BODY_CHUNKED) {
-		pr = session_http_forward_chunked(&h->respp, in, h->wire,
+		r = session_http_forward_chunked(&h->respp, in, h->wire,
 		    &s->upstream.bytes, h->req.minor >= 1);
-		if (pr == PARSE_ERROR) {
-			session_close(s, "invalid chunked body from upstream");
+		if (r < 0) {
+			/* The client has this response's head: only the
+			 * close can tell it the body is incomplete. */
+			session_close(s,
+			    r == -ENOMEM ?
+				"out of memory" :
+				"invalid chunked body from upstream");
 			return FORWARD_FAILED;
 		}
-		return pr == PARSE_DONE ? FORWARD_DONE : FORWARD_IDLE;
+		return r == 1 ? FORWARD_DONE : FORWARD_IDLE;
 	}
 	n = evbuffer_get_length(in);
 	if (h->resp.body == HTTP_BODY_LENGTH && n > h->resp_left)

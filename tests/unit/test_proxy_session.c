@@ -29,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "policy/policy.h"
+#include "proxy/pool.h"
 #include "proxy/proxy.h"
 #include "proxy/relay.h"
 #include "proxy/session.h"
@@ -878,6 +879,55 @@ test_proxy_session_http_pipelined_blocks_in_order(void **state)
 	session_unref(s);
 }
 
+/*
+ * Memory runs out while a chunked request body is re-chunked: the chunk
+ * can't be added to what goes upstream (the evbuffer is frozen, so
+ * evbuffer_add() fails as it does when allocation fails). The exchange
+ * must fail, not go on without the chunk.
+ */
+static void
+test_proxy_session_http_lost_chunk_fails_the_exchange(void **state)
+{
+	struct worker_fixture *f = *state;
+	struct session *s;
+	struct bufferevent *up;
+	char buf[4096];
+	bool eof;
+	int u[2], fd;
+	static const char head[] = "POST http://allowed.test/ HTTP/1.1\r\n"
+				   "Host: allowed.test\r\n"
+				   "Transfer-Encoding: chunked\r\n\r\n";
+
+	/* A kept-alive connection to allowed.test:80 waits in the pool,
+	 * under the key session_http_route.c gives it. */
+	pair(u);
+	up = bufferevent_socket_new(f->base, u[1],
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	assert_non_null(up);
+	pool_put(worker_get_pool(f->w), "direct|allowed.test|80",
+	    worker_get_conf(f->w)->generation, up, u[1]);
+	fd = http_session(f, &s);
+	assert_int_equal(write(fd, head, sizeof(head) - 1),
+	    (ssize_t)sizeof(head) - 1);
+	memset(buf, 0, sizeof(buf));
+	assert_true(
+	    read_some(f, u[0], buf, sizeof(buf) - 1, &eof, "\r\n\r\n") > 0);
+	assert_non_null(strstr(buf, "POST / HTTP/1.1\r\n"));
+	assert_int_equal(s->state, SESSION_ST_RELAY);
+	assert_int_equal(evbuffer_freeze(session_http_of(s)->wire, 0), 0);
+	assert_int_equal(write(fd, "5\r\nhello\r\n", 10), 10);
+	worker_fixture_run_until_closed(f, s);
+	assert_string_equal(s->close_reason, "out of memory");
+	/* Not a byte of the body went upstream, and both ends were closed. */
+	assert_int_equal(read_some(f, u[0], buf, sizeof(buf), &eof, NULL), 0);
+	assert_true(eof);
+	(void)read_some(f, fd, buf, sizeof(buf), &eof, NULL);
+	assert_true(eof);
+	(void)close(u[0]);
+	(void)close(fd);
+	session_unref(s);
+}
+
 int
 main(void)
 {
@@ -915,6 +965,9 @@ main(void)
 		    setup_short_head, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_proxy_session_http_pipelined_blocks_in_order,
+		    setup_default, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_http_lost_chunk_fails_the_exchange,
 		    setup_default, teardown),
 	};
 
