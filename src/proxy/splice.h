@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Zero-copy byte moving between two sockets: one direction, fd to fd,
- * through a pipe and splice(2) on Linux (splice_linux.c). Other platforms
- * get a plain read/write implementation behind the same interface.
+ * through a pipe and splice(2) (splice_linux.c). Linux only: there is no
+ * implementation for other systems yet, and Meson refuses to configure
+ * for them rather than fail at link time.
  *
  * A direction borrows a pipe from its worker's spare pipes only while
  * bytes are in flight and gives it back once the pipe is empty, so an idle
