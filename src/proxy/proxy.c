@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -475,6 +476,33 @@ proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
 	return 0;
 }
 
+/* A listening socket made by the caller: serve our own duplicate. */
+static int
+proxy_adopt(struct proxy *p, enum proxy_frontend fe, char *err, size_t errsz)
+{
+	struct proxy_listen *b = &p->bound[fe];
+	int fd, one = 1, r;
+
+	fd = fcntl(p->settings.listen_fd[fe], F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		goto fail;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	b->len = sizeof(b->addr);
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&b->addr, &b->len) < 0)
+		goto fail;
+	p->listen_fds[fe] = fd;
+	p->bound_valid[fe] = true;
+	return 0;
+fail:
+	r = -errno;
+	if (fd >= 0)
+		(void)close(fd);
+	(void)snprintf(err, errsz, "cannot use the %s listening socket: %s",
+	    proxy_frontend_name(fe), strerror(-r));
+	return r;
+}
+
 static int
 proxy_bind(struct proxy *p, enum proxy_frontend fe, char *err, size_t errsz)
 {
@@ -483,6 +511,8 @@ proxy_bind(struct proxy *p, enum proxy_frontend fe, char *err, size_t errsz)
 	int fd, one = 1, r;
 	char text[80];
 
+	if (p->settings.listen_premade[fe])
+		return proxy_adopt(p, fe, err, errsz);
 	fd = socket(l->addr.ss_family,
 	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)

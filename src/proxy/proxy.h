@@ -82,6 +82,11 @@ struct proxy_settings {
 	bool enabled;
 	struct proxy_listen listen[_PROXY_FRONTEND_MAX];
 	bool frontend_enabled[_PROXY_FRONTEND_MAX];
+	/* A listening socket the caller made (paddock run makes them inside
+	 * the sandbox's network namespace): proxy_start() serves a duplicate
+	 * of it instead of binding listen[]. Borrowed. */
+	bool listen_premade[_PROXY_FRONTEND_MAX];
+	int listen_fd[_PROXY_FRONTEND_MAX];
 	bool socks5_udp; /* SOCKS5 UDP ASSOCIATE is served */
 	bool allow_upstream_proxy;
 	bool allow_local_binding; /* for the child environment */
