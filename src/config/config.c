@@ -65,6 +65,7 @@ config_free(struct config *cfg)
 	free(cfg->layers);
 	toml_value_free(cfg->tree);
 	config_network_done(&cfg->net);
+	config_shellenv_done(&cfg->shell_env);
 	free(cfg->rule_specs);
 	config_writable_roots_free(cfg->roots, cfg->n_roots);
 	config_sandbox_policy_free(cfg->sandbox);
@@ -169,6 +170,8 @@ config_load(const struct config_options *opts, struct config_diags *d,
 		r = config_select(cfg, opts, d);
 	if (r >= 0)
 		r = config_network_load(cfg, d);
+	if (r >= 0)
+		r = config_shellenv_load(cfg);
 	if (r >= 0 && config_diags_oom(d))
 		r = -ENOMEM;
 	if (r >= 0 && config_diags_count_severity(d, CONFIG_SEVERITY_ERROR) > 0)
@@ -193,4 +196,28 @@ const struct config_sandbox_policy *
 config_get_sandbox_policy(const struct config *cfg)
 {
 	return cfg->sandbox;
+}
+
+const struct config_fs_policy *
+config_get_fs_policy(const struct config *cfg)
+{
+	return cfg->fs;
+}
+
+bool
+config_get_network_sandbox_enabled(const struct config *cfg)
+{
+	return cfg->network_sandbox_enabled;
+}
+
+const char *
+config_get_cwd(const struct config *cfg)
+{
+	return cfg->cwd;
+}
+
+const struct config_shell_env *
+config_get_shell_env(const struct config *cfg)
+{
+	return &cfg->shell_env;
 }

@@ -271,6 +271,17 @@ struct config_writable_root {
 const struct config_sandbox_policy *config_get_sandbox_policy(
     const struct config *cfg);
 
+/* The effective split filesystem policy (borrowed): the compiled profile,
+ * or the legacy policy converted (spec §4.3). */
+const struct config_fs_policy *config_get_fs_policy(const struct config *cfg);
+
+/* True when the permissions grant network access (the profile's
+ * network.enabled, or the legacy policy's network_access). */
+bool config_get_network_sandbox_enabled(const struct config *cfg);
+
+/* The session cwd: absolute, normalised (borrowed). */
+const char *config_get_cwd(const struct config *cfg);
+
 /*
  * The pure permission transforms, for the sandbox runner and for tests.
  * Each returns 0 with a new object (caller frees) or a negative errno.
@@ -299,6 +310,34 @@ int config_sandbox_policy_writable_roots(const struct config_sandbox_policy *sp,
     const char *cwd, struct config_writable_root **ret_roots, size_t *ret_n);
 
 void config_writable_roots_free(struct config_writable_root *roots, size_t n);
+
+/*
+ * [shell_environment_policy]: the environment of the command paddock run
+ * starts (docs/sandbox.md). Applied in this order: inherit, the default
+ * excludes (*KEY*, *SECRET*, *TOKEN*, unless ignore_default_excludes),
+ * exclude, set, include_only. Patterns are case-insensitive globs.
+ */
+enum config_env_inherit {
+	CONFIG_ENV_INHERIT_ALL,
+	CONFIG_ENV_INHERIT_CORE,
+	CONFIG_ENV_INHERIT_NONE,
+	_CONFIG_ENV_INHERIT_MAX,
+};
+
+struct config_shell_env {
+	enum config_env_inherit inherit;
+	bool ignore_default_excludes;
+	char **exclude;
+	size_t n_exclude;
+	char **include_only;
+	size_t n_include_only;
+	char **set_names; /* parallel to set_values, in written order */
+	char **set_values;
+	size_t n_set;
+};
+
+/* The effective policy (borrowed). */
+const struct config_shell_env *config_get_shell_env(const struct config *cfg);
 
 /*
  * Network settings: the top-level [network] table overridden key by key

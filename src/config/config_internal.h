@@ -132,6 +132,7 @@ struct config {
 	size_t n_roots;
 
 	struct config_network net;
+	struct config_shell_env shell_env;
 	struct policy_rule_spec *rule_specs;
 };
 
@@ -326,6 +327,11 @@ int config_sandbox_from_mode(const struct config *cfg, const char *mode,
  * the network tables of all other profiles at warning level. Returns 0 or
  * -ENOMEM. */
 int config_network_load(struct config *cfg, struct config_diags *d);
+
+/* [shell_environment_policy] (config_shellenv.c), after the merge. Returns
+ * 0 or -ENOMEM. The types were checked by config_keys_check(). */
+int config_shellenv_load(struct config *cfg);
+void config_shellenv_done(struct config_shell_env *e);
 
 void config_network_done(struct config_network *net);
 

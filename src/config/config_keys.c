@@ -112,7 +112,6 @@ static const char *const config_root_ignored[] = {
 	"responses_originator_header_internal_override",
 	"review_model",
 	"service_tier",
-	"shell_environment_policy",
 	"show_raw_agent_reasoning",
 	"skills",
 	"sqlite_home",
@@ -303,6 +302,48 @@ static const struct config_node config_network = {
 	.fields = config_network_fields,
 };
 
+static const char *const config_env_inherits[] = { "all", "core", "none",
+	NULL };
+
+static const struct config_node config_env_inherit = {
+	.kind = CONFIG_KIND_ENUM,
+	.noun = "inherit mode",
+	.doc = "all: the whole environment; core: HOME, LOGNAME, PATH, "
+	       "SHELL, USER, USERNAME, TMPDIR, TEMP and TMP; none: nothing.",
+	.words = config_env_inherits,
+};
+
+static const struct config_node config_env_set = {
+	.kind = CONFIG_KIND_MAP,
+	.doc = "Variables to set, name -> value.",
+	.value = &config_string,
+};
+
+static const struct config_key config_shell_env_fields[] = {
+	{ "inherit", &config_env_inherit, "\"all\"",
+	    "Which variables of paddock's environment the command starts "
+	    "from." },
+	{ "ignore_default_excludes", &config_bool, "false",
+	    "Keep variables whose names contain KEY, SECRET or TOKEN "
+	    "(paddock run withholds them by default)." },
+	{ "exclude", &config_strings, "[]",
+	    "Name patterns (case-insensitive globs) to remove." },
+	{ "set", &config_env_set, NULL, "Variables to set or replace." },
+	{ "include_only", &config_strings, "[]",
+	    "When not empty, keep only names matching one of these "
+	    "patterns (applied last)." },
+	{ "experimental_use_profile", &config_bool, "false",
+	    "Read by the reference; paddock ignores it." },
+	{ 0 },
+};
+
+static const struct config_node config_shell_env = {
+	.kind = CONFIG_KIND_TABLE,
+	.defname = "ShellEnvironmentPolicy",
+	.doc = "The environment paddock run gives the command.",
+	.fields = config_shell_env_fields,
+};
+
 static const struct config_node config_filesystem = {
 	.kind = CONFIG_KIND_FS_TABLE,
 	.defname = "Filesystem",
@@ -395,6 +436,8 @@ static const struct config_key config_root_fields[] = {
 	{ "network", &config_network, NULL,
 	    "Network proxy settings; the selected profile's network table "
 	    "overrides them key by key." },
+	{ "shell_environment_policy", &config_shell_env, NULL,
+	    "The environment of commands paddock run starts." },
 	{ 0 },
 };
 
