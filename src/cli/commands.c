@@ -14,5 +14,6 @@ const struct cli_command cli_commands[] = {
 	{ "policy", "judge a request against the network policy", cmd_policy },
 	{ "connect", "relay stdin/stdout through the proxy's SOCKS5 listener",
 	    cmd_connect },
+	{ "run", "run a command confined to its permission profile", cmd_run },
 	{ NULL, NULL, NULL },
 };

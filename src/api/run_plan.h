@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * From a loaded config's split filesystem policy to a sandbox plan.
+ *
+ * Every entry is resolved to a canonical host path (:root is /, :minimal
+ * the platform directories, :project_roots the cwd or a subpath of it,
+ * :tmpdir $TMPDIR, the legacy /tmp entry /tmp); entries naming a path that
+ * does not exist are dropped. The access of a path is that of the most
+ * specific entry containing it (the most path components); at equal
+ * specificity none beats write, which beats read; no entry means none
+ * (spec permissions §4.7).
+ *
+ * The mounts follow from that order, shallowest first, so that a deeper
+ * entry overrides its ancestor inside its own subtree. Under every
+ * writable root, .git (and the gitdir a .git file points to), .codex and
+ * .agents are bound read-only; a missing one gets an empty, unwritable
+ * directory for the run, created on the host and removed afterwards.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config/config.h"
+
+struct sandbox_plan;
+
+struct run_plan_entry {
+	char *path; /* canonical, absolute */
+	enum config_fs_access access;
+	bool is_dir;
+};
+
+/* The resolved entries, sorted by depth then path; one per path. */
+struct run_plan_paths {
+	struct run_plan_entry *v;
+	size_t n;
+};
+
+/*
+ * Resolve fs against cwd and tmpdir ($TMPDIR, or NULL). Reads the
+ * filesystem (realpath, stat). Returns 0 with *ret filled (free with
+ * run_plan_paths_done()) or -ENOMEM.
+ */
+int run_plan_resolve(const struct config_fs_policy *fs, const char *cwd,
+    const char *tmpdir, struct run_plan_paths *ret);
+
+void run_plan_paths_done(struct run_plan_paths *p);
+
+/* The access paths grants to path (canonical): the most specific entry
+ * containing it, or NONE. */
+enum config_fs_access run_plan_access(const struct run_plan_paths *paths,
+    const char *path);
+
+/*
+ * Add the filesystem part of plan (ops and Landlock rules) for cfg, and
+ * its cwd. Unless dry_run, missing protected metadata directories are
+ * created on the host and listed in *ret_created (NULL-terminated, caller
+ * removes them after the run with run_plan_created_remove()). Returns 0,
+ * -ENOMEM, or -EINVAL with a reason in err.
+ */
+int run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
+    struct sandbox_plan *plan, char ***ret_created, char *err, size_t errsz);
+
+/* rmdir() every placeholder (only empty ones go) and free the list.
+ * Accepts NULL. */
+void run_plan_created_remove(char **created);
