@@ -392,6 +392,54 @@ run_plan_protect(const struct run_plan_paths *paths, const char *root,
 	return r;
 }
 
+static bool
+run_plan_socket_allowed(const struct config_network *net, const char *path)
+{
+	if (net->dangerously_allow_all_unix_sockets)
+		return true;
+	for (size_t i = 0; i < net->n_unix_sockets; i++)
+		if (streq(net->unix_sockets[i].path, path))
+			return true;
+	return false;
+}
+
+/*
+ * Host unix sockets: abstract ones belong to the host's network namespace
+ * and are out of reach already, but a socket file in a readable directory
+ * could still be connected to (a read-only mount does not stop
+ * connect()). Every socket bound on the host when the run starts and
+ * visible in the sandbox gets an unreadable file over it, except those
+ * allow_unix_sockets names. XXX: sockets bound later, or in another
+ * network namespace, are not seen here.
+ */
+static int
+run_plan_sockets(const struct run_plan_paths *paths,
+    const struct config_network *net, struct sandbox_plan *plan)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/net/unix", "re");
+	char line[PATH_MAX + 128], real[PATH_MAX];
+	int r = 0;
+
+	if (!f)
+		return 0;
+	while (r >= 0 && fgets(line, sizeof(line), f)) {
+		char *path = strchr(line, '/');
+		struct stat st;
+
+		if (!path)
+			continue;
+		path[strcspn(path, "\n")] = '\0';
+		if (!realpath(path, real) || stat(real, &st) < 0 ||
+		    !S_ISSOCK(st.st_mode) ||
+		    run_plan_access(paths, real) == CONFIG_FS_ACCESS_NONE ||
+		    run_plan_socket_allowed(net, real) ||
+		    run_plan_socket_allowed(net, path))
+			continue;
+		r = sandbox_plan_add(plan, SANDBOX_OP_MASK_FILE, real, NULL);
+	}
+	return r;
+}
+
 int
 run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
     struct sandbox_plan *plan, char ***ret_created, char *err, size_t errsz)
@@ -423,6 +471,8 @@ run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
 		    paths.v[i].is_dir)
 			r = run_plan_protect(&paths, paths.v[i].path, dry_run,
 			    plan, ret_created, err, errsz);
+	if (r >= 0)
+		r = run_plan_sockets(&paths, config_get_network(cfg), plan);
 	if (r >= 0) {
 		plan->cwd = strdup(realpath(cwd, real) ? real : cwd);
 		if (!plan->cwd)
