@@ -33,7 +33,7 @@
 /* Ports for listeners the config leaves at 0: inside the namespace
  * nothing else listens, so the usual ones are always free. */
 #define RUN_DEFAULT_HTTP_PORT  3128
-#define RUN_DEFAULT_SOCKS_PORT 1080
+#define RUN_DEFAULT_SOCKS_PORT 8081
 
 struct run {
 	const struct config *cfg;

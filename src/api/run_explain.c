@@ -154,7 +154,7 @@ run_explain_json(const struct sandbox_plan *p, const struct childenv *env,
 		    op->type == SANDBOX_OP_TOUCH)
 			continue;
 		(void)json_array_append_new(mounts,
-		    json_pack("{s:s, s:s, s:s?}", "op",
+		    json_pack("{s:s, s:s, s:s*}", "op",
 			sandbox_op_type_name(op->type), "path", op->path,
 			"target",
 			op->type == SANDBOX_OP_SYMLINK ? op->src : NULL));

@@ -93,15 +93,17 @@ sandbox_seccomp_sockets(scmp_filter_ctx ctx)
 		    SCMP_SYS(socket), 2,
 		    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, AF_NETLINK),
 		    SCMP_A2(SCMP_CMP_NE, NETLINK_ROUTE));
-	/* No raw sockets (SOCK_RAW in the low bits of the type). */
-	if (r == 0)
+	/* No raw IP sockets (SOCK_RAW or SOCK_PACKET in the low bits of the
+	 * type); netlink route needs SOCK_RAW and keeps it. */
+	for (size_t i = 0; i < 4 && r == 0; i++) {
+		int af = i % 2 ? AF_INET6 : AF_INET;
+		int type = i < 2 ? SOCK_RAW : SOCK_PACKET;
+
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-		    SCMP_SYS(socket), 1,
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_RAW));
-	if (r == 0)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-		    SCMP_SYS(socket), 1,
-		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_PACKET));
+		    SCMP_SYS(socket), 2,
+		    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, (unsigned)af),
+		    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, (unsigned)type));
+	}
 	return r;
 }
 
