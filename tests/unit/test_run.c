@@ -1,0 +1,444 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for the paddock run plan builder (src/api/run_plan.c) and the
+ * child environment (src/api/run_env.c). The plan tests work in a fresh
+ * directory under /tmp; nothing is spawned.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "api/childenv.h"
+#include "api/run_env.h"
+#include "api/run_plan.h"
+#include "config/config.h"
+#include "sandbox/sandbox.h"
+#include "util/strutil.h"
+
+static char T[64];
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	(void)state;
+	(void)snprintf(T, sizeof(T), "/tmp/paddock-run-unit-XXXXXX");
+	return mkdtemp(T) ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	(void)nftw(T, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static const char *
+at(const char *rel)
+{
+	static char bufs[8][256];
+	static int k;
+	char *b = bufs[k++ % 8];
+
+	(void)snprintf(b, 256, "%s%s%s", T, rel[0] ? "/" : "", rel);
+	return b;
+}
+
+static void
+mkdirs(const char *rel)
+{
+	char path[256];
+
+	(void)snprintf(path, sizeof(path), "%s", at(rel));
+	for (char *s = path + strlen(T) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		(void)mkdir(path, 0755);
+		*s = '/';
+	}
+	assert_true(mkdir(path, 0755) == 0 || errno == EEXIST);
+}
+
+static void
+write_file(const char *rel, const char *text)
+{
+	FILE *f = fopen(at(rel), "w");
+
+	assert_non_null(f);
+	(void)fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static struct config_fs_entry
+path_entry(const char *path, enum config_fs_access a)
+{
+	return (struct config_fs_entry){ .path = (char *)path, .access = a };
+}
+
+static struct config_fs_entry
+special_entry(enum config_fs_special s, const char *sub,
+    enum config_fs_access a)
+{
+	return (struct config_fs_entry){ .is_special = true,
+		.special = s,
+		.subpath = (char *)sub,
+		.access = a };
+}
+
+static void
+test_run_plan_deepest_entry_wins(void **state)
+{
+	struct config_fs_entry e[3];
+	struct config_fs_policy fs = { CONFIG_FS_KIND_RESTRICTED, e, 3 };
+	struct run_plan_paths p;
+
+	(void)state;
+	mkdirs("a/b");
+	e[0] = path_entry(at("a/b"), CONFIG_FS_ACCESS_NONE);
+	e[1] = path_entry(at(""), CONFIG_FS_ACCESS_READ);
+	e[2] = path_entry(at("a"), CONFIG_FS_ACCESS_WRITE);
+	assert_int_equal(run_plan_resolve(&fs, T, NULL, &p), 0);
+	assert_int_equal(p.n, 3);
+	/* Sorted shallowest first, whatever the written order. */
+	assert_string_equal(p.v[0].path, T);
+	assert_string_equal(p.v[2].path, at("a/b"));
+	assert_int_equal(run_plan_access(&p, at("x")), CONFIG_FS_ACCESS_READ);
+	assert_int_equal(run_plan_access(&p, at("a")), CONFIG_FS_ACCESS_WRITE);
+	assert_int_equal(run_plan_access(&p, at("a/x/y")),
+	    CONFIG_FS_ACCESS_WRITE);
+	assert_int_equal(run_plan_access(&p, at("a/b/c")),
+	    CONFIG_FS_ACCESS_NONE);
+	/* Component-wise: a/bc is not under a/b. */
+	assert_int_equal(run_plan_access(&p, at("a/bc")),
+	    CONFIG_FS_ACCESS_WRITE);
+	assert_int_equal(run_plan_access(&p, "/elsewhere"),
+	    CONFIG_FS_ACCESS_NONE);
+	run_plan_paths_done(&p);
+}
+
+static void
+test_run_plan_tie_none_beats_write_beats_read(void **state)
+{
+	struct config_fs_entry e[4];
+	struct config_fs_policy fs = { CONFIG_FS_KIND_RESTRICTED, e, 2 };
+	struct run_plan_paths p;
+	char link[256], dotted[256];
+
+	(void)state;
+	mkdirs("d");
+	(void)snprintf(link, sizeof(link), "%s", at("link"));
+	assert_int_equal(symlink(at("d"), link), 0);
+	(void)snprintf(dotted, sizeof(dotted), "%s/./d/", T);
+	e[0] = path_entry(at("d"), CONFIG_FS_ACCESS_READ);
+	e[1] = path_entry(link, CONFIG_FS_ACCESS_WRITE);
+	assert_int_equal(run_plan_resolve(&fs, T, NULL, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].access, CONFIG_FS_ACCESS_WRITE);
+	run_plan_paths_done(&p);
+	e[2] = path_entry(dotted, CONFIG_FS_ACCESS_NONE);
+	e[3] = path_entry(at("d"), CONFIG_FS_ACCESS_READ);
+	fs.n_entries = 4;
+	assert_int_equal(run_plan_resolve(&fs, T, NULL, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(p.v[0].access, CONFIG_FS_ACCESS_NONE);
+	run_plan_paths_done(&p);
+}
+
+static void
+test_run_plan_special_paths(void **state)
+{
+	struct config_fs_entry e[6];
+	struct config_fs_policy fs = { CONFIG_FS_KIND_RESTRICTED, e, 6 };
+	struct run_plan_paths p;
+
+	(void)state;
+	mkdirs("proj/docs");
+	mkdirs("tmp");
+	e[0] =
+	    special_entry(CONFIG_FS_SPECIAL_ROOT, NULL, CONFIG_FS_ACCESS_READ);
+	e[1] = special_entry(CONFIG_FS_SPECIAL_PROJECT_ROOTS, NULL,
+	    CONFIG_FS_ACCESS_WRITE);
+	e[2] = special_entry(CONFIG_FS_SPECIAL_PROJECT_ROOTS, "docs",
+	    CONFIG_FS_ACCESS_READ);
+	e[3] = special_entry(CONFIG_FS_SPECIAL_TMPDIR, NULL,
+	    CONFIG_FS_ACCESS_WRITE);
+	e[4] = special_entry(CONFIG_FS_SPECIAL_UNKNOWN, NULL,
+	    CONFIG_FS_ACCESS_WRITE);
+	e[4].path = ":future";
+	e[5] = path_entry(at("missing"), CONFIG_FS_ACCESS_WRITE);
+	assert_int_equal(run_plan_resolve(&fs, at("proj"), at("tmp"), &p), 0);
+	/* /, proj, tmp, proj/docs; the unknown token and the missing path
+	 * grant nothing. */
+	assert_int_equal(p.n, 4);
+	assert_string_equal(p.v[0].path, "/");
+	assert_int_equal(run_plan_access(&p, "/usr"), CONFIG_FS_ACCESS_READ);
+	assert_int_equal(run_plan_access(&p, at("proj/x")),
+	    CONFIG_FS_ACCESS_WRITE);
+	assert_int_equal(run_plan_access(&p, at("proj/docs/x")),
+	    CONFIG_FS_ACCESS_READ);
+	assert_int_equal(run_plan_access(&p, at("tmp/f")),
+	    CONFIG_FS_ACCESS_WRITE);
+	run_plan_paths_done(&p);
+	/* Without TMPDIR, :tmpdir grants nothing. */
+	assert_int_equal(run_plan_resolve(&fs, at("proj"), NULL, &p), 0);
+	assert_int_equal(p.n, 3);
+	assert_int_equal(run_plan_access(&p, at("tmp/f")),
+	    CONFIG_FS_ACCESS_READ);
+	run_plan_paths_done(&p);
+}
+
+static void
+test_run_plan_unrestricted_is_root_write(void **state)
+{
+	struct config_fs_policy fs = { CONFIG_FS_KIND_UNRESTRICTED, NULL, 0 };
+	struct run_plan_paths p;
+
+	(void)state;
+	assert_int_equal(run_plan_resolve(&fs, T, NULL, &p), 0);
+	assert_int_equal(p.n, 1);
+	assert_int_equal(run_plan_access(&p, "/etc"), CONFIG_FS_ACCESS_WRITE);
+	run_plan_paths_done(&p);
+}
+
+/* Load a config whose cwd is T/ws, with text as the user layer. */
+static struct config *
+load(const char *text)
+{
+	struct config_options o = { 0 };
+	struct config_diags *d = config_diags_new();
+	struct config *cfg = NULL;
+	char home[256];
+
+	(void)snprintf(home, sizeof(home), "%s", at("home"));
+	mkdirs("home");
+	o.home = home;
+	o.system_file = "";
+	o.cwd = at("ws");
+	o.user_text = text;
+	o.user_text_len = strlen(text);
+	assert_int_equal(config_load(&o, d, &cfg), 0);
+	config_diags_free(d);
+	return cfg;
+}
+
+static const struct sandbox_op *
+find_op(const struct sandbox_plan *p, enum sandbox_op_type t, const char *path)
+{
+	for (size_t i = 0; i < p->n_ops; i++)
+		if (p->ops[i].type == t && streq(p->ops[i].path, path))
+			return &p->ops[i];
+	return NULL;
+}
+
+static void
+test_run_plan_build_mounts_and_metadata(void **state)
+{
+	struct sandbox_plan *plan = sandbox_plan_new();
+	struct config *cfg;
+	char **created = NULL, err[256] = "", text[1024];
+	const struct sandbox_op *op;
+
+	(void)state;
+	mkdirs("ws/secret/pub");
+	mkdirs("ws/gd");
+	write_file("ws/.git", "gitdir: gd\n");
+	mkdirs("ws/.agents");
+	(void)snprintf(text, sizeof(text),
+	    "default_permissions = \"p\"\n"
+	    "[permissions.p.filesystem]\n"
+	    "\":minimal\" = \"read\"\n"
+	    "\":project_roots\" = { \".\" = \"write\", \"secret\" = \"none\", "
+	    "\"secret/pub\" = \"read\" }\n");
+	cfg = load(text);
+	assert_int_equal(run_plan_build(cfg, NULL, true, plan, &created, err,
+			     sizeof(err)),
+	    0);
+	assert_null(created);
+	assert_false(plan->root_read);
+	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RO, "/usr"));
+	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RW, at("ws")));
+	/* The none directory stays traversable for the read entry in it. */
+	op = find_op(plan, SANDBOX_OP_MASK_DIR, at("ws/secret"));
+	assert_non_null(op);
+	assert_string_equal(op->src, "mode=111");
+	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RO, at("ws/secret/pub")));
+	/* .git is a file: it and its gitdir are read-only; .agents exists;
+	 * .codex is missing and gets a mask (created only for a real run). */
+	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RO, at("ws/.git")));
+	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RO, at("ws/gd")));
+	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RO, at("ws/.agents")));
+	assert_non_null(find_op(plan, SANDBOX_OP_MASK_DIR, at("ws/.codex")));
+	assert_int_equal(access(at("ws/.codex"), F_OK), -1);
+	assert_string_equal(plan->cwd, at("ws"));
+	sandbox_plan_free(plan);
+
+	plan = sandbox_plan_new();
+	assert_int_equal(run_plan_build(cfg, NULL, false, plan, &created, err,
+			     sizeof(err)),
+	    0);
+	assert_non_null(created);
+	assert_string_equal(created[0], at("ws/.codex"));
+	assert_null(created[1]);
+	assert_int_equal(access(at("ws/.codex"), F_OK), 0);
+	run_plan_created_remove(created);
+	assert_int_equal(access(at("ws/.codex"), F_OK), -1);
+	sandbox_plan_free(plan);
+	config_free(cfg);
+}
+
+static void
+test_run_plan_refuses_symlinked_metadata(void **state)
+{
+	struct sandbox_plan *plan = sandbox_plan_new();
+	struct config *cfg;
+	char **created = NULL, err[256] = "";
+
+	(void)state;
+	mkdirs("ws");
+	assert_int_equal(symlink("/etc", at("ws/.codex")), 0);
+	cfg = load("default_permissions = \"p\"\n"
+		   "[permissions.p.filesystem]\n"
+		   "\":root\" = \"read\"\n"
+		   "\":project_roots\" = \"write\"\n");
+	assert_int_equal(run_plan_build(cfg, NULL, false, plan, &created, err,
+			     sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "is a symbolic link"));
+	/* Nothing is left behind (.git was created, then removed). */
+	assert_null(created);
+	assert_int_equal(access(at("ws/.git"), F_OK), -1);
+	sandbox_plan_free(plan);
+	config_free(cfg);
+}
+
+static bool
+has(char **env, const char *entry)
+{
+	for (size_t i = 0; env[i]; i++)
+		if (streq(env[i], entry))
+			return true;
+	return false;
+}
+
+static size_t
+count(char **env)
+{
+	size_t n = 0;
+
+	while (env[n])
+		n++;
+	return n;
+}
+
+static void
+test_run_env_default_excludes_and_count(void **state)
+{
+	char *envp[] = { "PATH=/bin", "my_api_key=1", "GH_TOKEN=2",
+		"Secret_x=3", "KEYBOARD=4", "novalue", NULL };
+	struct config_shell_env p = { 0 };
+	char **out;
+	size_t withheld;
+
+	(void)state;
+	assert_int_equal(run_env_build(&p, envp, &out, &withheld), 0);
+	/* Case-insensitive: KEYBOARD matches *KEY* too, as in the
+	 * reference's patterns. */
+	assert_int_equal(withheld, 4);
+	assert_int_equal(count(out), 1);
+	assert_true(has(out, "PATH=/bin"));
+	childenv_strv_free(out);
+	p.ignore_default_excludes = true;
+	assert_int_equal(run_env_build(&p, envp, &out, &withheld), 0);
+	assert_int_equal(withheld, 0);
+	assert_int_equal(count(out), 5);
+	childenv_strv_free(out);
+}
+
+static void
+test_run_env_steps_in_order(void **state)
+{
+	char *envp[] = { "PATH=/bin", "HOME=/h", "EDITOR=vi", "LANG=C",
+		"PAGER=less", NULL };
+	char *exclude[] = { "pa*" };
+	char *names[] = { "PAGER", "EXTRA" };
+	char *values[] = { "more", "x" };
+	char *only[] = { "P*", "E*" };
+	struct config_shell_env p = { .inherit = CONFIG_ENV_INHERIT_ALL,
+		.exclude = exclude,
+		.n_exclude = 1,
+		.set_names = names,
+		.set_values = values,
+		.n_set = 2 };
+	char **out;
+	size_t withheld;
+
+	(void)state;
+	/* exclude (case-insensitive) drops PATH and PAGER; set adds them
+	 * back. */
+	assert_int_equal(run_env_build(&p, envp, &out, &withheld), 0);
+	assert_int_equal(count(out), 5);
+	assert_true(has(out, "PAGER=more"));
+	assert_true(has(out, "EXTRA=x"));
+	assert_false(has(out, "PATH=/bin"));
+	childenv_strv_free(out);
+	/* include_only comes last, after set. */
+	p.include_only = only;
+	p.n_include_only = 2;
+	assert_int_equal(run_env_build(&p, envp, &out, &withheld), 0);
+	assert_int_equal(count(out), 3);
+	assert_true(has(out, "EDITOR=vi"));
+	childenv_strv_free(out);
+	/* core keeps only the core names; none keeps nothing but set. */
+	p = (struct config_shell_env){ .inherit = CONFIG_ENV_INHERIT_CORE };
+	assert_int_equal(run_env_build(&p, envp, &out, &withheld), 0);
+	assert_int_equal(count(out), 2);
+	assert_true(has(out, "HOME=/h"));
+	childenv_strv_free(out);
+	p.inherit = CONFIG_ENV_INHERIT_NONE;
+	assert_int_equal(run_env_build(&p, envp, &out, &withheld), 0);
+	assert_int_equal(count(out), 0);
+	childenv_strv_free(out);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_run_plan_deepest_entry_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_plan_tie_none_beats_write_beats_read, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_run_plan_special_paths,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_plan_unrestricted_is_root_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_plan_build_mounts_and_metadata, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_plan_refuses_symlinked_metadata, setup, teardown),
+		cmocka_unit_test(test_run_env_default_excludes_and_count),
+		cmocka_unit_test(test_run_env_steps_in_order),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
