@@ -313,6 +313,19 @@ def test_proc_shows_only_the_sandbox(box):
     assert r.stderr.count("Permission denied") >= 3, r.stderr
 
 
+def test_host_processes_cannot_be_signalled(box):
+    # This test process is far outside the sandbox's pid namespace.
+    host = subprocess.Popen(["sleep", "1000"])
+    try:
+        r = box.sh(f"kill -TERM {host.pid} 2>/dev/null || echo refused;"
+                   " kill -0 1 && echo init-visible")
+        assert r.stdout == "refused\ninit-visible\n", r.stderr
+        assert host.poll() is None
+    finally:
+        host.kill()
+        host.wait()
+
+
 def test_mount_namespaces_and_ptrace_are_refused(box):
     script = (
         "import ctypes, os\n"
@@ -431,6 +444,25 @@ def test_curl_through_the_proxy_reaches_a_loopback_origin(box, origin):
                f"curl -sS --noproxy '' -x \"$ALL_PROXY\" {url}")
     assert r.returncode == 0, r.stderr
     assert r.stdout == "origin says hi\n" * 2
+
+
+def test_python_urllib_uses_the_proxy_from_the_environment(box, origin):
+    box.write_config(network=PROXY_ON)
+    r = box.py(
+        "import os, urllib.request\n"
+        "os.environ['NO_PROXY'] = os.environ['no_proxy'] = ''\n"
+        f"print(urllib.request.urlopen('http://127.0.0.1:{origin.port}/')"
+        ".read().decode(), end='')\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "origin says hi\n"
+
+
+def test_denied_destination_is_refused_by_the_proxy(box, origin):
+    box.write_config(network=PROXY_ON.replace(
+        'allowed_domains = ["127.0.0.1"]', 'allowed_domains = ["a.test"]'))
+    r = box.sh("curl -s --noproxy '' -o /dev/null -w '%{http_code}' "
+               f"http://127.0.0.1:{origin.port}/")
+    assert r.stdout == "403", r.stderr
 
 
 def test_child_environment_is_what_paddock_env_gives(box, paddock):
@@ -592,3 +624,18 @@ def test_unsupported_options_are_refused(paddock, args):
     r = paddock("run", *args, *(["true"] if args else []))
     assert r.rc == 2
     assert r.err.startswith("paddock: ")
+
+
+def test_config_check_validates_the_environment_policy(paddock, tmp_path):
+    cfg = tmp_path / "config.toml"
+    cfg.write_text("[shell_environment_policy]\n"
+                   'inherit = "some"\n'
+                   'set = { A = 1 }\n'
+                   'include_only = "X"\n')
+    r = paddock("config", "check", "--config", str(cfg),
+                "--system-config", "", "--home", str(tmp_path))
+    assert r.rc == 1
+    out = r.out + r.err
+    assert "shell_environment_policy.inherit: \"some\" is not a valid" in out
+    assert "shell_environment_policy.set.A: expected a string" in out
+    assert "shell_environment_policy.include_only: expected an array" in out
