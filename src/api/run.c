@@ -118,7 +118,6 @@ run_network(struct run *r, char *err, size_t errsz)
 static int
 run_environment(struct run *r, char ***ret)
 {
-	extern char **environ;
 	char **base = NULL, **envp;
 	int rc;
 
