@@ -27,6 +27,7 @@
 
 #include "proxy/dial.h"
 #include "proxy/relay.h"
+#include "proxy/tcpopt.h"
 #include "proxy/worker.h"
 #include "util/compiler.h"
 #include "util/limits.h"
@@ -287,6 +288,13 @@ session_send_bytes(struct half *h, const void *p, size_t n)
 	if (evbuffer_add(out, (const char *)p + w, n - (size_t)w) < 0)
 		return -ENOMEM;
 	return session_bev_enable(h->bev, EV_WRITE) < 0 ? -ENOMEM : 0;
+}
+
+void
+session_quickack(struct half *h)
+{
+	if (h->fd >= 0)
+		(void)tcpopt_quickack(h->fd);
 }
 
 void

@@ -232,6 +232,14 @@ int session_send(struct half *h, struct evbuffer *src, size_t n);
 int session_send_bytes(struct half *h, const void *p, size_t n);
 
 /*
+ * An answer is awaited from h: have its socket acknowledge what arrives
+ * at once, and push out an acknowledgement the kernel is delaying
+ * (tcpopt.h). Holds until the next send to h. A wrapped half is left as
+ * it is.
+ */
+void session_quickack(struct half *h);
+
+/*
  * Wrap h: outer was built over h->bev and owns it now (for instance
  * bufferevent_openssl_filter_new() with BEV_OPT_CLOSE_ON_FREE; STYLE.md
  * §6). From here on every byte of h goes through outer: h->fd becomes -1,

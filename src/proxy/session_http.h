@@ -63,6 +63,7 @@ struct session_http {
 	bool resp_done;
 	uint64_t resp_left;
 	uint64_t resp_seen; /* response bytes read, for the retry rule */
+	bool resp_quickack; /* quick ACKs were asked for this answer */
 	struct splice_dir *body_splice;
 	bool splice_wait; /* upstream paused until the client drained */
 	bool splice_off;  /* splicing failed once; stay buffered */

@@ -157,6 +157,25 @@ session_http_forward_flush(struct session_http *h, struct half *dst)
 	return session_send(dst, h->wire, evbuffer_get_length(h->wire));
 }
 
+/* An answer is incomplete after a read: the origin may be holding its
+ * next piece back until we acknowledge this one (Nagle), and the kernel
+ * may be delaying that acknowledgement by 40 ms (tcpopt.h). Asking for
+ * quick acknowledgements sends the pending one now, and the kernel stays
+ * quick until we next send on this connection: once per answer is
+ * enough (unless request bytes are still to go), and an answer read
+ * whole costs no system call. */
+static void
+session_http_forward_await(struct session_http *h)
+{
+	struct bufferevent *up = h->s->upstream.bev;
+
+	if (h->resp_quickack || !h->req_done ||
+	    evbuffer_get_length(bufferevent_get_output(up)) > 0)
+		return;
+	h->resp_quickack = true;
+	session_quickack(&h->s->upstream);
+}
+
 /* Both directions are complete: keep what can be kept, then move on. */
 static void
 session_http_forward_finish(struct session_http *h)
@@ -480,9 +499,11 @@ session_http_forward_response(struct session_http *h)
 {
 	struct session *s = h->s;
 	enum forward_next next = FORWARD_MORE;
+	bool got;
 
 	if (h->resp_done || h->body_splice || h->splice_wait)
 		return;
+	got = evbuffer_get_length(session_http_forward_up_in(h)) > 0;
 	while (next == FORWARD_MORE)
 		next = session_http_forward_response_step(h);
 	if (next == FORWARD_FAILED)
@@ -500,6 +521,8 @@ session_http_forward_response(struct session_http *h)
 		session_http_forward_wait_for_splice(h);
 		return;
 	default:
+		if (got)
+			session_http_forward_await(h);
 		session_http_forward_throttle(s->upstream.bev, s->client.bev);
 		return;
 	}
@@ -602,6 +625,7 @@ session_http_forward_start(struct session_http *h)
 	http_parser_next(&h->respp);
 	http_parser_set_request(&h->respp, h->head_only, false);
 	h->resp_seen = 0;
+	h->resp_quickack = false;
 	h->resp_head_sent = false;
 	h->splice_wait = false;
 	h->req_left = h->req.content_length;
