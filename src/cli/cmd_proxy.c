@@ -157,6 +157,9 @@ cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	log_info("SIGHUP: reloading the configuration");
+	/* This thread handles SIGTERM too: a --config that became a FIFO
+	 * must be refused, not waited on. */
+	c->cfg.opts.regular_files_only = true;
 	if (cmd_proxy_settings(c, &s) < 0) {
 		log_err("reload failed; the previous configuration stays in "
 			"force");

@@ -118,6 +118,10 @@ struct config_options {
 	 * instead of reading config_file (which still names it). */
 	const char *user_text;
 	size_t user_text_len;
+	/* Read regular files only, even those named explicitly (a FIFO or a
+	 * device is an error, never waited on): a reload runs on the thread
+	 * that handles signals, which must never block. */
+	bool regular_files_only;
 };
 
 /*

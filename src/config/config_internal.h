@@ -111,6 +111,8 @@ struct config {
 	char *git_root;  /* root git project of the cwd, or NULL */
 	char *project_root;
 	char *user_file; /* where the user layer is (or would be) */
+	/* config_options.regular_files_only */
+	bool regular_files_only;
 
 	struct config_layer_state *layers;
 	size_t n_layers;

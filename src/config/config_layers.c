@@ -165,7 +165,11 @@ config_layers_load_file(struct config *cfg, enum config_layer_source source,
 	int r;
 
 	if (!text) {
-		r = config_layers_read(path, LIMIT_CONFIG_FILE_BYTES, required,
+		/* A file the user named may be a pipe, unless every file must
+		 * be regular (a reload). */
+		bool any_type = required && !cfg->regular_files_only;
+
+		r = config_layers_read(path, LIMIT_CONFIG_FILE_BYTES, any_type,
 		    &buf, &len);
 		if (r == -ENOMEM)
 			return r;
@@ -178,8 +182,13 @@ config_layers_load_file(struct config *cfg, enum config_layer_source source,
 		}
 		if (r < 0) {
 			config_diags_add(d, CONFIG_SEVERITY_ERROR,
-			    "file_unreadable", &o, NULL, "cannot read: %s",
-			    r == -EINVAL ? "not a regular file" : strerror(-r));
+			    "file_unreadable", &o, NULL, "cannot read: %s%s",
+			    r == -EINVAL ? "not a regular file" : strerror(-r),
+			    r == -EINVAL && required &&
+				    cfg->regular_files_only ?
+				"; a reload reads regular files only (a pipe "
+				"or a device could block it)" :
+				"");
 			return 0;
 		}
 		if (!buf) {
@@ -670,6 +679,7 @@ config_layers_load(struct config *cfg, const struct config_options *opts,
 	cfg->layers = calloc(LIMIT_CONFIG_LAYERS + 1, sizeof(*cfg->layers));
 	if (!cfg->layers)
 		return -ENOMEM;
+	cfg->regular_files_only = opts->regular_files_only;
 	r = config_layers_dirs(cfg, opts, d);
 	if (r < 0)
 		return r;

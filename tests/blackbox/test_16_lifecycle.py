@@ -1,5 +1,6 @@
 """Running paddock proxy: the readiness line, SIGHUP reloads, SIGINT and
 SIGTERM drain open exchanges within the shutdown grace."""
+import os
 import re
 import signal
 import socket
@@ -42,6 +43,25 @@ def test_a_broken_config_keeps_the_old_one(start_proxy, origin):
     p.wait_for(r"reload failed; the previous configuration stays in force")
     assert http_get(p, f"http://127.0.0.1:{origin.port}/bytes/2").body == \
         pattern_bytes(2)
+
+
+def test_a_fifo_at_reload_is_refused_and_sigterm_still_stops(start_proxy,
+                                                             origin):
+    """The reload runs on the thread that handles signals: a --config
+    replaced by a FIFO (no writer) must be refused, not waited on."""
+    p = start_proxy(loopback_config())
+    os.unlink(p.config_path)
+    os.mkfifo(p.config_path)
+    p.proc.send_signal(signal.SIGHUP)
+    line = p.wait_for(r"cannot read: not a regular file.*")[0].string
+    assert p.config_path in line
+    p.wait_for(r"reload failed; the previous configuration stays in force")
+    assert http_get(p, f"http://127.0.0.1:{origin.port}/bytes/2").body == \
+        pattern_bytes(2)
+    assert http_get(p, "http://denied.test/").status == 403
+    p.proc.send_signal(signal.SIGTERM)
+    p.wait_for(r"SIGTERM: stopping")
+    assert p.proc.wait(20) == 0
 
 
 def test_listener_changes_need_a_restart(start_proxy):
