@@ -65,6 +65,16 @@ relay_buffers_empty(struct session *s)
 
 static void relay_splice_begin(struct relay *r);
 
+/* The client's bytes reached the upstream socket: an answer is likely
+ * awaited, and its pieces must not wait for our delayed acknowledgement
+ * (tcpopt.h). Sending re-entered the delaying mode; leave it. */
+static void
+relay_await(struct session *s)
+{
+	if (evbuffer_get_length(bufferevent_get_output(s->upstream.bev)) == 0)
+		session_quickack(&s->upstream);
+}
+
 /* Done when both sides ended and both EOFs were passed on. Otherwise,
  * with nothing buffered and both halves raw, hand the rest to splice(2):
  * a wrapped half's bytes always pass through its bufferevent. */
@@ -95,6 +105,8 @@ relay_move(struct session *s, struct half *src)
 		return 0;
 	if (session_send(dst, in, n) < 0)
 		return -ENOMEM;
+	if (src == &s->client)
+		relay_await(s);
 	src->bytes += n;
 	session_touch(s);
 	if (evbuffer_get_length(out) >= LIMIT_RELAY_HIWAT) {
@@ -134,6 +146,8 @@ relay_write_cb(struct bufferevent *bev, void *arg)
 	}
 	if (evbuffer_get_length(bufferevent_get_output(dst->bev)) > 0)
 		return;
+	if (dst == &s->upstream)
+		relay_await(s); /* the last queued client bytes left */
 	if (src->eof)
 		session_shut(dst);
 	relay_check(r);
@@ -175,6 +189,8 @@ relay_splice_cb(void *arg, enum splice_event ev, uint64_t n, int err,
 	case SPLICE_PROGRESS:
 		d->src->bytes += n;
 		session_touch(s);
+		if (d == &r->dir[RELAY_UP])
+			relay_await(s);
 		return;
 	case SPLICE_DONE:
 	case SPLICE_EOF:

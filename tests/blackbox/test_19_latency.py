@@ -2,7 +2,8 @@
 in pieces (head then body, small chunks, trailers) must not wait for the
 proxy's delayed acknowledgements (40 ms on Linux), whether the client
 comes back on its connection or opens a fresh one each time (the upstream
-connection is reused either way)."""
+connection is reused either way), or sends its requests through a CONNECT
+tunnel."""
 import os
 import socket
 import statistics
@@ -31,12 +32,13 @@ def piecewise():
 
 
 class Client:
-    """Requests to one server, on one kept-alive connection or on a fresh
-    connection each time."""
+    """Requests to one server, on one kept-alive connection, on a fresh
+    connection each time, or through a CONNECT tunnel to host."""
 
-    def __init__(self, port, fresh):
+    def __init__(self, port, fresh, tunnel=None):
         self.port = port
         self.fresh = fresh
+        self.tunnel = tunnel
         self.sock = None
         self.buf = b""
 
@@ -45,6 +47,13 @@ class Client:
             self.sock = socket.create_connection(("127.0.0.1", self.port),
                                                  timeout=20)
             self.buf = b""
+            if self.tunnel:
+                self.sock.sendall(f"CONNECT {self.tunnel} HTTP/1.1\r\n"
+                                  f"Host: {self.tunnel}\r\n\r\n".encode())
+                while b"\r\n\r\n" not in self.buf:
+                    self.buf += self.sock.recv(4096)
+                head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+                assert head.startswith(b"HTTP/1.1 200"), head
         secs, body, self.buf = timed(self.sock, target, host, self.buf)
         assert body == BODY
         if self.fresh:
@@ -57,12 +66,11 @@ class Client:
             self.sock = None
 
 
-@pytest.mark.parametrize("fresh", [False, True], ids=["kept-alive",
-                                                      "fresh"])
+@pytest.mark.parametrize("mode", ["kept-alive", "fresh", "tunnel"])
 @pytest.mark.parametrize("path", ["/split", "/chunks", "/trailers",
                                   "/whole"])
 def test_pieces_of_an_answer_are_not_held_back(start_proxy, piecewise, path,
-                                               fresh):
+                                               mode):
     p = start_proxy(f'''default_permissions = "test"
 [permissions.test.filesystem]
 ":root" = "read"
@@ -74,15 +82,19 @@ allow_local_binding = true
 "127.0.0.1" = "allow"
 ''')
     host = f"127.0.0.1:{piecewise.port}"
+    fresh = mode == "fresh"
     direct = Client(piecewise.port, fresh)
-    proxied = Client(p.port, fresh)
+    if mode == "tunnel":
+        proxied, target = Client(p.port, False, tunnel=host), path
+    else:
+        proxied, target = Client(p.port, fresh), f"http://{host}{path}"
     # The first exchange dials; the rest reuse the upstream connection.
     direct.get(path, host)
-    proxied.get(f"http://{host}{path}", host)
+    proxied.get(target, host)
     d, t = [], []
     for _ in range(ROUNDS):
         d.append(direct.get(path, host))
-        t.append(proxied.get(f"http://{host}{path}", host))
+        t.append(proxied.get(target, host))
     direct.close()
     proxied.close()
     added = statistics.median(t) - statistics.median(d)
