@@ -6,7 +6,11 @@ PYTHON       := /usr/bin/python3
 BUILD        := build
 TEST_BUILD   := build-test
 FUZZ_BUILD   := build-fuzz
+# make fuzz: the budget of each fuzz target, in seconds (the run takes about
+# this times the number of targets); FUZZ_MERGE=1 merges what they found
+# into the checked-in corpus.
 FUZZ_SECONDS ?= 60
+FUZZ_MERGE   ?=
 
 .PHONY: all deps build run test lint fuzz bench clean
 
@@ -41,7 +45,8 @@ fuzz: deps
 	    $(FUZZ_BUILD) -Dfuzzing=true -Db_sanitize=address,undefined \
 	    -Db_lundef=false -Dbuildtype=debugoptimized --werror >/dev/null
 	@$(NINJA) -C $(FUZZ_BUILD)
-	@$(PYTHON) tools/run-fuzz --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS)
+	@$(PYTHON) tools/run-fuzz --build $(FUZZ_BUILD) --seconds $(FUZZ_SECONDS) \
+	    $(if $(FUZZ_MERGE),--merge)
 
 bench: build
 	@tools/install-deps --bench
