@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/un.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -844,12 +845,27 @@ rig_summary(const struct rig *r)
 	    r->n_conns, r->s->requests, r->s->close_reason);
 }
 
+/* Open descriptors of this process, or 0 when that is unknown. */
+static size_t
+rig_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+
+	if (!d)
+		return 0;
+	while (readdir(d))
+		n++;
+	(void)closedir(d);
+	return n;
+}
+
 int
 rig_run(const struct session_frontend *fe, const uint8_t *data, size_t size)
 {
 	const struct sigaction ignore = { .sa_handler = SIG_IGN };
 	struct rig r = { .client_fd = -1 };
-	size_t pos = 1;
+	size_t pos = 1, fds;
 
 	if (size < 1)
 		return 0;
@@ -859,6 +875,7 @@ rig_run(const struct session_frontend *fe, const uint8_t *data, size_t size)
 		abort();
 	rig_log_init();
 	r.flags = data[0];
+	fds = rig_count_fds();
 	rig_start(&r, fe);
 	rig_active = &r;
 	rig_settle(&r);
@@ -883,5 +900,11 @@ rig_run(const struct session_frontend *fe, const uint8_t *data, size_t size)
 		rig_summary(&r);
 	rig_active = NULL;
 	rig_free(&r);
+	/* Everything the run opened is closed again. */
+	if (fds > 0 && rig_count_fds() > fds) {
+		(void)fprintf(stderr, "rig: the run leaked %zu descriptors\n",
+		    rig_count_fds() - fds);
+		abort();
+	}
 	return 0;
 }

@@ -38,8 +38,10 @@
  * After every record the loop runs until nothing moves any more. At the
  * end the client and every origin connection close and the session must
  * close within RIG_CLOSE_MS (else the rig aborts: a session that outlives
- * both its peers is a leak). Everything is freed per input, so a run
- * depends on its input only, and is bounded by its length.
+ * both its peers is a leak), and once everything is freed the process
+ * must hold no more descriptors than before the run. Everything is
+ * freed per input, so a run depends on its input only, and is bounded by
+ * its length.
  */
 #pragma once
 
