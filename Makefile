@@ -12,7 +12,10 @@ FUZZ_BUILD   := build-fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_MERGE   ?=
 
-.PHONY: all deps build run test lint fuzz bench clean
+# make soak: the mixed load's duration in seconds (bench/soak.py).
+SOAK_SECONDS ?= 1800
+
+.PHONY: all deps build run test lint fuzz bench soak clean
 
 all: build
 
@@ -51,6 +54,12 @@ fuzz: deps
 bench: build
 	@tools/install-deps --bench
 	@$(PYTHON) bench/run --build $(BUILD)
+
+# Fault and soak runs (bench/soak.py), loopback only, never part of make
+# test: SOAK_SECONDS of mixed load with faults and reloads, then 10,000
+# held CONNECT tunnels (fewer when RLIMIT_NOFILE cannot fit them).
+soak: build
+	@SOAK_SECONDS=$(SOAK_SECONDS) $(PYTHON) bench/soak.py --build $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD) $(FUZZ_BUILD) tests/fuzz/work
