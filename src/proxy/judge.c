@@ -160,13 +160,14 @@ static void
 judge_continue(struct judge *j)
 {
 	if (judge_step(j) == JUDGE_DONE)
-		j->done(j->s);
+		j->done(j->done_arg, j);
 }
 
 enum judge_result
-judge_run(struct judge *j, judge_fn done)
+judge_run(struct judge *j, judge_fn done, void *arg)
 {
 	j->done = done;
+	j->done_arg = arg;
 	return judge_step(j);
 }
 
@@ -180,16 +181,17 @@ judge_addrs_cb(void *arg, int err, const struct policy_addr *addrs, size_t n)
 	j->n_addrs = err < 0 ? 0 : n;
 	if (j->n_addrs)
 		memcpy(j->addrs, addrs, n * sizeof(*addrs));
-	j->done(j->s);
+	j->done(j->done_arg, j);
 }
 
 enum judge_result
-judge_addrs(struct judge *j, judge_fn done)
+judge_addrs(struct judge *j, judge_fn done, void *arg)
 {
 	const struct policy_host *h = &j->v.host;
 
 	j->err = 0;
 	j->done = done;
+	j->done_arg = arg;
 	if (j->in.resolved && j->n_addrs > 0)
 		return JUDGE_DONE;
 	if (h->kind != POLICY_HOST_NAME) {

@@ -11,8 +11,12 @@
  * the ones it judged, the IP literal itself, or (only when the policy had
  * no reason to look, e.g. allow_local_binding) a fresh lookup.
  *
- * A judge belongs to one session and one exchange; the session's timer
- * measures the decider deadline (SESSION_TIMER_DECIDER).
+ * A judge belongs to one session and one request; the session's timer
+ * measures the decider deadline (SESSION_TIMER_DECIDER). The judge owns
+ * the lookup and the decider handle it stores: nothing else sets or
+ * cancels them. Its callback receives the caller's own argument and the
+ * judge, so a front end with several judges at once (SOCKS5 UDP, one per
+ * destination) knows which one finished.
  */
 #pragma once
 
@@ -24,6 +28,7 @@
 #include "util/limits.h"
 
 struct dns_lookup;
+struct judge;
 struct paddock_decision;
 struct session;
 
@@ -34,8 +39,8 @@ enum judge_result {
 	JUDGE_PENDING, /* the callback follows on the loop */
 };
 
-/* The judge finished after JUDGE_PENDING. */
-typedef void (*judge_fn)(struct session *s);
+/* The judge j finished after JUDGE_PENDING; arg is the caller's. */
+typedef void (*judge_fn)(void *arg, struct judge *j);
 
 /* Embeddable layout: the front end reads the verdict and addresses. */
 struct judge {
@@ -49,9 +54,10 @@ struct judge {
 	size_t n_addrs;
 	struct policy_answer answer;
 	char answer_reason[128];
-	struct dns_lookup *dns;
-	struct paddock_decision *decision;
+	struct dns_lookup *dns;            /* owned; NULL when idle */
+	struct paddock_decision *decision; /* owned; NULL when idle */
 	judge_fn done;
+	void *done_arg;
 	int err;           /* judge_addrs(): the lookup's error */
 	uint64_t asked_ms; /* when the decider was asked (its deadline runs
 			    * from here; SOCKS5 UDP has several at once) */
@@ -63,16 +69,19 @@ struct judge {
 void judge_init(struct judge *j, struct session *s, enum policy_protocol proto,
     const char *host, uint16_t port, const char *method);
 
-/* Run the loop. JUDGE_DONE: j->v is final. JUDGE_PENDING: done(s) runs
- * later. */
-enum judge_result judge_run(struct judge *j, judge_fn done);
+/* Run the loop. JUDGE_DONE: j->v is final (done is not called).
+ * JUDGE_PENDING: done(arg, j) runs later on the loop, once, unless
+ * judge_cancel() comes first. */
+enum judge_result judge_run(struct judge *j, judge_fn done, void *arg);
 
-/* The decider deadline passed (from the front end's timeout handler). */
+/* The decider deadline passed (from the front end's timeout handler).
+ * The judge finishes: its done(arg, j) runs before this returns. */
 void judge_decider_timeout(struct judge *j);
 
 /* After an allow: make j->addrs/j->n_addrs the addresses to dial. Returns
- * JUDGE_DONE (then j->err says whether it worked) or JUDGE_PENDING. */
-enum judge_result judge_addrs(struct judge *j, judge_fn done);
+ * JUDGE_DONE (then j->err says whether it worked) or JUDGE_PENDING (then
+ * done(arg, j) follows, with j->err set). */
+enum judge_result judge_addrs(struct judge *j, judge_fn done, void *arg);
 
 /* Stop everything in flight (no callback follows). */
 void judge_cancel(struct judge *j);

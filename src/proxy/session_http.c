@@ -24,6 +24,7 @@
 #include <event2/event.h>
 
 #include "proxy/dial.h"
+#include "proxy/dns.h"
 #include "proxy/pool.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
@@ -203,6 +204,7 @@ session_http_drain(struct session_http *h)
 
 	session_http_forward_stop(h);
 	judge_cancel(&h->judge);
+	h->via_dns = dns_cancel(h->via_dns);
 	s->dial = dial_cancel(s->dial);
 	session_http_release_kept(h);
 	session_drop_upstream(s);
@@ -247,6 +249,7 @@ session_http_next(struct session_http *h)
 	struct session *s = h->s;
 
 	judge_cancel(&h->judge);
+	h->via_dns = dns_cancel(h->via_dns);
 	if (h->close_after || worker_is_stopping(s->worker)) {
 		/* The snapshot stays to the close: the access log names it. */
 		session_http_drain(h);
@@ -307,15 +310,15 @@ session_http_block(struct session_http *h)
 }
 
 static void
-session_http_verdict(struct session *s)
+session_http_verdict(void *arg, struct judge *j)
 {
-	struct session_http *h = session_http_of(s);
-	const struct policy_verdict *v = &h->judge.v;
+	struct session_http *h = arg;
+	const struct policy_verdict *v = &j->v;
 
-	session_note_verdict(s, policy_decision_name(v->decision),
+	session_note_verdict(h->s, policy_decision_name(v->decision),
 	    policy_verdict_reason(v, v->reason),
 	    v->matched ? v->match.pattern : NULL);
-	if (!judge_allowed(&h->judge)) {
+	if (!judge_allowed(j)) {
 		session_http_block(h);
 		return;
 	}
@@ -501,8 +504,8 @@ session_http_exchange_begin(struct session_http *h)
 	judge_init(&h->judge, s,
 	    h->connect ? POLICY_PROTOCOL_HTTPS_CONNECT : POLICY_PROTOCOL_HTTP,
 	    h->dest.host, h->dest.port, http_head_method(&h->req));
-	if (judge_run(&h->judge, session_http_verdict) == JUDGE_DONE)
-		session_http_verdict(s);
+	if (judge_run(&h->judge, session_http_verdict, h) == JUDGE_DONE)
+		session_http_verdict(h, &h->judge);
 }
 
 enum parse_result
@@ -743,6 +746,7 @@ session_http_closed(struct session *s)
 		return; /* the start failed to allocate it */
 	session_http_forward_stop(h);
 	judge_cancel(&h->judge);
+	h->via_dns = dns_cancel(h->via_dns);
 	/* The client left; its parked connection can serve others. */
 	session_http_release_kept(h);
 }

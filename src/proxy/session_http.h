@@ -22,6 +22,7 @@
 #include "wire/http_head.h"
 #include "wire/http_target.h"
 
+struct dns_lookup;
 struct evbuffer;
 struct splice_dir;
 struct upstream_proxy;
@@ -38,6 +39,7 @@ struct session_http {
 	struct http_authority dest; /* where the request is going */
 	struct judge judge;
 	const struct upstream_proxy *via; /* borrowed from s->conf */
+	struct dns_lookup *via_dns;       /* the upstream proxy's own address */
 	char pool_key[HTTP_HOST_MAX + 48];
 	struct buf out;        /* a serialised head */
 	struct evbuffer *wire; /* heads and bodies on their way out */

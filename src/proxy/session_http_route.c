@@ -148,41 +148,46 @@ session_http_route_dialed_cb(void *arg, int fd, int err)
 	session_http_forward_start(h);
 }
 
+/* Dial addrs[0..n) (a lookup's result: err < 0 when it failed). */
 static void
-session_http_route_dial(struct session *s)
+session_http_route_dial(struct session_http *h, int err,
+    const struct policy_addr *addrs, size_t n)
 {
-	struct session_http *h = session_http_of(s);
+	struct session *s = h->s;
 	uint16_t port = h->via ? h->via->authority.port : h->dest.port;
 
-	if (h->judge.err < 0) {
-		session_http_route_dial_failed(h, h->judge.err);
+	if (err < 0) {
+		session_http_route_dial_failed(h, err);
 		return;
 	}
 	session_set_state(s, SESSION_ST_CONNECTING);
-	s->dial = dial_start(s->worker, s->conf, h->judge.addrs,
-	    h->judge.n_addrs, port, s->conf->limits.connect_timeout_ms,
-	    session_http_route_dialed_cb, s);
+	s->dial = dial_start(s->worker, s->conf, addrs, n, port,
+	    s->conf->limits.connect_timeout_ms, session_http_route_dialed_cb,
+	    s);
 	if (!s->dial)
 		session_http_fail(h, 503, "proxy is out of memory");
+}
+
+/* The judge has the addresses of the request's own destination. */
+static void
+session_http_route_judged_cb(void *arg, struct judge *j)
+{
+	session_http_route_dial(arg, j->err, j->addrs, j->n_addrs);
 }
 
 static void
 session_http_route_via_resolved_cb(void *arg, int err,
     const struct policy_addr *addrs, size_t n)
 {
-	struct session *s = arg;
-	struct session_http *h = session_http_of(s);
+	struct session_http *h = arg;
 
-	h->judge.dns = NULL;
-	h->judge.err = err;
-	h->judge.n_addrs = err < 0 ? 0 : n;
-	if (h->judge.n_addrs)
-		memcpy(h->judge.addrs, addrs, n * sizeof(*addrs));
-	session_http_route_dial(s);
+	h->via_dns = NULL;
+	session_http_route_dial(h, err, addrs, n);
 }
 
-/* The upstream proxy's own address: a literal, or a lookup (it comes from
- * the proxy's environment, not from a client, so it is not judged). */
+/* The upstream proxy's own address: a literal, or a lookup of its own (it
+ * comes from the proxy's environment, not from a client, so it is not
+ * judged). */
 static void
 session_http_route_resolve_via(struct session_http *h)
 {
@@ -190,19 +195,28 @@ session_http_route_resolve_via(struct session_http *h)
 	struct policy_host host;
 	const char *name = h->via->authority.host;
 
-	h->judge.err = 0;
 	if (policy_host_parse(name, strlen(name), &host) == 0 &&
 	    host.kind != POLICY_HOST_NAME) {
-		h->judge.addrs[0] = policy_host_addr(&host);
-		h->judge.n_addrs = 1;
-		session_http_route_dial(s);
+		struct policy_addr a = policy_host_addr(&host);
+
+		session_http_route_dial(h, 0, &a, 1);
 		return;
 	}
-	h->judge.dns =
+	h->via_dns =
 	    dns_resolve(s->worker, name, s->conf->limits.dns_timeout_ms,
-		session_http_route_via_resolved_cb, s);
-	if (!h->judge.dns)
+		session_http_route_via_resolved_cb, h);
+	if (!h->via_dns)
 		session_http_fail(h, 503, "proxy is out of memory");
+}
+
+/* Dial the request's destination with the addresses the judge provides. */
+static void
+session_http_route_direct(struct session_http *h)
+{
+	struct judge *j = &h->judge;
+
+	if (judge_addrs(j, session_http_route_judged_cb, h) == JUDGE_DONE)
+		session_http_route_judged_cb(h, j);
 }
 
 static void
@@ -225,8 +239,7 @@ session_http_redial(struct session_http *h)
 		session_http_route_resolve_via(h);
 		return;
 	}
-	if (judge_addrs(&h->judge, session_http_route_dial) == JUDGE_DONE)
-		session_http_route_dial(s);
+	session_http_route_direct(h);
 }
 
 void
@@ -265,6 +278,5 @@ session_http_route(struct session_http *h)
 		session_http_route_resolve_via(h);
 		return;
 	}
-	if (judge_addrs(&h->judge, session_http_route_dial) == JUDGE_DONE)
-		session_http_route_dial(s);
+	session_http_route_direct(h);
 }

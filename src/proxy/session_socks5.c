@@ -40,14 +40,6 @@ session_socks5_of(struct session *s)
 	return s->fe_state;
 }
 
-struct socks5_udp *
-session_socks5_udp(struct session *s)
-{
-	struct session_socks5 *x = session_socks5_of(s);
-
-	return x ? x->udp : NULL;
-}
-
 static struct evbuffer *
 session_socks5_client_in(struct session_socks5 *x)
 {
@@ -248,37 +240,38 @@ session_socks5_dialed_cb(void *arg, int fd, int err)
 }
 
 static void
-session_socks5_dial(struct session *s)
+session_socks5_dial(void *arg, struct judge *j)
 {
-	struct session_socks5 *x = session_socks5_of(s);
+	struct session_socks5 *x = arg;
+	struct session *s = x->s;
 
-	if (x->judge.err < 0) {
-		session_socks5_fail(x, x->judge.err);
+	if (j->err < 0) {
+		session_socks5_fail(x, j->err);
 		return;
 	}
 	session_set_state(s, SESSION_ST_CONNECTING);
-	s->dial = dial_start(s->worker, s->conf, x->judge.addrs,
-	    x->judge.n_addrs, x->req.dst.port,
-	    s->conf->limits.connect_timeout_ms, session_socks5_dialed_cb, s);
+	s->dial = dial_start(s->worker, s->conf, j->addrs, j->n_addrs,
+	    x->req.dst.port, s->conf->limits.connect_timeout_ms,
+	    session_socks5_dialed_cb, s);
 	if (!s->dial)
 		session_socks5_fail(x, -ENOMEM);
 }
 
 static void
-session_socks5_verdict(struct session *s)
+session_socks5_verdict(void *arg, struct judge *j)
 {
-	struct session_socks5 *x = session_socks5_of(s);
-	const struct policy_verdict *v = &x->judge.v;
+	struct session_socks5 *x = arg;
+	const struct policy_verdict *v = &j->v;
 
-	session_note_verdict(s, policy_decision_name(v->decision),
+	session_note_verdict(x->s, policy_decision_name(v->decision),
 	    policy_verdict_reason(v, v->reason),
 	    v->matched ? v->match.pattern : NULL);
-	if (!judge_allowed(&x->judge)) {
+	if (!judge_allowed(j)) {
 		session_socks5_block(x);
 		return;
 	}
-	if (judge_addrs(&x->judge, session_socks5_dial) == JUDGE_DONE)
-		session_socks5_dial(s);
+	if (judge_addrs(j, session_socks5_dial, x) == JUDGE_DONE)
+		session_socks5_dial(x, j);
 }
 
 static void
@@ -289,8 +282,8 @@ session_socks5_connect(struct session_socks5 *x, const char *host)
 	session_set_state(s, SESSION_ST_RESOLVING);
 	judge_init(&x->judge, s, POLICY_PROTOCOL_SOCKS5_TCP, host,
 	    x->req.dst.port, NULL);
-	if (judge_run(&x->judge, session_socks5_verdict) == JUDGE_DONE)
-		session_socks5_verdict(s);
+	if (judge_run(&x->judge, session_socks5_verdict, x) == JUDGE_DONE)
+		session_socks5_verdict(x, &x->judge);
 }
 
 /*

@@ -35,6 +35,3 @@ struct session_socks5 {
 	bool explain;             /* the client asked for refusal reasons */
 	const char *close_reason; /* once the answer is out (static) */
 };
-
-/* The UDP association of s, or NULL (for socks5_udp.c's callbacks). */
-struct socks5_udp *session_socks5_udp(struct session *s);

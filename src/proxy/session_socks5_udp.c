@@ -5,12 +5,11 @@
  * time its verdict expires. A destination being judged owns a heap judge
  * and the datagrams that wait for it.
  *
- * Several judges may be in flight at once, but the judge loop reports to
- * the session (judge_fn) and measures the decider deadline on the
- * session's single timer. So the callback looks for every judge that has
- * nothing in flight any more, and after each event the timer is set again
- * for the earliest decider deadline still open (judge.asked_ms). The
- * association's own idle timer is a separate event.
+ * Several judges may be in flight at once; each reports to its own
+ * destination. They measure the decider deadline on the session's single
+ * timer, so after each event the timer is set again for the earliest
+ * decider deadline still open (judge.asked_ms). The association's own
+ * idle timer is a separate event.
  */
 #include "proxy/session_socks5_udp.h"
 
@@ -18,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,6 @@
 #include "proxy/dial.h"
 #include "proxy/judge.h"
 #include "proxy/session.h"
-#include "proxy/session_socks5.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 #include "util/size.h"
@@ -49,6 +48,7 @@ struct udp_datagram {
 };
 
 struct udp_dest {
+	struct socks5_udp *u;   /* the association it belongs to */
 	struct socks5_addr dst; /* as the client named it: the key */
 	enum udp_dest_state state;
 	bool was_allowed; /* judged anew after an allow: replies still pass */
@@ -217,6 +217,7 @@ session_socks5_udp_dest_add(struct socks5_udp *u, const struct socks5_addr *dst)
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return NULL;
+	d->u = u;
 	d->dst = *dst;
 	d->queue_tail = &d->queue;
 	u->dests[u->n_dests++] = d;
@@ -310,7 +311,7 @@ session_socks5_udp_enqueue(struct socks5_udp *u, struct udp_dest *d,
 /*
  * Judging.
  */
-static void session_socks5_udp_judged_cb(struct session *s);
+static void session_socks5_udp_judged_cb(void *arg, struct judge *j);
 
 /* Set the session's timer for the earliest open decider deadline. */
 static void
@@ -361,7 +362,7 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 
 	if (!d->resolving && judge_allowed(j)) {
 		d->resolving = true;
-		if (judge_addrs(j, session_socks5_udp_judged_cb) ==
+		if (judge_addrs(j, session_socks5_udp_judged_cb, d) ==
 		    JUDGE_PENDING)
 			return;
 	}
@@ -392,21 +393,15 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 	d->resolving = false;
 }
 
-/* The judge loop reports to the session: find the judges with nothing
- * in flight. Finishing one may start another (an address lookup). */
+/* A judge that went pending finished (or fetched its addresses). */
 static void
-session_socks5_udp_judged_cb(struct session *s)
+session_socks5_udp_judged_cb(void *arg, struct judge *j)
 {
-	struct socks5_udp *u = session_socks5_udp(s);
+	struct udp_dest *d = arg;
+	struct socks5_udp *u = d->u;
 
-	if (!u)
-		return;
-	for (size_t i = 0; i < u->n_dests; i++) {
-		struct udp_dest *d = u->dests[i];
-
-		if (d->judge && !d->judge->dns && !d->judge->decision)
-			session_socks5_udp_judged(u, d);
-	}
+	assert(d->judge == j);
+	session_socks5_udp_judged(u, d);
 	session_socks5_udp_arm_decider(u);
 }
 
@@ -428,7 +423,7 @@ session_socks5_udp_judge(struct socks5_udp *u, struct udp_dest *d)
 	(void)socks5_addr_host(&d->dst, host, sizeof(host));
 	judge_init(d->judge, s, POLICY_PROTOCOL_SOCKS5_UDP, host, d->dst.port,
 	    NULL);
-	if (judge_run(d->judge, session_socks5_udp_judged_cb) == JUDGE_DONE)
+	if (judge_run(d->judge, session_socks5_udp_judged_cb, d) == JUDGE_DONE)
 		session_socks5_udp_judged(u, d);
 	session_socks5_udp_arm_decider(u);
 }
