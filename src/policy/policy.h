@@ -148,15 +148,30 @@ struct policy_addr {
 };
 
 /* The address an IP-literal host denotes (h->kind is not
- * POLICY_HOST_NAME). */
+ * POLICY_HOST_NAME), in canonical form. */
 struct policy_addr policy_host_addr(const struct policy_host *h);
+
+/*
+ * The canonical form of an address, the only form paddock judges,
+ * compares or dials: an IPv4-mapped IPv6 address (::ffff:a.b.c.d, RFC 4291
+ * §2.5.5.2) is the IPv4 address it carries, since that is where a
+ * connection to it goes. Anything else is unchanged. An address carries no
+ * zone: a literal's zone stays in its host text and plays no part in
+ * classes or comparisons.
+ */
+struct policy_addr policy_addr_canonical(const struct policy_addr *a);
+
+/* Two addresses are the same destination (canonical forms compared). */
+bool policy_addr_equal(const struct policy_addr *a,
+    const struct policy_addr *b);
 
 struct addrinfo;
 
 /*
  * Append the IPv4 and IPv6 addresses of a resolver answer to addrs (n of
- * them already, room for max), skipping duplicates and anything else.
- * Returns the new count.
+ * them already, room for max) in canonical form, skipping duplicates (of
+ * the canonical form: ::ffff:a.b.c.d and a.b.c.d are one address) and
+ * anything else. Returns the new count.
  */
 size_t policy_addrs_add(struct policy_addr *addrs, size_t n, size_t max,
     const struct addrinfo *ai);

@@ -123,6 +123,33 @@ policy_addr_class(const struct policy_addr *a)
 }
 
 struct policy_addr
+policy_addr_canonical(const struct policy_addr *a)
+{
+	struct policy_addr c = { .family = a->family };
+
+	if (a->family == AF_INET6 && policy_addr_zero(a->bytes, 10) &&
+	    a->bytes[10] == 0xff && a->bytes[11] == 0xff) {
+		c.family = AF_INET;
+		memcpy(c.bytes, a->bytes + 12, 4);
+	} else if (a->family == AF_INET) {
+		memcpy(c.bytes, a->bytes, 4);
+	} else {
+		memcpy(c.bytes, a->bytes, sizeof(c.bytes));
+	}
+	return c;
+}
+
+bool
+policy_addr_equal(const struct policy_addr *a, const struct policy_addr *b)
+{
+	struct policy_addr ca = policy_addr_canonical(a);
+	struct policy_addr cb = policy_addr_canonical(b);
+
+	return ca.family == cb.family &&
+	    memcmp(ca.bytes, cb.bytes, ca.family == AF_INET ? 4 : 16) == 0;
+}
+
+struct policy_addr
 policy_host_addr(const struct policy_host *h)
 {
 	struct policy_addr a = {
@@ -130,7 +157,7 @@ policy_host_addr(const struct policy_host *h)
 	};
 
 	memcpy(a.bytes, h->addr, sizeof(a.bytes));
-	return a;
+	return policy_addr_canonical(&a);
 }
 
 size_t
@@ -157,8 +184,11 @@ policy_addrs_add(struct policy_addr *addrs, size_t n, size_t max,
 			    16);
 		else
 			continue;
+		/* The one point where resolver answers enter: from here on
+		 * every address is canonical. */
+		a = policy_addr_canonical(&a);
 		for (size_t i = 0; i < n && !dup; i++)
-			dup = memcmp(&addrs[i], &a, sizeof(a)) == 0;
+			dup = policy_addr_equal(&addrs[i], &a);
 		if (!dup)
 			addrs[n++] = a;
 	}

@@ -236,12 +236,15 @@ dial_start(struct worker *w, const struct proxy_conf *conf,
 		return NULL;
 	}
 	for (size_t i = 0; i < n && d->n < LIMIT_DNS_ADDRS; i++) {
+		/* Canonical already (policy_addrs_add); made sure of here,
+		 * since what is dialed must be what the self-check saw. */
+		struct policy_addr a = policy_addr_canonical(&addrs[i]);
 		struct sockaddr_storage ss;
 
-		(void)dial_sockaddr(&addrs[i], port, &ss);
+		(void)dial_sockaddr(&a, port, &ss);
 		if (conf && proxy_conf_is_self(conf, (struct sockaddr *)&ss))
 			continue;
-		d->addrs[d->n++] = addrs[i];
+		d->addrs[d->n++] = a;
 	}
 	d->n = eyeballs_order(d->addrs, d->n);
 	if (d->n == 0) {

@@ -10,14 +10,6 @@
 #include "policy/policy.h"
 #include "util/limits.h"
 
-static bool
-eyeballs_same(const struct policy_addr *a, const struct policy_addr *b)
-{
-	size_t len = a->family == AF_INET ? 4 : 16;
-
-	return a->family == b->family && memcmp(a->bytes, b->bytes, len) == 0;
-}
-
 size_t
 eyeballs_order(struct policy_addr *addrs, size_t n)
 {
@@ -30,7 +22,7 @@ eyeballs_order(struct policy_addr *addrs, size_t n)
 		bool dup = false;
 
 		for (size_t k = 0; k < i && !dup; k++)
-			dup = eyeballs_same(&addrs[i], &addrs[k]);
+			dup = policy_addr_equal(&addrs[i], &addrs[k]);
 		if (dup)
 			continue;
 		if (addrs[i].family == AF_INET6)

@@ -266,25 +266,51 @@ proxy_addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 		   16) == 0;
 }
 
-/* A connection to sa would reach one of our listeners: the same address,
+/* The canonical form of sa (policy_addr_canonical(): an IPv4-mapped IPv6
+ * address is its IPv4 address), port kept, in ret. */
+static const struct sockaddr *
+proxy_addr_canonical(const struct sockaddr *sa, struct sockaddr_storage *ret)
+{
+	const struct sockaddr_in6 *in6 = (const void *)sa;
+	struct sockaddr_in *in = (struct sockaddr_in *)(void *)ret;
+
+	if (sa->sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr))
+		return sa;
+	memset(ret, 0, sizeof(*ret));
+	in->sin_family = AF_INET;
+	in->sin_port = in6->sin6_port;
+	memcpy(&in->sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+	return (const struct sockaddr *)ret;
+}
+
+/* A packet to sa would reach a socket bound to local: the same address,
  * "any" (which the kernel routes to the local host), or any loopback
- * address when we listen on a wildcard. */
+ * address when local is a wildcard; ports equal. Both sides are compared
+ * in canonical form, so ::ffff:127.0.0.1 is 127.0.0.1 and ::ffff:0.0.0.0
+ * is "any". */
+bool
+proxy_addr_reaches(const struct sockaddr *local, const struct sockaddr *sa_in)
+{
+	struct sockaddr_storage sa_buf, l_buf;
+	const struct sockaddr *sa = proxy_addr_canonical(sa_in, &sa_buf);
+	const struct sockaddr *l = proxy_addr_canonical(local, &l_buf);
+
+	if (proxy_addr_port(l) != proxy_addr_port(sa))
+		return false;
+	if (proxy_addr_is_unspecified(sa) || proxy_addr_equal(l, sa))
+		return true;
+	return proxy_addr_is_unspecified(l) && proxy_addr_is_loopback(sa);
+}
+
 bool
 proxy_conf_is_self(const struct proxy_conf *c, const struct sockaddr *sa)
 {
-	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++) {
-		const struct sockaddr *l;
-
-		if (!c->bound_valid[i])
-			continue;
-		l = (const struct sockaddr *)&c->bound[i].addr;
-		if (proxy_addr_port(l) != proxy_addr_port(sa))
-			continue;
-		if (proxy_addr_is_unspecified(sa) || proxy_addr_equal(l, sa))
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
+		if (c->bound_valid[i] &&
+		    proxy_addr_reaches((const struct sockaddr *)&c->bound[i]
+					   .addr,
+			sa))
 			return true;
-		if (proxy_addr_is_unspecified(l) && proxy_addr_is_loopback(sa))
-			return true;
-	}
 	return false;
 }
 

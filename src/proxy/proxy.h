@@ -117,7 +117,14 @@ struct proxy_conf *proxy_conf_ref(struct proxy_conf *c);
 /* Accepts NULL; returns NULL. Thread-safe. */
 struct proxy_conf *proxy_conf_unref(struct proxy_conf *c);
 
-/* True when addr:port is one of the proxy's own listeners. */
+/* True when a packet to sa (address and port) would reach a socket bound
+ * to local: the same address, "any", or loopback when local is a
+ * wildcard. Compares canonical forms (policy_addr_canonical()). */
+bool proxy_addr_reaches(const struct sockaddr *local,
+    const struct sockaddr *sa);
+
+/* True when addr:port is one of the proxy's own listeners
+ * (proxy_addr_reaches() for each). */
 bool proxy_conf_is_self(const struct proxy_conf *c, const struct sockaddr *sa);
 
 struct proxy;

@@ -28,6 +28,7 @@
 #include "policy/policy.h"
 #include "proxy/dial.h"
 #include "proxy/judge.h"
+#include "proxy/proxy.h"
 #include "proxy/session.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
@@ -78,6 +79,7 @@ struct socks5_udp {
 	struct event *idle;
 	struct socks5_addr from; /* who may send (port 0: any port) */
 	struct socks5_addr bound;
+	struct sockaddr_storage relay; /* bound, as a socket address */
 	bool client_known; /* the first accepted datagram fixed the port */
 	struct sockaddr_storage client;
 	socklen_t client_len;
@@ -350,6 +352,17 @@ session_socks5_udp_choose_address(struct udp_dest *d)
 	d->to_len = dial_sockaddr(&j->addrs[pick], d->dst.port, &d->to);
 }
 
+/* The destination chosen for d is one of the proxy's own sockets: this
+ * association's relay or a listener. */
+static bool
+session_socks5_udp_is_self(struct socks5_udp *u, const struct udp_dest *d)
+{
+	const struct sockaddr *to = (const struct sockaddr *)&d->to;
+
+	return proxy_addr_reaches((const struct sockaddr *)&u->relay, to) ||
+	    proxy_conf_is_self(u->s->conf, to);
+}
+
 /* A judgement (or its address lookup) finished. */
 static void
 session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
@@ -368,8 +381,18 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 	}
 	(void)socks5_addr_host(&d->dst, target, sizeof(target));
 	d->expires_ms = now + LIMIT_SOCKS5_UDP_VERDICT_MS;
-	if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0) {
+	if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0)
 		session_socks5_udp_choose_address(d);
+	if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0 &&
+	    session_socks5_udp_is_self(u, d)) {
+		/* The proxy's own sockets are no destination: a datagram
+		 * sent there would come back in as if from a client. */
+		d->state = UDP_DEST_DENIED;
+		d->was_allowed = false;
+		slog_info(s, "UDP to %s:%u from %s: loop (the proxy itself)",
+		    target, (unsigned)d->dst.port, s->client_text);
+		session_socks5_udp_queue_drop(u, d);
+	} else if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0) {
 		d->state = UDP_DEST_ALLOWED;
 		d->was_allowed = true;
 		slog_debug(s, "UDP to %s:%u allowed", target,
@@ -665,6 +688,7 @@ session_socks5_udp_bind_relay(struct socks5_udp *u,
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
+	u->relay = ss;
 	return socks5_addr_from_sockaddr((struct sockaddr *)&ss, &u->bound);
 }
 

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -706,6 +707,97 @@ test_policy_addr_classes(void **state)
 	}
 	/* an unknown family fails closed */
 	assert_non_null(policy_addr_class(&odd));
+}
+
+/* Resolver answers enter in canonical form (issue 11, defect 1): every
+ * form a resolver may hand out, one addrinfo each, as getaddrinfo() or
+ * evdns would. */
+static const struct {
+	const char *answer;
+	int family; /* of the canonical form */
+	const char *canonical;
+} canon_cases[] = {
+	{ "127.0.0.1", AF_INET, "127.0.0.1" },
+	{ "::1", AF_INET6, "::1" },
+	{ "::ffff:127.0.0.1", AF_INET, "127.0.0.1" },
+	{ "::ffff:0.0.0.0", AF_INET, "0.0.0.0" },
+	{ "::ffff:93.184.215.10", AF_INET, "93.184.215.10" },
+	{ "0.0.0.0", AF_INET, "0.0.0.0" },
+	{ "::", AF_INET6, "::" },
+	/* the deprecated compatible form goes nowhere as IPv4: kept */
+	{ "::127.0.0.1", AF_INET6, "::127.0.0.1" },
+	{ "2606:4700:90::10", AF_INET6, "2606:4700:90::10" },
+};
+
+static struct addrinfo *
+answer_ai(const char *text, struct sockaddr_storage *ss, struct addrinfo *ai)
+{
+	struct policy_addr a = addr(text);
+
+	memset(ss, 0, sizeof(*ss));
+	memset(ai, 0, sizeof(*ai));
+	ai->ai_family = a.family;
+	ai->ai_addr = (struct sockaddr *)ss;
+	if (a.family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, a.bytes, 4);
+		ai->ai_addrlen = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, a.bytes, 16);
+		ai->ai_addrlen = sizeof(*in6);
+	}
+	return ai;
+}
+
+static void
+test_policy_addrs_add_canonicalises_answers(void **state)
+{
+	struct sockaddr_storage ss[2];
+	struct addrinfo ai[2];
+	struct policy_addr out[4];
+	char text[INET6_ADDRSTRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(canon_cases); i++) {
+		size_t n = policy_addrs_add(out, 0, ELEMENTSOF(out),
+		    answer_ai(canon_cases[i].answer, &ss[0], &ai[0]));
+
+		assert_int_equal(n, 1);
+		CHECK(out[0].family == canon_cases[i].family, "%s: family %d",
+		    canon_cases[i].answer, out[0].family);
+		assert_non_null(
+		    inet_ntop(out[0].family, out[0].bytes, text, sizeof(text)));
+		CHECK(streq(text, canon_cases[i].canonical), "%s: got %s",
+		    canon_cases[i].answer, text);
+	}
+	/* A and mapped AAAA for one address are one destination. */
+	answer_ai("::ffff:127.0.0.1", &ss[0], &ai[0]);
+	ai[0].ai_next = answer_ai("127.0.0.1", &ss[1], &ai[1]);
+	assert_int_equal(policy_addrs_add(out, 0, ELEMENTSOF(out), &ai[0]), 1);
+	assert_int_equal(out[0].family, AF_INET);
+	/* The classes of the canonical forms are those of the IPv4 address. */
+	answer_ai("::ffff:0.0.0.0", &ss[0], &ai[0]);
+	assert_int_equal(policy_addrs_add(out, 0, ELEMENTSOF(out), &ai[0]), 1);
+	assert_string_equal(policy_addr_class(&out[0]), "unspecified");
+	/* A mapped literal is the IPv4 address too. */
+	{
+		struct policy_host h;
+		struct policy_addr a;
+
+		assert_int_equal(policy_host_parse("[::ffff:127.0.0.1]", 18,
+				     &h),
+		    0);
+		a = policy_host_addr(&h);
+		assert_int_equal(a.family, AF_INET);
+		assert_true(policy_addr_equal(&a, &out[0]) == false);
+		out[1] = addr("::ffff:127.0.0.1");
+		assert_true(policy_addr_equal(&a, &out[1]));
+	}
 }
 
 /* ---- decision order (spec network §2.4) ---- */
@@ -1505,6 +1597,7 @@ main(void)
 		cmocka_unit_test(test_policy_new_limits_expanded_hosts),
 		cmocka_unit_test(test_policy_match_reports_origin),
 		cmocka_unit_test(test_policy_addr_classes),
+		cmocka_unit_test(test_policy_addrs_add_canonicalises_answers),
 		cmocka_unit_test(test_policy_judge_decision_order),
 		cmocka_unit_test(test_policy_judge_reports_local_addr),
 		cmocka_unit_test(test_policy_judge_mode_guards),

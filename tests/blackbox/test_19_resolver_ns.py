@@ -1,0 +1,188 @@
+"""What the resolver answers, inside a private network namespace the test
+creates (no route off the machine), on every path: HTTP, CONNECT, SOCKS5
+TCP and UDP.
+
+Every answer form that names the proxy itself (A, AAAA, IPv4-mapped,
+unspecified) is refused as a loop (508 / SOCKS 0x02 / a dropped datagram)
+instead of opening a connection into the proxy (issue 11, defect 1)."""
+import shutil
+import socket
+import tempfile
+
+import pytest
+
+from conftest import NetNS, Proxy, http_get, network_config, Raw
+from socks5util import Socks, parse_udp, request, socks_port, udp_header
+from test_41_socks5_ns import in_ns
+
+ZONE = {
+    "loop-a.test": {"A": ["127.0.0.1"]},
+    "loop-aaaa.test": {"AAAA": ["::1"]},
+    "loop-mapped.test": {"AAAA": ["::ffff:127.0.0.1"]},
+    "loop-mapped-any.test": {"AAAA": ["::ffff:0.0.0.0"]},
+    "loop-any4.test": {"A": ["0.0.0.0"]},
+    "loop-any6.test": {"AAAA": ["::"]},
+}
+
+# (name, the address the proxy listens on for that form)
+LOOP_FORMS = [
+    ("loop-a.test", "127.0.0.1"),
+    ("loop-aaaa.test", "::1"),
+    ("loop-mapped.test", "127.0.0.1"),
+    ("loop-mapped-any.test", "127.0.0.1"),
+    ("loop-any4.test", "127.0.0.1"),
+    ("loop-any6.test", "127.0.0.1"),
+]
+
+
+@pytest.fixture(scope="module")
+def ns():
+    d = tempfile.mkdtemp(prefix="paddock-ns-")
+    n = NetNS(d, ZONE)
+    yield n
+    n.close()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def url_host(addr):
+    return f"[{addr}]" if ":" in addr else addr
+
+
+@pytest.fixture
+def ns_proxy(ns, workdir):
+    started = []
+
+    def start(listen="127.0.0.1", local_binding=True, domains=None,
+              limits=()):
+        d = tempfile.mkdtemp(dir=workdir)
+        h = url_host(listen)
+        cfg = network_config(
+            domains if domains is not None else {"*.test": "allow"},
+            local_binding=local_binding, socks=True,
+            proxy_url=f"http://{h}:0",
+            extra=f'socks_url = "socks5://{h}:0"\n'
+                  "enable_socks5_udp = true\n")
+        # A loop that slips through fills the session cap and then
+        # waits for the idle timeout: keep both small.
+        p = Proxy(d, cfg, enter=ns.enter,
+                  limits=["sessions=32", "idle-timeout=3s", *limits])
+        p.socks = socks_port(p)
+        started.append(p)
+        return p
+    yield start
+    for p in started:
+        p.finish()
+
+
+def socks_connect(p, host, port):
+    """A SOCKS5 CONNECT; returns the reply code."""
+    c = Socks(p.socks, p.host)
+    try:
+        code, _, _ = c.connect(host, port)
+        return code
+    finally:
+        c.close()
+
+
+class Udp:
+    """A UDP association from inside the namespace (either family)."""
+
+    def __init__(self, p):
+        self.ctl = Socks(p.socks, p.host)
+        fam = socket.AF_INET6 if ":" in p.host else socket.AF_INET
+        self.sock = socket.socket(fam, socket.SOCK_DGRAM)
+        self.sock.bind((p.host, 0))
+        self.sock.settimeout(20)
+        self.ctl.send(b"\x05\x01\x00" + request(3, "0.0.0.0", 0))
+        assert self.ctl.method() == 0
+        code, self.relay_host, self.relay_port = self.ctl.reply()
+        assert code == 0
+
+    def sendto(self, payload, host, port):
+        self.sock.sendto(udp_header(host, port) + payload,
+                         (self.relay_host, self.relay_port))
+
+    def recv(self):
+        data, _ = self.sock.recvfrom(65536)
+        return parse_udp(data)
+
+    def close(self):
+        self.sock.close()
+        self.ctl.close()
+
+
+# ---------------------------------------------------------------------------
+# Defect 1: loops through every answer form
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name,listen", LOOP_FORMS)
+def test_http_to_a_name_answering_the_proxy_is_508(ns, ns_proxy, name,
+                                                   listen):
+    p = ns_proxy(listen)
+    r = in_ns(ns, lambda: http_get(p, f"http://{name}:{p.port}/"))
+    assert r.status == 508, r.body
+    assert b"loops back into the proxy" in r.body
+    # One session for the client, none for a forwarded copy.
+    p.wait_closed(1)
+    assert p.count(r"paddock: info: access ") == 1, p.text()
+
+
+@pytest.mark.parametrize("name,listen", LOOP_FORMS)
+def test_connect_to_a_name_answering_the_proxy_is_508(ns, ns_proxy, name,
+                                                      listen):
+    p = ns_proxy(listen)
+
+    def run():
+        c = Raw(p.port, p.host)
+        try:
+            c.send(f"CONNECT {name}:{p.socks} HTTP/1.1\r\n"
+                   f"Host: {name}:{p.socks}\r\n\r\n".encode())
+            return c.read_response()
+        finally:
+            c.close()
+    r = in_ns(ns, run)
+    assert r.status == 508, r.body
+    p.wait_closed(1)
+    assert p.count(r"paddock: info: access ") == 1, p.text()
+
+
+@pytest.mark.parametrize("name,listen", LOOP_FORMS)
+def test_socks5_connect_to_a_name_answering_the_proxy_is_0x02(
+        ns, ns_proxy, name, listen):
+    p = ns_proxy(listen)
+    assert in_ns(ns, lambda: socks_connect(p, name, p.port)) == 2
+    p.wait_closed(1)
+    assert p.count(r"paddock: info: access ") == 1, p.text()
+
+
+@pytest.mark.parametrize("name,listen", LOOP_FORMS)
+def test_socks5_udp_to_a_name_answering_the_relay_is_dropped(
+        ns, ns_proxy, name, listen):
+    p = ns_proxy(listen)
+    a = in_ns(ns, lambda: Udp(p))
+    try:
+        a.sendto(b"to myself", name, a.relay_port)
+        p.wait_for(rf"UDP to {name}:{a.relay_port} from .*: loop")
+        a.sendto(b"to a listener", name, p.port)
+        p.wait_for(rf"UDP to {name}:{p.port} from .*: loop")
+    finally:
+        a.close()
+
+
+def test_socks5_udp_replies_name_the_canonical_address(ns, ns_proxy):
+    """A mapped answer is sent to, and answered from, the IPv4 address."""
+    p = ns_proxy()
+    echo = in_ns(ns, lambda: socket.socket(socket.AF_INET,
+                                           socket.SOCK_DGRAM))
+    in_ns(ns, lambda: echo.bind(("127.0.0.1", 0)))
+    echo.settimeout(20)
+    port = echo.getsockname()[1]
+    a = in_ns(ns, lambda: Udp(p))
+    try:
+        a.sendto(b"ping", "loop-mapped.test", port)
+        data, src = echo.recvfrom(65536)
+        assert data == b"ping"
+        echo.sendto(b"pong", src)
+        assert a.recv() == ("127.0.0.1", port, b"pong")
+    finally:
+        a.close()
+        echo.close()
