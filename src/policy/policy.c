@@ -449,29 +449,34 @@ enum policy_local {
 	POLICY_LOCAL_RESOLVE,
 };
 
-/* spec network §2.4 step 4 and §3: local/private protection. */
+/* localhost and every name under it (RFC 6761 §6.3): loopback by
+ * definition, never a DNS question. */
+static bool
+policy_host_is_localhost(const struct policy_host *h)
+{
+	size_t n = strlen(h->text);
+
+	return h->kind == POLICY_HOST_NAME &&
+	    (streq(h->text, "localhost") ||
+		(n > 10 && streq(h->text + n - 10, ".localhost")));
+}
+
+/* Classifying h needs no lookup: an IP literal or a localhost name. */
+static bool
+policy_host_is_literal(const struct policy_host *h)
+{
+	return h->kind != POLICY_HOST_NAME || policy_host_is_localhost(h);
+}
+
+/* spec network §2.4 step 4, §3.3: a literal (IP or localhost) is
+ * classified as it stands; the zone plays no part. Non-public, it passes
+ * only when allow-listed by exactly this name. */
 static enum policy_local
-policy_judge_local(const struct policy_input *in,
-    const struct hostset_result *m, struct policy_verdict *v)
+policy_judge_local_literal(const struct hostset_result *m,
+    struct policy_verdict *v)
 {
 	const struct policy_host *h = &v->host;
 
-	if (h->kind == POLICY_HOST_NAME && !streq(h->text, "localhost")) {
-		if (!in->resolved)
-			return POLICY_LOCAL_RESOLVE;
-		if (in->n_addrs == 0 || !in->addrs)
-			return POLICY_LOCAL_BLOCKED; /* lookup failed: closed */
-		for (size_t i = 0; i < in->n_addrs; i++)
-			if (policy_addr_class(&in->addrs[i])) {
-				v->has_local_addr = true;
-				v->local_addr = in->addrs[i];
-				return POLICY_LOCAL_BLOCKED;
-			}
-		return POLICY_LOCAL_PUBLIC;
-	}
-
-	/* localhost or an IP literal: the zone plays no part. Non-public, it
-	 * passes only when allow-listed by exactly this name. */
 	if (m->explicit_allow != HOSTSET_NONE)
 		return POLICY_LOCAL_PUBLIC;
 	if (h->kind != POLICY_HOST_NAME) {
@@ -483,6 +488,52 @@ policy_judge_local(const struct policy_input *in,
 		v->local_addr = a;
 	}
 	return POLICY_LOCAL_BLOCKED;
+}
+
+/* spec network §3: a name is local when any address it resolves to is,
+ * or when it does not resolve at all (fail closed). */
+static enum policy_local
+policy_judge_local_name(const struct policy_input *in, struct policy_verdict *v)
+{
+	if (!in->resolved)
+		return POLICY_LOCAL_RESOLVE;
+	if (in->n_addrs == 0 || !in->addrs) {
+		v->unresolved = true;
+		return POLICY_LOCAL_BLOCKED; /* lookup failed: closed */
+	}
+	for (size_t i = 0; i < in->n_addrs; i++)
+		if (policy_addr_class(&in->addrs[i])) {
+			v->has_local_addr = true;
+			v->local_addr = in->addrs[i];
+			return POLICY_LOCAL_BLOCKED;
+		}
+	return POLICY_LOCAL_PUBLIC;
+}
+
+/* Apply a local/private classification. Returns false when the caller
+ * must resolve first (v->next says so). */
+static bool
+policy_judge_apply_local(enum policy_local l, struct policy_verdict *v)
+{
+	switch (l) {
+	case POLICY_LOCAL_RESOLVE:
+		/* Fail closed should a caller ignore v->next. */
+		policy_judge_set(v, POLICY_DECISION_DENY,
+		    POLICY_REASON_NOT_ALLOWED_LOCAL,
+		    POLICY_SOURCE_BASELINE_POLICY);
+		v->next = POLICY_NEXT_RESOLVE;
+		v->matched = false;
+		return false;
+	case POLICY_LOCAL_BLOCKED:
+		policy_judge_set(v, POLICY_DECISION_DENY,
+		    POLICY_REASON_NOT_ALLOWED_LOCAL,
+		    POLICY_SOURCE_BASELINE_POLICY);
+		v->matched = false;
+		return true;
+	case POLICY_LOCAL_PUBLIC:
+	default:
+		return true;
+	}
 }
 
 /*
@@ -517,8 +568,15 @@ policy_judge_deny(const struct policy *p, const struct policy_host *h,
 	return alt.rule[POLICY_LIST_DENY];
 }
 
-/* spec network §2.4 plus the decider (§8.2). Returns false when the caller
- * must resolve or ask first (v->next says which). */
+/*
+ * spec network §2.4 plus the decider (§8.2), in paddock's order (issue 11,
+ * defect 8): deny list; for a literal (IP or localhost) the local check
+ * (the reference's place and reason); the allowlist, and the decider for
+ * a name on no list; only then, for a name that is still allowed, the
+ * local check by resolution. A name that would be refused anyway is never
+ * looked up, so a refused request sends nothing to a name server. Returns
+ * false when the caller must resolve or ask first (v->next says which).
+ */
 static bool
 policy_judge_host(const struct policy *p, const struct policy_input *in,
     struct policy_verdict *v, bool *ret_override)
@@ -542,39 +600,46 @@ policy_judge_host(const struct policy *p, const struct policy_input *in,
 		policy_judge_match(p, deny, v);
 		return true;
 	}
-	if (!p->allow_local_binding) {
-		switch (policy_judge_local(in, &m, v)) {
-		case POLICY_LOCAL_RESOLVE:
-			/* Fail closed should a caller ignore v->next. */
-			policy_judge_set(v, POLICY_DECISION_DENY,
-			    POLICY_REASON_NOT_ALLOWED_LOCAL,
-			    POLICY_SOURCE_BASELINE_POLICY);
-			v->next = POLICY_NEXT_RESOLVE;
-			return false;
-		case POLICY_LOCAL_BLOCKED:
-			policy_judge_set(v, POLICY_DECISION_DENY,
-			    POLICY_REASON_NOT_ALLOWED_LOCAL,
-			    POLICY_SOURCE_BASELINE_POLICY);
+	if (!p->allow_local_binding && policy_host_is_literal(&v->host)) {
+		policy_judge_apply_local(policy_judge_local_literal(&m, v), v);
+		if (v->decision == POLICY_DECISION_DENY)
 			return true;
-		case POLICY_LOCAL_PUBLIC:
-			break;
-		}
 	}
 	if (m.rule[POLICY_LIST_ALLOW] != HOSTSET_NONE) {
 		policy_judge_set(v, POLICY_DECISION_ALLOW, POLICY_REASON_ALLOW,
 		    POLICY_SOURCE_BASELINE_POLICY);
 		policy_judge_match(p, m.rule[POLICY_LIST_ALLOW], v);
+	} else {
+		policy_judge_set(v, POLICY_DECISION_DENY,
+		    POLICY_REASON_NOT_ALLOWED, POLICY_SOURCE_BASELINE_POLICY);
+		if (!in->has_decider)
+			return true;
+		if (!in->answer) {
+			v->next = POLICY_NEXT_ASK_DECIDER;
+			return false;
+		}
+		*ret_override = policy_judge_answer(in->answer, v);
+		if (v->decision != POLICY_DECISION_ALLOW)
+			return true;
+	}
+	/* Allowed so far: a name must not lead somewhere local. */
+	if (p->allow_local_binding)
+		return true;
+	if (policy_host_is_literal(&v->host)) {
+		struct policy_addr a;
+
+		if (v->host.kind == POLICY_HOST_NAME)
+			return true; /* localhost: loopback by definition */
+		a = policy_host_addr(&v->host);
+		v->public_only = !policy_addr_class(&a);
 		return true;
 	}
-	policy_judge_set(v, POLICY_DECISION_DENY, POLICY_REASON_NOT_ALLOWED,
-	    POLICY_SOURCE_BASELINE_POLICY);
-	if (!in->has_decider)
-		return true;
-	if (!in->answer) {
-		v->next = POLICY_NEXT_ASK_DECIDER;
+	if (!policy_judge_apply_local(policy_judge_local_name(in, v), v))
 		return false;
-	}
-	*ret_override = policy_judge_answer(in->answer, v);
+	if (v->decision != POLICY_DECISION_ALLOW)
+		*ret_override = false;
+	else
+		v->public_only = true;
 	return true;
 }
 

@@ -293,6 +293,12 @@ struct policy_verdict {
 	/* The address that made the host local/private, when that decided. */
 	bool has_local_addr;
 	struct policy_addr local_addr;
+	/* not_allowed_local because the name did not resolve (fail closed). */
+	bool unresolved;
+	/* Allowed with allow_local_binding off, and not as an explicitly
+	 * allowlisted local literal: every address dialed for the request
+	 * must be public, whatever produced it (checked at connect time). */
+	bool public_only;
 	/* Audit events this judgement produced, in order. */
 	struct policy_event events[POLICY_VERDICT_EVENTS];
 	size_t n_events;

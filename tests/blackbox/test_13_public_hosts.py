@@ -97,11 +97,11 @@ def test_blocks_reach_the_client_with_reasons(ns, ns_proxy):
     code, body, _ = curl(ns, p, "http://unlisted.example/")
     assert code == 403
     assert json.loads(body)["reason"] == "not_allowed"
-    # An unresolvable name is refused as possibly local (the lookup comes
-    # before the allowlist, and fails closed).
+    # An unlisted name is refused without a lookup, resolvable or not
+    # (issue 11, defect 8).
     code, body, _ = curl(ns, p, "http://unknown.example/")
     assert code == 403
-    assert json.loads(body)["reason"] == "not_allowed_local"
+    assert json.loads(body)["reason"] == "not_allowed"
 
 
 def test_private_and_loopback_answers_are_refused(ns, ns_proxy):

