@@ -62,6 +62,7 @@ audit_event_init(struct audit_event *ev, const struct policy_request *req,
 	};
 	(void)strlcpy(ev->reason, policy_verdict_reason(v, e->reason),
 	    sizeof(ev->reason));
+	ev->message = policy_verdict_message(v, e->reason);
 	audit_event_host(req, v, ev->host, sizeof(ev->host));
 	audit_event_text(req->method, ev->method, sizeof(ev->method));
 	audit_event_text(req->client, ev->client, sizeof(ev->client));
@@ -134,6 +135,8 @@ audit_event_json(const struct audit_event *ev, const struct audit_meta *meta)
 	    audit_event_set_str(o, "network.policy.source",
 		policy_source_name(ev->source)) &&
 	    audit_event_set_str(o, "network.policy.reason", ev->reason) &&
+	    audit_event_set_str(o, "network.policy.message",
+		ev->message ? ev->message : "") &&
 	    audit_event_set_str(o, "network.transport.protocol",
 		policy_protocol_name(ev->protocol)) &&
 	    audit_event_set_str(o, "server.address", ev->host) &&

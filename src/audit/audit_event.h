@@ -33,6 +33,7 @@ struct audit_event {
 	bool override;
 	uint16_t port;
 	char reason[64];
+	const char *message; /* static: policy_verdict_message() */
 	char host[POLICY_HOST_TEXT_MAX];
 	char method[LIMIT_AUDIT_METHOD_BYTES];
 	char client[LIMIT_AUDIT_CLIENT_BYTES];

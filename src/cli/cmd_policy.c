@@ -275,11 +275,12 @@ cmd_policy_json(const struct policy_request *req,
 	host = json_string(v->host_valid ? v->host.text : req->host);
 	if (!host)
 		host = json_string("(not UTF-8)");
-	o = json_pack("{s:o,s:i,s:s,s:s?,s:s,s:s,s:s,s:s?,s:o,s:o}", "host",
+	o = json_pack("{s:o,s:i,s:s,s:s?,s:s,s:s,s:s,s:s,s:s?,s:o,s:o}", "host",
 	    host, "port", req->port, "protocol",
 	    policy_protocol_name(req->protocol), "method", req->method,
 	    "decision", policy_decision_name(v->decision), "reason",
-	    policy_reason_name(v->reason), "source",
+	    policy_reason_name(v->reason), "message",
+	    policy_verdict_message(v, v->reason), "source",
 	    policy_source_name(v->source), "x_proxy_error", xpe, "matched",
 	    matched, "addresses", list);
 	return o;
@@ -302,7 +303,7 @@ cmd_policy_print(const struct policy_request *req,
 	    req->method ? ", " : "", req->method ? req->method : "");
 	(void)printf("decision: %s\n", policy_decision_name(v->decision));
 	(void)printf("reason: %s: %s\n", policy_reason_name(v->reason),
-	    policy_reason_message(v->reason));
+	    policy_verdict_message(v, v->reason));
 	(void)printf("source: %s\n", policy_source_name(v->source));
 	(void)printf("x-proxy-error: %s\n", xpe ? xpe : "none");
 	if (v->matched && v->match.file)

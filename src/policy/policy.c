@@ -95,6 +95,12 @@ static const char *const policy_reason_messages[_POLICY_REASON_MAX] = {
 	[POLICY_REASON_CUSTOM] = "The network policy blocked this request.",
 };
 
+/* The reason code stays not_allowed_local (fail closed, like the
+ * reference), but the words say what happened: a user whose DNS is down
+ * must not be told the host is local. */
+static const char policy_unresolved_message[] =
+    "The name did not resolve; unresolvable names are refused.";
+
 static const char *const policy_source_names[_POLICY_SOURCE_MAX] = {
 	[POLICY_SOURCE_BASELINE_POLICY] = "baseline_policy",
 	[POLICY_SOURCE_MODE_GUARD] = "mode_guard",
@@ -195,6 +201,14 @@ policy_reason_message(enum policy_reason r)
 	return (unsigned)r < ELEMENTSOF(policy_reason_messages) ?
 	    policy_reason_messages[r] :
 	    policy_reason_messages[POLICY_REASON_POLICY_DENIED];
+}
+
+const char *
+policy_verdict_message(const struct policy_verdict *v, enum policy_reason r)
+{
+	if (r == POLICY_REASON_NOT_ALLOWED_LOCAL && v->unresolved)
+		return policy_unresolved_message;
+	return policy_reason_message(r);
 }
 
 const char *

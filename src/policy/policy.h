@@ -310,6 +310,12 @@ struct policy_verdict {
 const char *policy_verdict_reason(const struct policy_verdict *v,
     enum policy_reason r);
 
+/* The human message for reason r as verdict v reports it: what happened,
+ * e.g. that the name did not resolve (v->unresolved), else
+ * policy_reason_message(r). Static. */
+const char *policy_verdict_message(const struct policy_verdict *v,
+    enum policy_reason r);
+
 /* Judge what is known so far; see the top of this file. */
 void policy_judge(const struct policy *p, const struct policy_input *in,
     struct policy_verdict *ret);

@@ -274,7 +274,7 @@ session_http_block(struct session_http *h)
 	const struct policy_verdict *v = &h->judge.v;
 	const char *reason = policy_verdict_reason(v, v->reason);
 	const char *xerr = policy_reason_x_proxy_error(v->reason);
-	const char *message = policy_reason_message(v->reason);
+	const char *message = policy_verdict_message(v, v->reason);
 	int r;
 
 	h->close_after = session_http_must_close(h);

@@ -152,17 +152,17 @@ session_socks5_explain(const struct policy_verdict *v, char *out, size_t outsz)
 				policy_addr_class(&v->local_addr) :
 				"local",
 			    addr);
-		} else if (v->host_valid && streq(v->host.text, "localhost")) {
-			(void)strlcpy(out,
-			    "localhost, and local addresses are blocked",
-			    outsz);
-		} else {
+		} else if (v->unresolved) {
 			/* The lookup failed: a name is checked for local
 			 * addresses before anything connects, and fails
 			 * closed. */
 			(void)strlcpy(out,
-			    "the name did not resolve, so it could not be "
-			    "checked for local addresses",
+			    "the name did not resolve; unresolvable names are "
+			    "refused",
+			    outsz);
+		} else {
+			(void)strlcpy(out,
+			    "localhost, and local addresses are blocked",
 			    outsz);
 		}
 		return;

@@ -268,3 +268,31 @@ def test_policy_check_does_not_look_up_a_refused_name(ns, workdir):
     assert json.loads(r.stdout)["reason"] == "not_allowed_local", r.stdout
     ns.dns.wait_for(r"dns: query loop-any4\.test ")
     assert ns.dns_queries("exfil-check.attacker.example") == 0
+
+
+# ---------------------------------------------------------------------------
+# An unresolvable name: the reason stays, the words say what happened
+# ---------------------------------------------------------------------------
+UNRESOLVED = "The name did not resolve; unresolvable names are refused."
+
+
+def test_an_unresolvable_name_is_refused_and_says_why(ns, ns_proxy, workdir):
+    p = ns_proxy(local_binding=False, domains=REFUSING)
+    r = in_ns(ns, lambda: http_get(p, "http://nxdomain.test/"))
+    assert r.status == 403
+    doc = r.json()
+    assert doc["reason"] == "not_allowed_local"
+    assert doc["message"] == UNRESOLVED
+    event = p.audit(1)[0]
+    assert event["network.policy.reason"] == "not_allowed_local"
+    assert event["network.policy.message"] == UNRESOLVED
+    # A name that resolves to a local address keeps the local message.
+    r = in_ns(ns, lambda: http_get(p, "http://loop-a.test/"))
+    assert r.json()["message"] != UNRESOLVED
+    assert "Local" in r.json()["message"]
+    r = ns.run(binary("paddock"), "policy", "check", "--config",
+               p.config_path, "--system-config", "", "--home", workdir,
+               "--cwd", workdir, "--protocol", "http", "nxdomain.test",
+               check=False)
+    assert r.returncode == 1
+    assert f"reason: not_allowed_local: {UNRESOLVED}".encode() in r.stdout

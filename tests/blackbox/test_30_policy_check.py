@@ -83,6 +83,7 @@ def test_json_shape_of_a_denied_request(home):
         "method": "POST",
         "decision": "deny",
         "reason": "denied",
+        "message": "This host is on the network denylist.",
         "source": "baseline_policy",
         "x_proxy_error": "blocked-by-denylist",
         "matched": {"list": "deny", "pattern": "ads.example.com",

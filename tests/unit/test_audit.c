@@ -94,6 +94,7 @@ static const char *const event_keys[] = {
 	"http.request.method",
 	"client.address",
 	"network.policy.override",
+	"network.policy.message",
 };
 
 static void

@@ -1050,11 +1050,21 @@ test_policy_judge_reports_local_addr(void **state)
 	assert_string_equal(v.host.text, "127.0.0.1");
 	assert_true(v.has_local_addr);
 	assert_int_equal(v.local_addr.family, AF_INET);
+	assert_false(v.unresolved);
+	assert_string_equal(policy_verdict_message(&v, v.reason),
+	    policy_reason_message(POLICY_REASON_NOT_ALLOWED_LOCAL));
 	judge(p, POLICY_PROTOCOL_HTTP, "a.com", "GET", "", NULL, false, &v);
 	assert_false(v.has_local_addr); /* a failed lookup has none */
+	/* ... and says so, with the reason code kept (issue 11) */
+	assert_int_equal(v.reason, POLICY_REASON_NOT_ALLOWED_LOCAL);
+	assert_true(v.unresolved);
+	assert_non_null(
+	    strstr(policy_verdict_message(&v, v.reason), "did not resolve"));
 	judge(p, POLICY_PROTOCOL_HTTP, "a.com", "GET", "8.8.8.8", NULL, false,
 	    &v);
 	assert_false(v.has_local_addr);
+	assert_false(v.unresolved);
+	assert_true(v.public_only);
 	policy_unref(p);
 }
 
