@@ -463,18 +463,6 @@ enum policy_local {
 	POLICY_LOCAL_RESOLVE,
 };
 
-/* localhost and every name under it (RFC 6761 §6.3): loopback by
- * definition, never a DNS question. */
-static bool
-policy_host_is_localhost(const struct policy_host *h)
-{
-	size_t n = strlen(h->text);
-
-	return h->kind == POLICY_HOST_NAME &&
-	    (streq(h->text, "localhost") ||
-		(n > 10 && streq(h->text + n - 10, ".localhost")));
-}
-
 /* Classifying h needs no lookup: an IP literal or a localhost name. */
 static bool
 policy_host_is_literal(const struct policy_host *h)

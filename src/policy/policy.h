@@ -141,6 +141,10 @@ struct policy_host {
 /* Canonicalise in[0..len). Returns 0, or -EINVAL for an invalid host. */
 int policy_host_parse(const char *in, size_t len, struct policy_host *ret);
 
+/* localhost or a name under it (RFC 6761 §6.3): loopback by definition,
+ * never a DNS question; dialed as 127.0.0.1 and ::1 only. */
+bool policy_host_is_localhost(const struct policy_host *h);
+
 /* An address a name resolved to. */
 struct policy_addr {
 	int family; /* AF_INET or AF_INET6 */

@@ -334,3 +334,13 @@ policy_host_parse(const char *in, size_t len, struct policy_host *ret)
 	}
 	return 0;
 }
+
+bool
+policy_host_is_localhost(const struct policy_host *h)
+{
+	size_t n = strlen(h->text);
+
+	return h->kind == POLICY_HOST_NAME &&
+	    (streq(h->text, "localhost") ||
+		(n > 10 && streq(h->text + n - 10, ".localhost")));
+}

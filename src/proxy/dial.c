@@ -215,10 +215,11 @@ dial_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 struct dial *
 dial_start(struct worker *w, const struct proxy_conf *conf,
-    const struct policy_addr *addrs, size_t n, uint16_t port,
+    const struct policy_addr *addrs, size_t n, uint16_t port, bool public_only,
     uint64_t timeout_ms, dial_fn cb, void *arg)
 {
 	struct dial *d = calloc(1, sizeof(*d));
+	size_t n_local = 0, n_self = 0;
 
 	if (!d)
 		return NULL;
@@ -241,14 +242,23 @@ dial_start(struct worker *w, const struct proxy_conf *conf,
 		struct policy_addr a = policy_addr_canonical(&addrs[i]);
 		struct sockaddr_storage ss;
 
-		(void)dial_sockaddr(&a, port, &ss);
-		if (conf && proxy_conf_is_self(conf, (struct sockaddr *)&ss))
+		if (public_only && policy_addr_class(&a)) {
+			n_local++;
 			continue;
+		}
+		(void)dial_sockaddr(&a, port, &ss);
+		if (conf && proxy_conf_is_self(conf, (struct sockaddr *)&ss)) {
+			n_self++;
+			continue;
+		}
 		d->addrs[d->n++] = a;
 	}
 	d->n = eyeballs_order(d->addrs, d->n);
 	if (d->n == 0) {
-		dial_finish(d, -1, n > 0 ? -ELOOP : -EHOSTUNREACH);
+		dial_finish(d, -1,
+		    n_local    ? -EACCES :
+			n_self ? -ELOOP :
+				 -EHOSTUNREACH);
 		return d;
 	}
 	dial_schedule(d);

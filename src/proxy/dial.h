@@ -8,7 +8,11 @@
  * others are closed. The whole dial has one deadline (-ETIMEDOUT).
  *
  * An address that is one of the proxy's own listeners is never dialed
- * (-ELOOP when that leaves nothing).
+ * (-ELOOP when that leaves nothing). With public_only, an address that is
+ * not public (policy_addr_class()) is never dialed either (-EACCES when
+ * that leaves nothing): the connect-time check of a request judged with
+ * allow_local_binding off, whatever path produced its addresses (spec
+ * network §3.4).
  *
  * The callback runs exactly once, later on the worker's loop, unless the
  * dial is cancelled; it receives the connected, non-blocking, close-on-exec
@@ -16,6 +20,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -30,7 +35,7 @@ typedef void (*dial_fn)(void *arg, int fd, int err);
 /* Start dialing port on addrs[0..n) (copied). Returns NULL only on
  * allocation failure. The handle is invalid once cb has run. */
 struct dial *dial_start(struct worker *w, const struct proxy_conf *conf,
-    const struct policy_addr *addrs, size_t n, uint16_t port,
+    const struct policy_addr *addrs, size_t n, uint16_t port, bool public_only,
     uint64_t timeout_ms, dial_fn cb, void *arg);
 
 /* Cancel: close every attempt; cb will not run. Accepts NULL; returns

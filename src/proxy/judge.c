@@ -199,6 +199,18 @@ judge_addrs(struct judge *j, judge_fn done, void *arg)
 		j->n_addrs = 1;
 		return JUDGE_DONE;
 	}
+	if (policy_host_is_localhost(h)) {
+		/* RFC 6761 §6.3: loopback, whatever a resolver or
+		 * /etc/hosts would say. */
+		static const uint8_t v6_loopback[16] = { [15] = 1 };
+
+		j->addrs[0] = (struct policy_addr){ .family = AF_INET6 };
+		memcpy(j->addrs[0].bytes, v6_loopback, sizeof(v6_loopback));
+		j->addrs[1] = (struct policy_addr){ .family = AF_INET,
+			.bytes = { 127, 0, 0, 1 } };
+		j->n_addrs = 2;
+		return JUDGE_DONE;
+	}
 	j->dns = dns_resolve(j->s->worker, h->text,
 	    j->s->conf->limits.dns_timeout_ms, judge_addrs_cb, j);
 	if (!j->dns) {

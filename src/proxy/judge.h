@@ -8,8 +8,11 @@
  * once.
  *
  * For an allowed request the judge then provides the addresses to dial:
- * the ones it judged, the IP literal itself, or (only when the policy had
- * no reason to look, e.g. allow_local_binding) a fresh lookup.
+ * the ones it judged, the IP literal itself, loopback for localhost and
+ * names under it (never a lookup, RFC 6761 §6.3), or (only when the
+ * policy had no reason to look, e.g. allow_local_binding) a fresh lookup.
+ * Whatever produced them, the dial checks them against the verdict's
+ * class (v.public_only) once more at connect time.
  *
  * A judge belongs to one session and one request; the session's timer
  * measures the decider deadline (SESSION_TIMER_DECIDER). The judge owns

@@ -155,13 +155,17 @@ session_http_route_dial(struct session_http *h, int err,
 {
 	struct session *s = h->s;
 	uint16_t port = h->via ? h->via->authority.port : h->dest.port;
+	/* The upstream proxy is the operator's, named by the environment,
+	 * not a destination a client chose: only the destination's own
+	 * addresses are held to its verdict's class. */
+	bool public_only = !h->via && h->judge.v.public_only;
 
 	if (err < 0) {
 		session_http_route_dial_failed(h, err);
 		return;
 	}
 	session_set_state(s, SESSION_ST_CONNECTING);
-	s->dial = dial_start(s->worker, s->conf, addrs, n, port,
+	s->dial = dial_start(s->worker, s->conf, addrs, n, port, public_only,
 	    s->conf->limits.connect_timeout_ms, session_http_route_dialed_cb,
 	    s);
 	if (!s->dial)

@@ -251,8 +251,8 @@ session_socks5_dial(void *arg, struct judge *j)
 	}
 	session_set_state(s, SESSION_ST_CONNECTING);
 	s->dial = dial_start(s->worker, s->conf, j->addrs, j->n_addrs,
-	    x->req.dst.port, s->conf->limits.connect_timeout_ms,
-	    session_socks5_dialed_cb, s);
+	    x->req.dst.port, j->v.public_only,
+	    s->conf->limits.connect_timeout_ms, session_socks5_dialed_cb, s);
 	if (!s->dial)
 		session_socks5_fail(x, -ENOMEM);
 }

@@ -336,20 +336,30 @@ session_socks5_udp_arm_decider(struct socks5_udp *u)
 		    due > now ? due - now : 0);
 }
 
-static void
+/* Choose where an allowed destination's datagrams go. With
+ * allow_local_binding off, only a public address qualifies, whatever
+ * produced the addresses (the connect-time check of dial.h). Returns
+ * false when none does. */
+static bool
 session_socks5_udp_choose_address(struct udp_dest *d)
 {
 	const struct judge *j = d->judge;
-	size_t pick = 0;
+	size_t pick = SIZE_MAX;
 
 	/* IPv4 first: a datagram gets no error back when a route is
 	 * missing, and IPv4 routes are the more common. */
-	for (size_t i = 0; i < j->n_addrs; i++)
-		if (j->addrs[i].family == AF_INET) {
+	for (size_t i = 0; i < j->n_addrs; i++) {
+		if (j->v.public_only && policy_addr_class(&j->addrs[i]))
+			continue;
+		if (pick == SIZE_MAX ||
+		    (j->addrs[i].family == AF_INET &&
+			j->addrs[pick].family != AF_INET))
 			pick = i;
-			break;
-		}
+	}
+	if (pick == SIZE_MAX)
+		return false;
 	d->to_len = dial_sockaddr(&j->addrs[pick], d->dst.port, &d->to);
+	return true;
 }
 
 /* The destination chosen for d is one of the proxy's own sockets: this
@@ -372,6 +382,7 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 	const struct policy_verdict *v = &j->v;
 	char target[SESSION_TARGET_TEXT_MAX];
 	uint64_t now = session_socks5_udp_now(u);
+	bool usable;
 
 	if (!d->resolving && judge_allowed(j)) {
 		d->resolving = true;
@@ -381,10 +392,9 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 	}
 	(void)socks5_addr_host(&d->dst, target, sizeof(target));
 	d->expires_ms = now + LIMIT_SOCKS5_UDP_VERDICT_MS;
-	if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0)
-		session_socks5_udp_choose_address(d);
-	if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0 &&
-	    session_socks5_udp_is_self(u, d)) {
+	usable = judge_allowed(j) && j->err == 0 &&
+	    session_socks5_udp_choose_address(d);
+	if (usable && session_socks5_udp_is_self(u, d)) {
 		/* The proxy's own sockets are no destination: a datagram
 		 * sent there would come back in as if from a client. */
 		d->state = UDP_DEST_DENIED;
@@ -392,7 +402,7 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 		slog_info(s, "UDP to %s:%u from %s: loop (the proxy itself)",
 		    target, (unsigned)d->dst.port, s->client_text);
 		session_socks5_udp_queue_drop(u, d);
-	} else if (judge_allowed(j) && j->err == 0 && j->n_addrs > 0) {
+	} else if (usable) {
 		d->state = UDP_DEST_ALLOWED;
 		d->was_allowed = true;
 		slog_debug(s, "UDP to %s:%u allowed", target,

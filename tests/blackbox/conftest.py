@@ -460,7 +460,7 @@ class NetNS:
     and /etc/hosts and /etc/resolv.conf of our own that point at a test
     DNS server. Commands run inside through nsenter."""
 
-    def __init__(self, workdir, zone, hosts=""):
+    def __init__(self, workdir, zone, hosts="", localhost=True):
         self.workdir = workdir
         user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
         self.holder = subprocess.Popen(
@@ -496,7 +496,10 @@ class NetNS:
         resolv_path = os.path.join(workdir, "resolv.conf")
         zone_path = os.path.join(workdir, "zone.json")
         with open(hosts_path, "w") as f:
-            f.write("127.0.0.1 localhost\n::1 localhost\n" + hosts)
+            # localhost=False: an /etc/hosts without a localhost line,
+            # as some containers have.
+            f.write(("127.0.0.1 localhost\n::1 localhost\n"
+                     if localhost else "") + hosts)
         with open(resolv_path, "w") as f:
             f.write("nameserver 127.0.0.1\noptions ndots:1 attempts:1\n")
         with open(zone_path, "w") as f:

@@ -16,7 +16,7 @@ import tempfile
 import pytest
 
 from conftest import (ORIGIN_V4, NetNS, Proxy, Raw, binary, http_get,
-                      network_config)
+                      network_config, start_origin)
 from socks5util import Socks, parse_udp, request, socks_port, udp_header
 from test_41_socks5_ns import in_ns
 
@@ -296,3 +296,59 @@ def test_an_unresolvable_name_is_refused_and_says_why(ns, ns_proxy, workdir):
                check=False)
     assert r.returncode == 1
     assert f"reason: not_allowed_local: {UNRESOLVED}".encode() in r.stdout
+
+
+# ---------------------------------------------------------------------------
+# Defect 4: localhost is loopback, never a DNS answer (RFC 6761 §6.3)
+# ---------------------------------------------------------------------------
+PRIVATE = "10.9.9.9"
+HOSTILE_ZONE = {
+    "localhost": {"A": [PRIVATE]},
+    "app.localhost": {"A": [PRIVATE]},
+}
+
+
+@pytest.fixture(scope="module")
+def ns_nolocal():
+    """A namespace whose /etc/hosts has no localhost line and whose
+    resolver answers a private address for localhost."""
+    d = tempfile.mkdtemp(prefix="paddock-ns-")
+    n = NetNS(d, HOSTILE_ZONE, localhost=False)
+    n.run("ip", "addr", "add", f"{PRIVATE}/32", "dev", "lo")
+    n.origins = [start_origin(n.enter, bind=PRIVATE, port=8080),
+                 start_origin(n.enter, bind="127.0.0.1", port=8080)]
+    yield n
+    for o in n.origins:
+        o.stop()
+    n.close()
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.mark.parametrize("name", ["localhost", "app.localhost"])
+def test_localhost_dials_loopback_only(ns_nolocal, workdir, name):
+    ns = ns_nolocal
+    d = tempfile.mkdtemp(dir=workdir)
+    cfg = network_config({name: "allow"}, local_binding=False, socks=True,
+                         extra='socks_url = "socks5://127.0.0.1:0"\n')
+    p = Proxy(d, cfg, enter=ns.enter)
+    try:
+        p.socks = socks_port(p)
+        r = in_ns(ns, lambda: http_get(p, f"http://{name}:8080/peer"))
+        assert r.status == 200, r.body
+        assert r.body.startswith(b"127.0.0.1:"), r.body
+
+        def tunnel():
+            c = Socks(p.socks, p.host)
+            try:
+                code, _, _ = c.connect(name, 8080)
+                assert code == 0
+                c.send(f"GET /peer HTTP/1.1\r\nHost: {name}\r\n"
+                       "Connection: close\r\n\r\n".encode())
+                return c.read_response()
+            finally:
+                c.close()
+        r = in_ns(ns, tunnel)
+        assert r.body.startswith(b"127.0.0.1:"), r.body
+        assert ns.dns_queries(name) == 0, ns.dns.text()
+    finally:
+        p.finish()

@@ -5,6 +5,7 @@
  * started; the test drives its loop. One end of each socketpair is the
  * session's, the other the test's.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +30,7 @@
 #include <openssl/x509.h>
 
 #include "policy/policy.h"
+#include "proxy/dial.h"
 #include "proxy/pool.h"
 #include "proxy/proxy.h"
 #include "proxy/relay.h"
@@ -928,11 +930,73 @@ test_proxy_session_http_lost_chunk_fails_the_exchange(void **state)
 	session_unref(s);
 }
 
+struct dial_result {
+	bool done;
+	int fd;
+	int err;
+};
+
+static void
+dial_result_cb(void *arg, int fd, int err)
+{
+	struct dial_result *r = arg;
+
+	r->done = true;
+	r->fd = fd;
+	r->err = err;
+}
+
+/* Dial 127.0.0.1:port; returns the result once the callback ran. */
+static struct dial_result
+dial_loopback(struct worker_fixture *f, uint16_t port, bool public_only)
+{
+	struct policy_addr a = { .family = AF_INET, .bytes = { 127, 0, 0, 1 } };
+	struct dial_result r = { .fd = -1 };
+	struct dial *d = dial_start(f->w, NULL, &a, 1, port, public_only, 2000,
+	    dial_result_cb, &r);
+
+	assert_non_null(d);
+	for (int i = 0; i < 400 && !r.done; i++)
+		pump(f, 5);
+	assert_true(r.done);
+	return r;
+}
+
+/* The connect-time check (issue 11, defect 4): a request judged with
+ * allow_local_binding off never reaches a local address, whatever
+ * produced the address. */
+static void
+test_proxy_session_dial_public_only_refuses_local(void **state)
+{
+	struct worker_fixture *f = *state;
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct dial_result r;
+
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
+	r = dial_loopback(f, ntohs(sin.sin_port), true);
+	assert_int_equal(r.fd, -1);
+	assert_int_equal(r.err, -EACCES);
+	/* the same address, when local destinations may be dialed */
+	r = dial_loopback(f, ntohs(sin.sin_port), false);
+	assert_true(r.fd >= 0);
+	(void)close(r.fd);
+	(void)close(lfd);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_session_transition_table),
+		cmocka_unit_test_setup_teardown(
+		    test_proxy_session_dial_public_only_refuses_local,
+		    setup_default, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_proxy_session_relay_forwards_early_bytes_and_both_ways,
 		    setup_default, teardown),
