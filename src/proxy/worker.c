@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,7 @@ struct worker {
 	bool paused;
 	struct event *retry;
 	struct event *reaper;
+	struct event *trim; /* memory back to the system once idle */
 	struct event *mailbox;
 	struct event *grace;
 	pthread_mutex_t lock; /* guards the posted_* fields and stop_begun */
@@ -250,6 +252,21 @@ worker_check_done(struct worker *w)
 		(void)event_base_loopbreak(w->base);
 }
 
+/* A burst of sessions leaves glibc holding freed memory for reuse: once a
+ * worker has had nothing to do for a while, give it back, so a proxy that
+ * served a peak returns to its idle size. malloc_trim() is process-wide
+ * and thread-safe; it runs at most once per idle period per worker. */
+static void
+worker_trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (TAILQ_EMPTY(&w->live) && TAILQ_EMPTY(&w->graveyard))
+		(void)malloc_trim(0);
+}
+
 static void
 worker_reaper_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -265,6 +282,8 @@ worker_reaper_cb(evutil_socket_t fd, short what, void *arg)
 		TAILQ_REMOVE(&w->graveyard, s, link);
 		session_reap(s);
 	}
+	if (!w->stopping && TAILQ_EMPTY(&w->live) && TAILQ_EMPTY(&w->graveyard))
+		(void)worker_arm(w->trim, LIMIT_IDLE_TRIM_MS);
 	worker_check_done(w);
 }
 
@@ -396,12 +415,13 @@ worker_new(struct proxy *p, unsigned index,
 		EVDNS_BASE_DISABLE_WHEN_INACTIVE);
 	w->retry = event_new(w->base, -1, 0, worker_retry_cb, w);
 	w->reaper = event_new(w->base, -1, 0, worker_reaper_cb, w);
+	w->trim = event_new(w->base, -1, 0, worker_trim_cb, w);
 	w->mailbox = event_new(w->base, -1, 0, worker_mailbox_cb, w);
 	w->grace = event_new(w->base, -1, 0, worker_grace_cb, w);
 	w->pool = pool_new(w);
 	w->pipes = splice_pipes_new();
-	if (!w->dns || !w->retry || !w->reaper || !w->mailbox || !w->grace ||
-	    !w->pool || !w->pipes)
+	if (!w->dns || !w->retry || !w->reaper || !w->trim || !w->mailbox ||
+	    !w->grace || !w->pool || !w->pipes)
 		return worker_free(w);
 	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
 		if (worker_listen(w, (enum proxy_frontend)i, listen_fds[i]) < 0)
@@ -488,6 +508,8 @@ worker_free(struct worker *w)
 		event_free(w->retry);
 	if (w->reaper)
 		event_free(w->reaper);
+	if (w->trim)
+		event_free(w->trim);
 	if (w->mailbox)
 		event_free(w->mailbox);
 	if (w->grace)

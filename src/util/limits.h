@@ -62,6 +62,7 @@
 #define LIMIT_ACCEPT_RETRY_MS      1000   /* a paused listener tries again */
 #define LIMIT_EYEBALLS_DELAY_MS    250    /* RFC 8305 §5 attempt delay */
 #define LIMIT_POOL_IDLE_MS         15000  /* idle upstream connections */
+#define LIMIT_IDLE_TRIM_MS         1000   /* idle worker: free memory back */
 
 /* Sessions, threads and queues. */
 #define LIMIT_SESSIONS        32768 /* (*) sessions; listeners pause */
