@@ -8,6 +8,11 @@
  * sink or observer, so audit_flush() waits for delivered to reach the
  * submitted count it saw. The sink fields are written before the thread
  * starts and never change, so the thread reads them without the lock.
+ *
+ * This thread turns events into JSON and calls the embedder's callbacks;
+ * it writes no bytes itself: JSON lines go to the line writer (a file
+ * sink) or the process log (stderr, which a running proxy routes through
+ * its own line writer), so a slow disk delays neither it nor a worker.
  */
 #include "audit/audit.h"
 
@@ -24,7 +29,7 @@
 
 #include <jansson.h>
 
-#include "util/buf.h"
+#include "audit/linewriter.h"
 #include "util/log.h"
 
 enum audit_item_kind {
@@ -45,6 +50,7 @@ struct audit {
 	/* Fixed once the thread runs. */
 	enum audit_sink sink;
 	int fd;
+	struct linewriter *out; /* AUDIT_SINK_FILE */
 	paddock_audit_fn audit_fn;
 	void *audit_userdata;
 	char *meta_text[3];
@@ -52,7 +58,6 @@ struct audit {
 	struct blocked *blocked;
 	pthread_t thread;
 	bool thread_started;
-	bool write_failed;            /* the thread's own: log once per run */
 	struct audit_item delivering; /* the thread's own */
 
 	pthread_mutex_t lock;
@@ -82,41 +87,13 @@ audit_sink_from_arg(const char *arg, struct audit_settings *s)
 	return 0;
 }
 
-/* Write all of p, retrying short writes and EINTR. Returns 0 or -errno. */
-static int
-audit_write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void
 audit_write_line(struct audit *a, const char *json)
 {
-	struct buf line;
-	int r;
-
-	/* One write per line, so lines from other writers to the same fd
-	 * (stderr) do not cut into ours. */
-	buf_init(&line, 0);
-	r = buf_append_str(&line, json);
-	if (r == 0)
-		r = buf_append_char(&line, '\n');
-	if (r == 0)
-		r = audit_write_all(a->fd, line.data, line.len);
-	buf_done(&line);
-	if (r < 0 && !a->write_failed)
-		log_warn_errno(r, "audit: cannot write an event");
-	a->write_failed = r < 0;
+	if (a->out)
+		(void)linewriter_push(a->out, json, strlen(json));
+	else
+		log_write_line(json, strlen(json));
 }
 
 static void
@@ -253,6 +230,11 @@ audit_flush(struct audit *a)
 	while (a->delivered < target)
 		(void)pthread_cond_wait(&a->idle, &a->lock);
 	(void)pthread_mutex_unlock(&a->lock);
+	/* Delivered lines are queued for writing: wait for those too. */
+	if (a->out)
+		return linewriter_flush(a->out);
+	if (a->sink == AUDIT_SINK_STDERR)
+		log_flush();
 	return 0;
 }
 
@@ -381,8 +363,6 @@ audit_new(const struct audit_settings *s, struct audit **ret)
 	a->blocked = blocked_new();
 	if (!a->ring || !a->blocked)
 		goto fail;
-	if (s->sink == AUDIT_SINK_STDERR)
-		a->fd = STDERR_FILENO;
 	if (s->sink == AUDIT_SINK_FILE) {
 		a->fd = open(s->path,
 		    O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
@@ -390,6 +370,11 @@ audit_new(const struct audit_settings *s, struct audit **ret)
 			r = -errno;
 			goto fail;
 		}
+		r = linewriter_new(&(struct linewriter_settings){ .fd = a->fd,
+				       .what = "audit" },
+		    &a->out);
+		if (r < 0)
+			goto fail;
 	}
 	r = audit_start(a);
 	if (r < 0)
@@ -417,7 +402,8 @@ audit_free(struct audit *a)
 	if (a->dropped > a->dropped_logged)
 		log_warn("audit: queue full, %" PRIu64 " records dropped",
 		    a->dropped - a->dropped_logged);
-	if (a->sink == AUDIT_SINK_FILE && a->fd >= 0)
+	a->out = linewriter_free(a->out); /* writes what is queued */
+	if (a->fd >= 0)
 		(void)close(a->fd);
 	for (size_t i = 0; i < 3; i++)
 		free(a->meta_text[i]);

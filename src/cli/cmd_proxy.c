@@ -69,7 +69,8 @@ cmd_proxy_usage(FILE *f)
 	    "idle-timeout,\n"
 	    "                      dns-timeout, decider-timeout, "
 	    "shutdown-grace\n"
-	    "                      (durations: 250ms, 10s, 5m) and sessions\n"
+	    "                      (durations: 250ms, 10s, 5m), sessions and\n"
+	    "                      log-queue (counts)\n"
 	    "  -h, --help          show this help\n"
 	    "\nLimits and their defaults:\n%s"
 	    "\n%s",
@@ -290,6 +291,8 @@ cmd_proxy_push_limit(struct cmd_proxy *c, const char *v)
 		(void)fprintf(stderr, "paddock: --limit %s: expected %s\n", v,
 		    strncmp(v, "sessions=", 9) == 0 ?
 			"a number of sessions" :
+			strncmp(v, "log-queue=", 10) == 0 ?
+			"a number of lines" :
 			"a duration such as 250ms, 10s or 5m");
 		return -EINVAL;
 	}

@@ -25,8 +25,8 @@
 
 #include <event2/thread.h>
 
-#include "audit/accesslog.h"
 #include "audit/audit.h"
+#include "audit/linewriter.h"
 #include "policy/policy.h"
 #include "proxy/decision.h"
 #include "proxy/upstream.h"
@@ -74,7 +74,7 @@ struct proxy {
 	bool dquit;
 	/* Reporting, each on its own thread. */
 	struct audit *audit;
-	struct accesslog *accesslog;
+	bool log_writer; /* holds a linewriter_stderr_ref() */
 };
 
 static const char *const proxy_frontend_names[_PROXY_FRONTEND_MAX] = {
@@ -115,6 +115,8 @@ static const struct proxy_limit_desc proxy_limit_descs[] = {
 	    true, 0, 3600000 },
 	{ "sessions", offsetof(struct proxy_limits, sessions), false, 1,
 	    LIMIT_SESSIONS_MAX },
+	{ "log-queue", offsetof(struct proxy_limits, log_queue), false, 1,
+	    LIMIT_LOG_QUEUE },
 };
 
 void
@@ -128,6 +130,7 @@ proxy_limits_init(struct proxy_limits *l)
 		.decider_timeout_ms = LIMIT_DECIDER_TIMEOUT_MS,
 		.shutdown_grace_ms = LIMIT_SHUTDOWN_GRACE_MS,
 		.sessions = LIMIT_SESSIONS,
+		.log_queue = LIMIT_LOG_QUEUE,
 	};
 }
 
@@ -593,10 +596,7 @@ proxy_spawn(struct proxy *p)
 
 	(void)sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
-	p->accesslog = accesslog_new();
-	if (!p->accesslog)
-		r = -ENOMEM;
-	if (r == 0 && p->decider) {
+	if (p->decider) {
 		r = -pthread_create(&p->decider_thread, NULL,
 		    proxy_decider_main, p);
 		p->decider_running = r == 0;
@@ -646,6 +646,17 @@ proxy_start(struct proxy *p, char *err, size_t errsz)
 			return r;
 		}
 	}
+	/* From here on, no thread of ours writes to stderr itself: a full
+	 * pipe or a stopped terminal must not stall a worker (log lines are
+	 * queued, and dropped and counted when the queue is full). */
+	r = linewriter_stderr_ref(p->settings.limits.log_queue);
+	if (r < 0) {
+		(void)snprintf(err, errsz, "cannot start the log writer: %s",
+		    strerror(-r));
+		proxy_teardown(p);
+		return r;
+	}
+	p->log_writer = true;
 	r = proxy_start_audit(p, err, errsz);
 	if (r < 0) {
 		proxy_teardown(p);
@@ -851,7 +862,9 @@ proxy_report(struct proxy *p, const struct proxy_conf *c,
 void
 proxy_access_log(struct proxy *p, char *line_json)
 {
-	accesslog_push(p->accesslog, line_json);
+	(void)p;
+	log_info("access %s", line_json);
+	free(line_json);
 }
 
 /*
@@ -871,10 +884,12 @@ proxy_teardown(struct proxy *p)
 		p->listen_fds[i] = -1;
 		p->bound_valid[i] = false;
 	}
-	/* Workers are gone: nothing submits any more. Both writers deliver
-	 * what they have before they stop. */
+	/* Workers are gone: nothing submits any more. The audit thread and
+	 * the log writer deliver what they have before they stop. */
 	p->audit = audit_free(p->audit);
-	p->accesslog = accesslog_free(p->accesslog);
+	if (p->log_writer)
+		linewriter_stderr_unref();
+	p->log_writer = false;
 }
 
 void

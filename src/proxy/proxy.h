@@ -54,6 +54,7 @@ struct proxy_limits {
 	uint64_t decider_timeout_ms;
 	uint64_t shutdown_grace_ms;
 	uint64_t sessions;
+	uint64_t log_queue; /* log lines waiting; applies at start */
 };
 
 void proxy_limits_init(struct proxy_limits *l);
@@ -61,7 +62,8 @@ void proxy_limits_init(struct proxy_limits *l);
 /*
  * Override one limit: name is "head-timeout", "connect-timeout",
  * "idle-timeout", "dns-timeout", "decider-timeout", "shutdown-grace" (a
- * duration such as "250ms", "10s" or "5m") or "sessions" (a count).
+ * duration such as "250ms", "10s" or "5m"), "sessions" or "log-queue" (a
+ * count).
  * Returns 0, -ENOENT for an unknown name or -EINVAL/-ERANGE for a bad
  * value.
  */

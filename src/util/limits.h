@@ -69,7 +69,9 @@
 #define LIMIT_SESSIONS_MAX    (1u << 20)
 #define LIMIT_WORKERS         64    /* worker threads (event loops) */
 #define LIMIT_DECIDER_QUEUE   4096  /* requests waiting for the decider */
-#define LIMIT_ACCESSLOG_QUEUE 65536 /* access-log lines in flight */
+#define LIMIT_LOG_QUEUE       65536 /* (*) log-queue: lines in flight */
+#define LIMIT_LOG_QUEUE_BYTES (16u * 1024 * 1024) /* and their bytes */
+#define LIMIT_LOG_DRAIN_MS    2000 /* writing what is left at exit */
 
 /* Relaying. */
 #define LIMIT_RELAY_HIWAT       (256u * 1024) /* stop reading the source */

@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Process log. The level is an atomic so any thread may read it; a line is
- * formatted into a local buffer and written with one fputs() call, which
- * stdio serialises.
+ * formatted into a local buffer and handed whole to the sink, or written
+ * with one write(2) call when there is none. The sink is read under a
+ * read lock, so replacing it waits for the calls in progress.
  */
 #include "util/log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/limits.h"
 
@@ -18,6 +21,9 @@ _Static_assert(LOG_ESCAPE_BYTES >= 4 * LIMIT_LOG_UNTRUSTED_BYTES + 4,
     "LOG_ESCAPE_BYTES too small");
 
 static _Atomic int log_level = LOG_LEVEL_INFO;
+
+static pthread_rwlock_t log_sink_lock = PTHREAD_RWLOCK_INITIALIZER;
+static struct log_sink log_sink; /* under log_sink_lock; write NULL: none */
 
 static const char *const log_level_names[_LOG_LEVEL_MAX] = {
 	[LOG_LEVEL_ERR] = "error",
@@ -54,6 +60,68 @@ log_level_from_string(const char *s, enum log_level *ret_level)
 }
 
 void
+log_set_sink(const struct log_sink *sink)
+{
+	(void)pthread_rwlock_wrlock(&log_sink_lock);
+	log_sink = sink ? *sink : (struct log_sink){ 0 };
+	(void)pthread_rwlock_unlock(&log_sink_lock);
+}
+
+/* Write all of p to stderr, retrying short writes and EINTR; a failure
+ * loses the line (there is nowhere to report it). */
+static void
+log_write_stderr(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Hand one whole line ('\n' included) to the sink or to stderr. */
+static void
+log_emit(const char *line, size_t n)
+{
+	int saved = errno;
+
+	(void)pthread_rwlock_rdlock(&log_sink_lock);
+	if (log_sink.write)
+		log_sink.write(line, n, log_sink.userdata);
+	else
+		log_write_stderr(line, n);
+	(void)pthread_rwlock_unlock(&log_sink_lock);
+	errno = saved;
+}
+
+void
+log_write_line(const char *text, size_t n)
+{
+	char *line = malloc(n + 1);
+
+	if (!line)
+		return;
+	memcpy(line, text, n);
+	line[n] = '\n';
+	log_emit(line, n + 1);
+	free(line);
+}
+
+void
+log_flush(void)
+{
+	(void)pthread_rwlock_rdlock(&log_sink_lock);
+	if (log_sink.flush)
+		log_sink.flush(log_sink.userdata);
+	(void)pthread_rwlock_unlock(&log_sink_lock);
+}
+
+void
 log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)
 {
 	char line[2048];
@@ -82,8 +150,9 @@ log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)
 		line[n] = '\0';
 	} else {
 		line[sizeof(line) - 2] = '\n';
+		n = sizeof(line) - 1;
 	}
-	(void)fputs(line, stderr);
+	log_emit(line, n);
 }
 
 void

@@ -3,6 +3,11 @@
  * Process log on stderr. One call writes one whole line, so lines from
  * several threads never interleave. Library modules log at debug only and
  * return errors as data (STYLE.md §5.4); the CLI and the proxy runtime log.
+ *
+ * By default a line is written to stderr by the calling thread. A running
+ * proxy installs a sink (log_set_sink()) that queues lines for a writer
+ * thread instead, so no event loop ever waits for stderr; util/ itself
+ * knows nothing of that writer.
  */
 #pragma once
 
@@ -46,6 +51,34 @@ void log_vwrite(enum log_level level, int err, const char *fmt, va_list ap)
 	log_write(LOG_LEVEL_INFO, (e) < 0 ? -(e) : (e), __VA_ARGS__)
 #define log_debug_errno(e, ...) \
 	log_write(LOG_LEVEL_DEBUG, (e) < 0 ? -(e) : (e), __VA_ARGS__)
+
+/*
+ * Where finished lines go instead of stderr. write() receives one whole
+ * line, '\n' included, and must not block or log; flush() waits until
+ * the lines written so far are out (may be NULL). Both may run on any
+ * thread.
+ */
+typedef void (*log_sink_write_fn)(const char *line, size_t n, void *userdata);
+typedef void (*log_sink_flush_fn)(void *userdata);
+
+struct log_sink {
+	log_sink_write_fn write;
+	log_sink_flush_fn flush;
+	void *userdata;
+};
+
+/* Install sink (copied), or NULL to write to stderr directly again. Waits
+ * for calls into the previous sink to return, so after this returns the
+ * previous sink's userdata may be freed. Not from inside a sink. */
+void log_set_sink(const struct log_sink *sink);
+
+/* Write text (n bytes, no newline) as one line of its own, unformatted
+ * and at any level: the audit events that share stderr with the log. */
+void log_write_line(const char *text, size_t n);
+
+/* Wait until the lines logged so far have reached stderr (a no-op
+ * without a sink). */
+void log_flush(void);
 
 /* Print "paddock: fatal: ..." and exit(1). For start-up and broken
  * invariants only (STYLE.md §5.7). */

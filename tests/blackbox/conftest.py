@@ -80,6 +80,8 @@ class Daemon:
         self.out = self.proc.stdout if stream == "stdout" else self.proc.stderr
         self.lines = []
         self.cond = threading.Condition()
+        self.reading = threading.Event()
+        self.reading.set()
         self.thread = threading.Thread(target=self._pump, daemon=True)
         self.thread.start()
         self.ready = self.wait_for(ready, 1, timeout)[0]
@@ -87,6 +89,7 @@ class Daemon:
     def _pump(self):
         fd, pending = self.out.fileno(), b""
         while True:
+            self.reading.wait()
             data = os.read(fd, 65536)
             if not data:
                 break
@@ -101,6 +104,14 @@ class Daemon:
                 self.lines.append(pending.decode(errors="replace"))
             self.eof = True
             self.cond.notify_all()
+
+    def pause(self):
+        """Stop reading the output (after the read in progress), so the
+        pipe fills up as if nobody were reading it."""
+        self.reading.clear()
+
+    def resume(self):
+        self.reading.set()
 
     def text(self):
         with self.cond:
@@ -126,6 +137,7 @@ class Daemon:
             return sum(1 for line in self.lines if rx.search(line))
 
     def stop(self, sig=signal.SIGTERM, timeout=20):
+        self.resume()
         if self.proc.poll() is None:
             self.proc.send_signal(sig)
         try:

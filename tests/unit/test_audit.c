@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -25,8 +27,10 @@
 #include "audit/audit.h"
 #include "audit/audit_event.h"
 #include "audit/blocked.h"
+#include "audit/linewriter.h"
 #include "policy/policy.h"
 #include "util/compiler.h"
+#include "util/log.h"
 #include "util/strutil.h"
 
 /* Judge one request against a small policy; returns a final verdict. */
@@ -742,6 +746,115 @@ test_audit_none_sink_still_keeps_blocked(void **state)
 	audit_free(a);
 }
 
+/* Read from fd until want appears in what was read (or EOF). */
+static void
+linewriter_read_until(int fd, char *all, size_t allsz, const char *want)
+{
+	size_t n = strlen(all);
+
+	while (!strstr(all, want) && n + 1 < allsz) {
+		ssize_t k = read(fd, all + n, allsz - 1 - n);
+
+		assert_true(k > 0);
+		n += (size_t)k;
+		all[n] = '\0';
+	}
+	assert_non_null(strstr(all, want));
+}
+
+static void
+test_audit_linewriter_writes_lines_in_order(void **state)
+{
+	struct linewriter *w = NULL;
+	int fds[2];
+	char all[256] = "";
+
+	(void)state;
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	assert_int_equal(linewriter_new(&(struct linewriter_settings){ .fd = fds
+									   [1],
+					    .what = "test" },
+			     &w),
+	    0);
+	assert_true(linewriter_push(w, "one", 3));
+	assert_true(linewriter_push(w, "two\n", 4));
+	assert_true(linewriter_push(w, "", 0));
+	assert_int_equal(linewriter_flush(w), 0);
+	w = linewriter_free(w);
+	(void)close(fds[1]);
+	linewriter_read_until(fds[0], all, sizeof(all), "one\ntwo\n\n");
+	assert_string_equal(all, "one\ntwo\n\n");
+	assert_int_equal(read(fds[0], all, sizeof(all)), 0);
+	(void)close(fds[0]);
+}
+
+/*
+ * Nobody reads the pipe: pushing never waits, what does not fit is
+ * dropped and counted, and once the reader drains the pipe the writer
+ * catches up and reports the drops in its own output.
+ */
+static void
+test_audit_linewriter_full_pipe_drops_and_reports(void **state)
+{
+	struct linewriter *w = NULL;
+	char line[200], all[1 << 16] = "";
+	unsigned accepted = 0;
+	int fds[2];
+
+	(void)state;
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	assert_true(fcntl(fds[1], F_SETPIPE_SZ, 4096) > 0);
+	assert_int_equal(linewriter_new(&(struct linewriter_settings){ .fd = fds
+									   [1],
+					    .queue = 8,
+					    .what = "test",
+					    .report_inline = true },
+			     &w),
+	    0);
+	memset(line, 'x', sizeof(line));
+	for (int i = 0; i < 200; i++)
+		accepted += linewriter_push(w, line, sizeof(line));
+	assert_true(accepted < 200);
+	assert_true(linewriter_get_dropped(w) == 200 - accepted);
+	linewriter_read_until(fds[0], all, sizeof(all), " log lines dropped\n");
+	assert_non_null(strstr(all, "\npaddock: warning: "));
+	w = linewriter_free(w);
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+}
+
+/* At exit, a writer whose fd takes nothing gives up after the drain
+ * deadline instead of hanging the process. */
+static void
+test_audit_linewriter_free_gives_up_on_a_stuck_fd(void **state)
+{
+	struct linewriter *w = NULL;
+	struct timespec t0, t1;
+	char line[1000];
+	int fds[2];
+	long ms;
+
+	(void)state;
+	assert_int_equal(pipe2(fds, O_CLOEXEC), 0);
+	assert_true(fcntl(fds[1], F_SETPIPE_SZ, 4096) > 0);
+	assert_int_equal(linewriter_new(&(struct linewriter_settings){ .fd = fds
+									   [1],
+					    .what = "test" },
+			     &w),
+	    0);
+	memset(line, 'y', sizeof(line));
+	for (int i = 0; i < 50; i++)
+		(void)linewriter_push(w, line, sizeof(line));
+	(void)clock_gettime(CLOCK_MONOTONIC, &t0);
+	w = linewriter_free(w);
+	(void)clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms < LIMIT_LOG_DRAIN_MS + 1000);
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+}
+
 int
 main(void)
 {
@@ -760,6 +873,11 @@ main(void)
 		cmocka_unit_test(test_audit_file_sink_flushes_on_free),
 		cmocka_unit_test(test_audit_rejects_bad_settings),
 		cmocka_unit_test(test_audit_none_sink_still_keeps_blocked),
+		cmocka_unit_test(test_audit_linewriter_writes_lines_in_order),
+		cmocka_unit_test(
+		    test_audit_linewriter_full_pipe_drops_and_reports),
+		cmocka_unit_test(
+		    test_audit_linewriter_free_gives_up_on_a_stuck_fd),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
