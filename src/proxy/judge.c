@@ -49,8 +49,8 @@ judge_dns_cb(void *arg, int err, const struct policy_addr *addrs, size_t n)
 
 	j->dns = NULL;
 	if (err < 0)
-		slog_debug(j->s, "lookup of '%s' failed: %d", j->v.host.text,
-		    err);
+		slog_debug(j->s, "lookup of %s failed: %d",
+		    LOG_US(j->v.host.text), err);
 	j->n_addrs = err < 0 ? 0 : n;
 	if (j->n_addrs)
 		memcpy(j->addrs, addrs, n * sizeof(*addrs));

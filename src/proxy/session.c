@@ -359,7 +359,7 @@ session_tunnel(struct session *s)
 	s->fe_state = NULL;
 	s->fe = &session_tunnel_frontend;
 	session_set_state(s, SESSION_ST_RELAY);
-	slog_debug(s, "tunnel to %s open", s->target);
+	slog_debug(s, "tunnel to %s open", LOG_US(s->target));
 	if (relay_start(s) < 0)
 		session_close(s, "out of memory");
 }

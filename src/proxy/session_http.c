@@ -279,8 +279,8 @@ session_http_block(struct session_http *h)
 
 	h->close_after = session_http_must_close(h);
 	slog_info(h->s, "blocked %s %s from %s: %s (%s)",
-	    http_head_method(&h->req), h->s->target, h->s->client_text, reason,
-	    policy_source_name(v->source));
+	    http_head_method(&h->req), LOG_US(h->s->target), h->s->client_text,
+	    reason, policy_source_name(v->source));
 	if (v->reason == POLICY_REASON_PROXY_DISABLED) {
 		r = http_reply_text(&h->out, 503, message, NULL, h->close_after,
 		    h->head_only);

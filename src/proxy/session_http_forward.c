@@ -216,7 +216,7 @@ session_http_forward_lost(struct session_http *h)
 	struct session *s = h->s;
 
 	slog_warn(s, "out of memory re-chunking a request body for %s",
-	    s->target);
+	    LOG_US(s->target));
 	if (h->resp_head_sent) {
 		session_close(s, "out of memory");
 		return;

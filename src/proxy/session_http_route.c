@@ -38,8 +38,8 @@ session_http_route_dial_failed(struct session_http *h, int err)
 
 	(void)snprintf(text, sizeof(text), "%s (%s)", errmap_text(err),
 	    h->via ? "upstream proxy" : h->s->target);
-	slog_info(h->s, "%s %s: %s", http_head_method(&h->req), h->s->target,
-	    text);
+	slog_info(h->s, "%s %s: %s", http_head_method(&h->req),
+	    LOG_US(h->s->target), text);
 	session_http_fail(h, errmap_http_status(err), text);
 }
 

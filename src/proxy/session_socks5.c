@@ -107,7 +107,7 @@ session_socks5_fail(struct session_socks5 *x, int err)
 {
 	struct session *s = x->s;
 
-	slog_info(s, "SOCKS5 %s from %s: %s", s->target, s->client_text,
+	slog_info(s, "SOCKS5 %s from %s: %s", LOG_US(s->target), s->client_text,
 	    errmap_text(err));
 	session_socks5_refuse(x, errmap_socks_reply(err), "", errmap_text(err),
 	    errmap_text(err));
@@ -193,7 +193,7 @@ session_socks5_block(struct session_socks5 *x)
 	char message[256];
 
 	slog_info(x->s, "blocked SOCKS5 CONNECT %s from %s: %s (%s)",
-	    x->s->target, x->s->client_text,
+	    LOG_US(x->s->target), x->s->client_text,
 	    policy_verdict_reason(v, v->reason), policy_source_name(v->source));
 	session_socks5_explain(v, message, sizeof(message));
 	session_socks5_refuse(x, SOCKS_REPLY_NOT_ALLOWED, code ? code : "",

@@ -405,19 +405,20 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 	} else if (usable) {
 		d->state = UDP_DEST_ALLOWED;
 		d->was_allowed = true;
-		slog_debug(s, "UDP to %s:%u allowed", target,
+		slog_debug(s, "UDP to %s:%u allowed", LOG_US(target),
 		    (unsigned)d->dst.port);
 		session_socks5_udp_flush(u, d);
 	} else {
 		d->state = UDP_DEST_DENIED;
 		d->was_allowed = false;
 		if (judge_allowed(j))
-			slog_info(s, "UDP to %s:%u from %s: no address", target,
-			    (unsigned)d->dst.port, s->client_text);
+			slog_info(s, "UDP to %s:%u from %s: no address",
+			    LOG_US(target), (unsigned)d->dst.port,
+			    s->client_text);
 		else
 			slog_info(s, "blocked UDP to %s:%u from %s: %s (%s)",
-			    target, (unsigned)d->dst.port, s->client_text,
-			    policy_verdict_reason(v, v->reason),
+			    LOG_US(target), (unsigned)d->dst.port,
+			    s->client_text, policy_verdict_reason(v, v->reason),
 			    policy_source_name(v->source));
 		session_socks5_udp_queue_drop(u, d);
 	}

@@ -214,3 +214,31 @@ log_escape(char *out, size_t outsz, const void *p, size_t n)
 	out[o] = '\0';
 	return out;
 }
+
+const char *
+log_quote(char *out, size_t outsz, const void *p, size_t n)
+{
+	size_t len;
+
+	if (outsz < 3) {
+		if (outsz > 0)
+			out[0] = '\0';
+		return out;
+	}
+	if (!p) {
+		(void)snprintf(out, outsz, "(null)");
+		return out;
+	}
+	out[0] = '\'';
+	log_escape(out + 1, outsz - 2, p, n);
+	len = strlen(out);
+	out[len] = '\'';
+	out[len + 1] = '\0';
+	return out;
+}
+
+const char *
+log_quote_str(char *out, size_t outsz, const char *s)
+{
+	return log_quote(out, outsz, s, s ? strlen(s) : 0);
+}

@@ -94,3 +94,25 @@ const char *log_escape(char *out, size_t outsz, const void *p, size_t n);
 
 /* Size of an out buffer that always holds a full log_escape() result. */
 #define LOG_ESCAPE_BYTES (4 * 256 + 4)
+
+/* log_escape() between single quotes: 'text'. NULL p gives (null). */
+const char *log_quote(char *out, size_t outsz, const void *p, size_t n);
+
+const char *log_quote_str(char *out, size_t outsz, const char *s);
+
+#define LOG_QUOTE_BYTES (LOG_ESCAPE_BYTES + 2)
+
+/*
+ * The only way text a peer chose reaches a log line: LOG_U(p, n) (n
+ * bytes) and LOG_US(str) (NUL-terminated) escape it with log_quote() into
+ * a buffer that lives until the end of the enclosing block, for a "%s":
+ *
+ *	slog_info(s, "SOCKS5 %s refused", LOG_US(s->target));
+ *
+ * tools/check-log-args fails lint on a session-owned string given to a
+ * log function any other way (docs/hacking.md, "Logging peer text").
+ */
+#define LOG_U(p, n) \
+	log_quote((char[LOG_QUOTE_BYTES]){ 0 }, LOG_QUOTE_BYTES, (p), (n))
+#define LOG_US(str) \
+	log_quote_str((char[LOG_QUOTE_BYTES]){ 0 }, LOG_QUOTE_BYTES, (str))

@@ -1,4 +1,5 @@
-"""The operator log never stalls the proxy.
+"""The operator log never stalls the proxy and never carries raw peer
+bytes.
 
 Every line the proxy's threads log (blocked requests, the access log, audit
 events on stderr) goes through one bounded writer thread: an unread stderr
@@ -10,6 +11,12 @@ import socket
 import time
 
 from conftest import loopback_config
+from socks5util import Association, Socks, socks_config, socks_port
+
+# A destination name that would forge a whole log line and clear the
+# screen of whoever tails the log, were it written raw.
+HOSTILE = b"x.test\npaddock: info: forged\x1b[2J\x07"
+ESCAPED = r"x\.test\\x0apaddock: info: forged\\x1b\[2J\\x07"
 
 
 def blocked_get(port):
@@ -44,4 +51,32 @@ def test_unread_stderr_does_not_stop_the_proxy(start_proxy):
     n = p.count(r"paddock: info: access ")
     blocked_get(p.port)
     p.wait_for(r"paddock: info: access ", n + 1)
+
+
+def assert_not_forged(p):
+    text = p.text()
+    assert "\x1b" not in text and "\x07" not in text
+    assert not any(line.startswith("paddock: info: forged")
+                   for line in text.splitlines()), text
+
+
+def test_socks5_name_cannot_forge_a_log_line(start_proxy):
+    p = start_proxy(socks_config())
+    port = socks_port(p)
+    c = Socks(port)
+    c.send(b"\x05\x01\x00\x05\x01\x00\x03" + bytes([len(HOSTILE)]) +
+           HOSTILE + b"\x00\x50")
+    assert c.method() == 0
+    assert c.reply()[0] != 0
+    c.close()
+    p.wait_for(rf"blocked SOCKS5 CONNECT '\[?{ESCAPED}\]?:80' from ")
+    p.wait_closed(1)
+
+    a = Association(port)
+    assert a.code == 0
+    a.sendto(b"payload", HOSTILE, 7007)
+    p.wait_for(rf"blocked UDP to '{ESCAPED}':7007 from ")
+    a.close()
+    p.wait_closed(2)
+    assert_not_forged(p)
 

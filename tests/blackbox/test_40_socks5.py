@@ -62,7 +62,7 @@ def test_curl_denied_host_is_0x02_and_audited(sp):
     assert r.returncode == 97
     assert b"(2)" in r.stderr
     sp.wait_closed(1)
-    sp.wait_for(r"blocked SOCKS5 CONNECT denied.test:80 .*: denied")
+    sp.wait_for(r"blocked SOCKS5 CONNECT 'denied.test:80' .*: denied")
     # Audit events come from their own thread: wait for this one.
     sp.wait_for(r'^\{"event.name"(?=.*"socks5_tcp")(?=.*"deny")')
     events = [e for e in sp.audit()

@@ -117,7 +117,7 @@ def test_a_name_resolving_to_a_private_address_is_0x02(ns, ns_socks):
     p = ns_socks()
     r = curl(ns, p, "http://private.test/")
     assert r.returncode == 97 and b"(2)" in r.stderr, r.stderr
-    p.wait_for(r"blocked SOCKS5 CONNECT private.test:80 .*not_allowed_local")
+    p.wait_for(r"blocked SOCKS5 CONNECT 'private.test:80' .*not_allowed_local")
 
 
 def test_network_failures_get_their_reply_codes(ns, ns_socks):
@@ -189,9 +189,9 @@ def test_denied_destinations_are_dropped_and_the_association_goes_on(
     a.sendto(b"to a bare address", ORIGIN_V4, ECHO_PORT)
     a.sendto(b"still here", "origin.test", ECHO_PORT)
     assert a.recv()[2] == b"still here"
-    p.wait_for(r"blocked UDP to blocked.test:7007 .*: denied")
-    p.wait_for(r"blocked UDP to private.test:7007 .*: not_allowed_local")
-    p.wait_for(rf"blocked UDP to {ORIGIN_V4}:7007 .*: not_allowed")
+    p.wait_for(r"blocked UDP to 'blocked.test':7007 .*: denied")
+    p.wait_for(r"blocked UDP to 'private.test':7007 .*: not_allowed_local")
+    p.wait_for(rf"blocked UDP to '{ORIGIN_V4}':7007 .*: not_allowed")
     for dropped in (b"to the denylist", b"to a private name",
                     b"to a bare address"):
         assert dropped.hex() not in ns.echo.text()

@@ -174,6 +174,17 @@ test_util_log_escape_caps_long_input(void **state)
 }
 
 static void
+test_util_log_quote_macros(void **state)
+{
+	const char *nul = NULL;
+
+	(void)state;
+	assert_string_equal(LOG_US("a\nb'\x1b"), "'a\\x0ab\\'\\x1b'");
+	assert_string_equal(LOG_U("a\0b", 3), "'a\\x00b'");
+	assert_string_equal(LOG_US(nul), "(null)");
+}
+
+static void
 test_util_log_level_names(void **state)
 {
 	enum log_level l;
@@ -216,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_util_strparse_bool_words),
 		cmocka_unit_test(test_util_log_escape_quotes_and_hex),
 		cmocka_unit_test(test_util_log_escape_caps_long_input),
+		cmocka_unit_test(test_util_log_quote_macros),
 		cmocka_unit_test(test_util_log_level_names),
 		cmocka_unit_test(test_util_strlcpy_truncates_and_terminates),
 	};
