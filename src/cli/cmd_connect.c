@@ -27,6 +27,7 @@
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "util/log.h"
 #include "util/strparse.h"
 #include "util/strutil.h"
 #include "wire/socks5.h"
@@ -184,7 +185,8 @@ connect_target(struct cmd_connect *c)
 		c->dst.atyp = SOCKS5_ATYP_DOMAIN;
 		(void)strlcpy(c->dst.domain, c->host, sizeof(c->dst.domain));
 	} else {
-		(void)fprintf(stderr, "paddock: invalid host '%s'\n", c->host);
+		(void)fprintf(stderr, "paddock: invalid host %s\n",
+		    LOG_US(c->host));
 		return -EINVAL;
 	}
 	(void)snprintf(c->target, sizeof(c->target),
@@ -257,14 +259,14 @@ connect_report(const struct cmd_connect *c, uint8_t rep,
 {
 	if (why->code[0])
 		(void)fprintf(stderr,
-		    "paddock: %s blocked by policy: %s (%s)\n", c->target,
-		    why->message, why->code);
+		    "paddock: %s blocked by policy: %s (%s)\n",
+		    LOG_ES(c->target), LOG_ES(why->message), LOG_ES(why->code));
 	else if (why->message[0])
-		(void)fprintf(stderr, "paddock: %s: %s\n", c->target,
-		    why->message);
+		(void)fprintf(stderr, "paddock: %s: %s\n", LOG_ES(c->target),
+		    LOG_ES(why->message));
 	else
 		(void)fprintf(stderr, "paddock: %s: %s (SOCKS5 reply 0x%02x)\n",
-		    c->target, socks5_reply_text(rep), (unsigned)rep);
+		    LOG_ES(c->target), socks5_reply_text(rep), (unsigned)rep);
 }
 
 /* The handshake. Returns 0 with the tunnel open (bytes that already

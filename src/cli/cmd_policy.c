@@ -293,14 +293,11 @@ cmd_policy_print(const struct policy_request *req,
 {
 	const char *xpe = policy_reason_x_proxy_error(v->reason);
 	char text[INET6_ADDRSTRLEN];
-	char raw[LOG_ESCAPE_BYTES];
 
 	(void)printf("host: %s (port %u, %s%s%s)\n",
-	    v->host_valid ?
-		v->host.text :
-		log_escape(raw, sizeof(raw), req->host, strlen(req->host)),
-	    req->port, policy_protocol_name(req->protocol),
-	    req->method ? ", " : "", req->method ? req->method : "");
+	    LOG_ES(v->host_valid ? v->host.text : req->host), req->port,
+	    policy_protocol_name(req->protocol), req->method ? ", " : "",
+	    req->method ? req->method : "");
 	(void)printf("decision: %s\n", policy_decision_name(v->decision));
 	(void)printf("reason: %s: %s\n", policy_reason_name(v->reason),
 	    policy_verdict_message(v, v->reason));

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,8 +179,10 @@ fatal(const char *fmt, ...)
 	exit(EXIT_FAILURE);
 }
 
-const char *
-log_escape(char *out, size_t outsz, const void *p, size_t n)
+/* in_quotes: also escape '\'', which would end the quoted text. */
+static const char *
+log_escape_bytes(char *out, size_t outsz, const void *p, size_t n,
+    bool in_quotes)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *s = p;
@@ -195,7 +198,7 @@ log_escape(char *out, size_t outsz, const void *p, size_t n)
 
 		if (o + 5 > outsz)
 			break;
-		if (c == '\\' || c == '\'') {
+		if (c == '\\' || (c == '\'' && in_quotes)) {
 			out[o++] = '\\';
 			out[o++] = (char)c;
 		} else if (c >= 0x20 && c < 0x7f) {
@@ -213,6 +216,12 @@ log_escape(char *out, size_t outsz, const void *p, size_t n)
 	}
 	out[o] = '\0';
 	return out;
+}
+
+const char *
+log_escape(char *out, size_t outsz, const void *p, size_t n)
+{
+	return log_escape_bytes(out, outsz, p, n, true);
 }
 
 const char *
@@ -241,4 +250,14 @@ const char *
 log_quote_str(char *out, size_t outsz, const char *s)
 {
 	return log_quote(out, outsz, s, s ? strlen(s) : 0);
+}
+
+const char *
+log_escape_str(char *out, size_t outsz, const char *s)
+{
+	if (!s) {
+		(void)snprintf(out, outsz, "(null)");
+		return out;
+	}
+	return log_escape_bytes(out, outsz, s, strlen(s), false);
 }

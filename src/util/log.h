@@ -100,6 +100,10 @@ const char *log_quote(char *out, size_t outsz, const void *p, size_t n);
 
 const char *log_quote_str(char *out, size_t outsz, const char *s);
 
+/* log_escape() of a NUL-terminated string, for text that is not quoted:
+ * '\'' stays as it is. NULL gives (null). */
+const char *log_escape_str(char *out, size_t outsz, const char *s);
+
 #define LOG_QUOTE_BYTES (LOG_ESCAPE_BYTES + 2)
 
 /*
@@ -109,6 +113,9 @@ const char *log_quote_str(char *out, size_t outsz, const char *s);
  *
  *	slog_info(s, "SOCKS5 %s refused", LOG_US(s->target));
  *
+ * LOG_ES(str) escapes without quotes, for text that ends a sentence of
+ * ours where quotes would read badly (a SOCKS5 server's reason string).
+ *
  * tools/check-log-args fails lint on a session-owned string given to a
  * log function any other way (docs/hacking.md, "Logging peer text").
  */
@@ -116,3 +123,5 @@ const char *log_quote_str(char *out, size_t outsz, const char *s);
 	log_quote((char[LOG_QUOTE_BYTES]){ 0 }, LOG_QUOTE_BYTES, (p), (n))
 #define LOG_US(str) \
 	log_quote_str((char[LOG_QUOTE_BYTES]){ 0 }, LOG_QUOTE_BYTES, (str))
+#define LOG_ES(str) \
+	log_escape_str((char[LOG_ESCAPE_BYTES]){ 0 }, LOG_ESCAPE_BYTES, (str))

@@ -1,5 +1,5 @@
-"""The operator log never stalls the proxy and never carries raw peer
-bytes.
+"""The operator log never stalls the proxy, and neither the log nor the
+CLI ever prints raw peer bytes.
 
 Every line the proxy's threads log (blocked requests, the access log, audit
 events on stderr) goes through one bounded writer thread: an unread stderr
@@ -8,9 +8,11 @@ costs log lines, counted and reported, never answers.
 import concurrent.futures
 import fcntl
 import socket
+import subprocess
+import threading
 import time
 
-from conftest import loopback_config
+from conftest import binary, loopback_config
 from socks5util import Association, Socks, socks_config, socks_port
 
 # A destination name that would forge a whole log line and clear the
@@ -80,3 +82,41 @@ def test_socks5_name_cannot_forge_a_log_line(start_proxy):
     p.wait_closed(2)
     assert_not_forged(p)
 
+
+def fake_socks5_server(code, message):
+    """A SOCKS5 server that refuses every CONNECT with paddock's reason
+    method, sending code and message as given. Returns (port, thread)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(20)
+
+    def serve():
+        c, _ = srv.accept()
+        with c, srv:
+            c.settimeout(20)
+            greeting = c.recv(2)
+            c.recv(greeting[1])
+            c.sendall(b"\x05\xa7")
+            head = c.recv(5)  # VER CMD RSV ATYP=3 LEN
+            c.recv(head[4] + 2)
+            c.sendall(b"\x05\x02\x00\x01\x00\x00\x00\x00\x00\x00" +
+                      bytes([len(code)]) + code + bytes([len(message)]) +
+                      message)
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    return srv.getsockname()[1], t
+
+
+def test_connect_escapes_a_hostile_socks5_reason():
+    port, t = fake_socks5_server(b"blocked\x1b[2J",
+                                 b"no\npaddock: forged line\x07\x1b]0;x\x07")
+    r = subprocess.run([binary("paddock"), "connect", "--socks",
+                        f"127.0.0.1:{port}", "example.com", "22"],
+                       capture_output=True, timeout=30)
+    t.join(20)
+    err = r.stderr.decode()
+    assert r.returncode == 1
+    assert err == ("paddock: example.com:22 blocked by policy: "
+                   "no\\x0apaddock: forged line\\x07\\x1b]0;x\\x07 "
+                   "(blocked\\x1b[2J)\n")

@@ -181,7 +181,9 @@ test_util_log_quote_macros(void **state)
 	(void)state;
 	assert_string_equal(LOG_US("a\nb'\x1b"), "'a\\x0ab\\'\\x1b'");
 	assert_string_equal(LOG_U("a\0b", 3), "'a\\x00b'");
+	assert_string_equal(LOG_ES("x\t'y\\"), "x\\x09'y\\\\");
 	assert_string_equal(LOG_US(nul), "(null)");
+	assert_string_equal(LOG_ES(nul), "(null)");
 }
 
 static void
