@@ -400,7 +400,7 @@ session_socks5_udp_judged(struct socks5_udp *u, struct udp_dest *d)
 		d->state = UDP_DEST_DENIED;
 		d->was_allowed = false;
 		slog_info(s, "UDP to %s:%u from %s: loop (the proxy itself)",
-		    target, (unsigned)d->dst.port, s->client_text);
+		    LOG_US(target), (unsigned)d->dst.port, s->client_text);
 		session_socks5_udp_queue_drop(u, d);
 	} else if (usable) {
 		d->state = UDP_DEST_ALLOWED;

@@ -173,9 +173,9 @@ def test_socks5_udp_to_a_name_answering_the_relay_is_dropped(
     a = in_ns(ns, lambda: Udp(p))
     try:
         a.sendto(b"to myself", name, a.relay_port)
-        p.wait_for(rf"UDP to {name}:{a.relay_port} from .*: loop")
+        p.wait_for(rf"UDP to '{name}':{a.relay_port} from .*: loop")
         a.sendto(b"to a listener", name, p.port)
-        p.wait_for(rf"UDP to {name}:{p.port} from .*: loop")
+        p.wait_for(rf"UDP to '{name}':{p.port} from .*: loop")
     finally:
         a.close()
 
