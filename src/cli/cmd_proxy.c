@@ -6,15 +6,24 @@
  * readiness line and then only handles signals: SIGHUP reloads the config
  * (a config that fails to load changes nothing), SIGINT and SIGTERM stop
  * accepting, let open exchanges finish for the shutdown grace and exit 0.
+ *
+ * Under systemd (Type=notify) the same moments are also told to the
+ * service manager: READY=1 with the readiness line, RELOADING=1/READY=1
+ * around a reload, STOPPING=1 when stopping. The readiness line stays, for
+ * everyone else.
  */
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -91,6 +100,57 @@ cmd_proxy_raise_nofile(void)
 	}
 }
 
+/*
+ * Tell systemd about a state change (sd_notify(3)): one datagram to the
+ * AF_UNIX socket named by $NOTIFY_SOCKET, a path or, with a leading '@',
+ * an abstract name. Without the variable this does nothing; a failure is
+ * only logged at debug, since readiness is also on stderr.
+ */
+static void
+cmd_proxy_notify(const char *state)
+{
+	const char *path = secure_getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t n;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@'))
+		return;
+	n = strlen(path);
+	if (n >= sizeof(sa.sun_path)) {
+		log_debug("NOTIFY_SOCKET is too long; not notifying");
+		return;
+	}
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_debug_errno(errno, "NOTIFY_SOCKET: socket");
+		return;
+	}
+	if (sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+		(const struct sockaddr *)&sa,
+		(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		log_debug_errno(errno, "NOTIFY_SOCKET: sendto");
+	(void)close(fd);
+}
+
+/* RELOADING=1 carries the monotonic time the reload began (newer systemd
+ * checks it; older ones ignore it). READY=1 ends the reload. */
+static void
+cmd_proxy_notify_reloading(void)
+{
+	struct timespec ts;
+	char msg[64];
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		ts = (struct timespec){ 0 };
+	(void)snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%" PRIu64,
+	    (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+	cmd_proxy_notify(msg);
+}
+
 /* Apply one "NAME=VALUE" to l. Returns proxy_limits_set()'s answer, or
  * -ENOENT for a name too long to be one. */
 static int
@@ -161,9 +221,12 @@ cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
 	/* This thread handles SIGTERM too: a --config that became a FIFO
 	 * must be refused, not waited on. */
 	c->cfg.opts.regular_files_only = true;
+	cmd_proxy_notify_reloading();
 	if (cmd_proxy_settings(c, &s) < 0) {
 		log_err("reload failed; the previous configuration stays in "
 			"force");
+		cmd_proxy_notify("READY=1\nSTATUS=reload failed; the previous "
+				 "configuration stays in force");
 		return;
 	}
 	if (proxy_reload(c->proxy, &s, &restart) < 0) {
@@ -177,6 +240,7 @@ cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
 			    "or SOCKS5); restart paddock proxy to apply "
 			    "them");
 	}
+	cmd_proxy_notify("READY=1\nSTATUS=accepting connections");
 	proxy_settings_done(&s);
 }
 
@@ -194,6 +258,7 @@ cmd_proxy_announce(struct cmd_proxy *c)
 	(void)fprintf(stderr, "paddock: listening http=%s socks5=%s\n", http,
 	    socks);
 	(void)fflush(stderr);
+	cmd_proxy_notify("READY=1\nSTATUS=accepting connections");
 	return 0;
 }
 
@@ -248,6 +313,7 @@ cmd_proxy_run(struct cmd_proxy *c)
 	if (cmd_proxy_announce(c) < 0)
 		goto out;
 	(void)event_base_dispatch(c->base);
+	cmd_proxy_notify("STOPPING=1");
 	proxy_stop_begin(c->proxy);
 	log_info("no longer accepting; open exchanges have up to %" PRIu64
 		 " ms to finish",

@@ -140,3 +140,36 @@ def test_access_log_names_the_profile_a_session_was_judged_by(start_proxy):
     up.close()
     srv.close()
 
+
+
+def notify_socket(path):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(path)
+    s.settimeout(20)
+    return s
+
+
+def test_systemd_is_told_ready_reloading_and_stopping(start_proxy, workdir):
+    path = os.path.join(workdir, "notify")
+    s = notify_socket(path)
+    p = start_proxy(loopback_config(),
+                    env=dict(os.environ, NOTIFY_SOCKET=path))
+    ready = s.recv(4096).decode().splitlines()
+    assert ready[0] == "READY=1"
+    p.reload(loopback_config(domains={"reload.test": "deny"}))
+    reloading = s.recv(4096).decode().splitlines()
+    assert reloading[0] == "RELOADING=1"
+    assert re.fullmatch(r"MONOTONIC_USEC=\d+", reloading[1])
+    assert s.recv(4096).decode().splitlines()[0] == "READY=1"
+    p.finish()
+    assert s.recv(4096) == b"STOPPING=1"
+    s.close()
+
+
+def test_an_abstract_notify_socket_is_told_too(start_proxy):
+    name = f"paddock-test-notify-{os.getpid()}"
+    s = notify_socket("\0" + name)
+    start_proxy(loopback_config(),
+                env=dict(os.environ, NOTIFY_SOCKET="@" + name))
+    assert s.recv(4096).decode().startswith("READY=1\n")
+    s.close()
