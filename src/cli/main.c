@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/version_info.h"
 #include "util/log.h"
 #include "util/strutil.h"
 
@@ -26,7 +27,7 @@ main_usage(FILE *f)
 	    "\nOptions:\n"
 	    "  --log-level LEVEL  error, warn, info (default) or debug\n"
 	    "  -h, --help         show this help\n"
-	    "  --version          show the version\n"
+	    "  --version          show the version and the libraries\n"
 	    "\nRun 'paddock COMMAND --help' for the options of a command.\n");
 }
 
@@ -45,7 +46,7 @@ main(int argc, char **argv)
 			return CLI_EXIT_OK;
 		}
 		if (streq(a, "--version")) {
-			(void)printf("paddock %s\n", PADDOCK_VERSION_STRING);
+			version_info_print(stdout);
 			return CLI_EXIT_OK;
 		}
 		m = cli_option_value(argc, argv, &i, "--log-level", &v);

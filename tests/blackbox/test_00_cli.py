@@ -1,6 +1,13 @@
 """The paddock front door: help, version and usage errors."""
+import os
+import re
+import subprocess
 
 import pytest
+
+from conftest import ROOT
+
+VERSION_LINE = r"paddock 0\.1\.0(?: \(git ([0-9a-f]{7,}(?:-dirty)?)\))?"
 
 
 def test_help_lists_usage_and_exits_zero(paddock):
@@ -13,7 +20,35 @@ def test_help_lists_usage_and_exits_zero(paddock):
 def test_version_prints_semver(paddock):
     r = paddock("--version")
     assert r.rc == 0
-    assert r.out.strip() == "paddock 0.1.0"
+    assert re.fullmatch(VERSION_LINE, r.out.splitlines()[0])
+
+
+def test_version_names_the_git_revision_of_a_git_build(paddock):
+    if not os.path.exists(os.path.join(ROOT, ".git")):
+        pytest.skip("not built from a git checkout")
+    head = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"],
+                          capture_output=True, text=True, check=True)
+    m = re.fullmatch(VERSION_LINE, paddock("--version").out.splitlines()[0])
+    assert m.group(1), "no (git ...) on a build from git"
+    assert head.stdout.startswith(m.group(1).removesuffix("-dirty"))
+
+
+def modversion(module):
+    return subprocess.run(["pkg-config", "--modversion", module],
+                          capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def test_version_names_the_libraries_paddock_was_built_with(paddock):
+    libs = paddock("--version").out.splitlines()[1]
+    assert libs.startswith("libraries: ")
+    openssl = subprocess.run(["openssl", "version"], capture_output=True,
+                             text=True, check=True).stdout.split()[1]
+    assert f" OpenSSL/{openssl}" in libs
+    assert f" libevent/{modversion('libevent_core')}" in libs
+    assert f" jansson/{modversion('jansson')}" in libs
+    assert f" libidn2/{modversion('libidn2')}" in libs
+    assert re.search(r" llhttp/\d+\.\d+\.\d+", libs)
 
 
 def test_no_command_is_a_usage_error(paddock):
@@ -43,7 +78,7 @@ def test_bad_log_level_is_a_usage_error(paddock):
 def test_log_level_takes_the_equals_form(paddock):
     r = paddock("--log-level=error", "--version")
     assert r.rc == 0
-    assert r.out.strip() == "paddock 0.1.0"
+    assert re.fullmatch(VERSION_LINE, r.out.splitlines()[0])
 
 
 def test_log_level_without_value_is_a_usage_error(paddock):
