@@ -25,10 +25,11 @@ cmd_config_usage(FILE *f)
 	    "Read the layered config.toml (system, user, trusted project "
 	    "files,\n-c overrides) the way every paddock command does.\n"
 	    "\nCommands:\n"
-	    "  check    report every error and warning\n"
-	    "  show     print the effective config and the compiled "
+	    "  check     report every error and warning\n"
+	    "  show      print the effective config and the compiled "
 	    "permissions\n"
-	    "  schema   print the JSON Schema of everything paddock reads\n"
+	    "  schema    print the JSON Schema of everything paddock reads\n"
+	    "  profiles  list the permission and config profiles defined\n"
 	    "\nRun 'paddock config COMMAND --help' for its options.\n");
 }
 
@@ -80,14 +81,34 @@ cmd_config_schema_usage(FILE *f)
 	    "  -h, --help          show this help\n");
 }
 
+static void
+cmd_config_profiles_usage(FILE *f)
+{
+	(void)fprintf(f,
+	    "Usage: paddock config profiles [OPTIONS]\n"
+	    "\n"
+	    "List the names the effective config defines, one per line: "
+	    "\"permissions\",\na tab and NAME for each [permissions.NAME] "
+	    "(what --permissions takes),\n\"profile\", a tab and NAME for "
+	    "each [profiles.NAME] (what --profile\ntakes). Names holding "
+	    "control characters are left out. The shell\ncompletions use "
+	    "this. Exits 1 when the config does not load.\n"
+	    "\nOptions:\n"
+	    "  -h, --help          show this help\n"
+	    "\n%s",
+	    cfgopts_help);
+}
+
 /* What `config check` and `config show` take besides the config options. */
 struct cmd_config_args {
 	const char *name; /* "check", "show" */
 	void (*usage)(FILE *f);
+	bool takes_json;
 	bool json;
 };
 
-/* One argument that is not a config option: --json or --help. */
+/* One argument that is not a config option: --json (when the command
+ * takes it) or --help. */
 static int
 cmd_config_arg(void *userdata, int argc, char **argv, int *i)
 {
@@ -98,7 +119,7 @@ cmd_config_arg(void *userdata, int argc, char **argv, int *i)
 		a->usage(stdout);
 		return CLI_EXIT_OK;
 	}
-	if (streq(argv[*i], "--json")) {
+	if (a->takes_json && streq(argv[*i], "--json")) {
 		a->json = true;
 		(*i)++;
 		return -1;
@@ -158,7 +179,8 @@ cmd_config_check(int argc, char **argv)
 	struct cfgopts o;
 	struct config_diags *d = config_diags_new();
 	struct config *cfg = NULL;
-	struct cmd_config_args a = { "check", cmd_config_check_usage, false };
+	struct cmd_config_args a = { "check", cmd_config_check_usage, true,
+		false };
 	size_t n_err, n_warn;
 	int r;
 
@@ -207,7 +229,8 @@ cmd_config_show(int argc, char **argv)
 {
 	struct config_diags *d = NULL;
 	struct config *cfg = NULL;
-	struct cmd_config_args a = { "show", cmd_config_show_usage, false };
+	struct cmd_config_args a = { "show", cmd_config_show_usage, true,
+		false };
 	struct cfgopts o;
 	struct buf b;
 	int r;
@@ -241,6 +264,59 @@ out:
 	return r;
 }
 
+/* Shells split completion candidates on whitespace and lines. */
+static bool
+cmd_config_name_is_printable(const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return false;
+	return len > 0;
+}
+
+static int
+cmd_config_profiles(int argc, char **argv)
+{
+	static const char *const labels[_CONFIG_NAMES_MAX] = {
+		[CONFIG_NAMES_PERMISSIONS] = "permissions",
+		[CONFIG_NAMES_PROFILES] = "profile",
+	};
+	struct config_diags *d = NULL;
+	struct config *cfg = NULL;
+	struct cmd_config_args a = { "profiles", cmd_config_profiles_usage,
+		false, false };
+	struct cfgopts o;
+	int r;
+
+	cfgopts_init(&o);
+	r = cfgopts_parse_args(&o, argc, argv, cmd_config_arg, &a);
+	if (r >= 0)
+		goto out;
+	cfg = cfgopts_load(&o, false, &d);
+	if (!cfg) {
+		r = CLI_EXIT_FAILURE;
+		goto out;
+	}
+	for (int k = 0; k < _CONFIG_NAMES_MAX; k++) {
+		for (size_t i = 0;; i++) {
+			size_t len;
+			const char *name = config_get_name(cfg, k, i, &len);
+
+			if (!name)
+				break;
+			if (cmd_config_name_is_printable(name, len))
+				(void)printf("%s\t%.*s\n", labels[k], (int)len,
+				    name);
+		}
+	}
+	r = CLI_EXIT_OK;
+out:
+	config_free(cfg);
+	config_diags_free(d);
+	cfgopts_done(&o);
+	return r;
+}
+
 static int
 cmd_config_schema(int argc, char **argv)
 {
@@ -265,6 +341,7 @@ cmd_config(int argc, char **argv)
 		{ "check", "check the config", cmd_config_check },
 		{ "show", "show the effective config", cmd_config_show },
 		{ "schema", "print the JSON Schema", cmd_config_schema },
+		{ "profiles", "list the profiles", cmd_config_profiles },
 		{ NULL, NULL, NULL },
 	};
 

@@ -192,6 +192,18 @@ config_get_default_permissions(const struct config *cfg)
 	    NULL;
 }
 
+const char *
+config_get_name(const struct config *cfg, enum config_names kind, size_t i,
+    size_t *ret_len)
+{
+	const struct toml_value *t = config_get_table(cfg->tree,
+	    kind == CONFIG_NAMES_PERMISSIONS ? "permissions" : "profiles");
+
+	if (!t || i >= toml_table_size(t))
+		return NULL;
+	return toml_table_key(t, i, ret_len);
+}
+
 const struct config_sandbox_policy *
 config_get_sandbox_policy(const struct config *cfg)
 {

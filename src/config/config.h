@@ -178,6 +178,21 @@ const char *config_syntax_name(enum config_syntax s);
 /* The selected permission profile, or NULL on the legacy path. */
 const char *config_get_default_permissions(const struct config *cfg);
 
+/* The tables whose keys name what --permissions and --profile select. */
+enum config_names {
+	CONFIG_NAMES_PERMISSIONS, /* [permissions.NAME] */
+	CONFIG_NAMES_PROFILES,    /* [profiles.NAME], config profiles */
+	_CONFIG_NAMES_MAX,
+};
+
+/*
+ * The i-th name (file order) defined in the merged config under the table
+ * of kind, with its length in *ret_len (a quoted TOML key may hold any
+ * byte, even NUL); NULL past the end. Borrowed from cfg.
+ */
+const char *config_get_name(const struct config *cfg, enum config_names kind,
+    size_t i, size_t *ret_len);
+
 enum config_fs_access {
 	CONFIG_FS_ACCESS_NONE,
 	CONFIG_FS_ACCESS_READ,

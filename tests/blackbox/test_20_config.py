@@ -81,7 +81,8 @@ PROFILE = """
 @pytest.mark.parametrize("args", [["config", "--help"],
                                   ["config", "check", "--help"],
                                   ["config", "show", "-h"],
-                                  ["config", "schema", "--help"]])
+                                  ["config", "schema", "--help"],
+                                  ["config", "profiles", "--help"]])
 def test_every_config_command_has_help(paddock, args):
     r = paddock(*args)
     assert r.rc == 0
@@ -107,11 +108,45 @@ def test_config_without_subcommand_is_usage_error(paddock):
     (["config", "check", "--home"], "--home needs a value"),
     (["config", "check", "--sandbox", "open"], "--sandbox takes read-only"),
     (["config", "schema", "--json"], "unknown argument '--json'"),
+    (["config", "profiles", "--json"], "unknown argument '--json'"),
 ])
 def test_usage_errors_exit_2(paddock, args, needle):
     r = paddock(*args)
     assert r.rc == 2
     assert needle in r.err
+
+
+# --- profiles -------------------------------------------------------------
+
+def test_profiles_lists_the_names_of_every_layer_and_override(tree):
+    tree.write("sys.toml", """
+        [permissions.from_system]
+        """)
+    tree.user_config(PROFILE + """
+        [permissions."two words".network]
+        enabled = false
+
+        [permissions."bad\\nname"]
+
+        [profiles.work]
+        sandbox_mode = "read-only"
+        """)
+    r = tree._paddock("config", "profiles", "--home", str(tree.home),
+                      "--system-config", str(tree.root / "sys.toml"),
+                      "--cwd", str(tree.proj), "-c", "profiles.ci.model=\"x\"",
+                      env=tree.env())
+    assert r.rc == 0, r.err
+    assert r.out.splitlines() == [
+        "permissions\tfrom_system", "permissions\tdev",
+        "permissions\ttwo words", "profile\twork", "profile\tci"]
+
+
+def test_profiles_fails_when_the_config_does_not_load(tree):
+    tree.user_config("default_permissions = 3\n")
+    r = tree.run("config", "profiles")
+    assert r.rc == 1
+    assert r.out == ""
+    assert "default_permissions" in r.err
 
 
 # --- check ----------------------------------------------------------------
