@@ -14,8 +14,10 @@ FUZZ_MERGE   ?=
 
 # make soak: the mixed load's duration in seconds (bench/soak.py).
 SOAK_SECONDS ?= 1800
+PREFIX       ?= /usr/local
+DESTDIR      ?=
 
-.PHONY: all deps build run test lint fuzz bench soak clean
+.PHONY: all deps build run test lint fuzz bench soak clean install uninstall
 
 all: build
 
@@ -25,6 +27,20 @@ deps:
 build: deps
 	@test -f $(BUILD)/build.ninja || $(MESON) setup $(BUILD) >/dev/null
 	@$(NINJA) -C $(BUILD)
+
+# Install into $(DESTDIR)$(PREFIX) what Meson installs (docs/install.md):
+# the binary, the library with its header and pkg-config file, the manual
+# pages, the shell completions, the systemd unit and the example config.
+install: build
+	@$(MESON) configure $(BUILD) -Dprefix=$(PREFIX) >/dev/null
+	@$(MESON) install -C $(BUILD) --quiet $(if $(DESTDIR),--destdir "$(DESTDIR)")
+
+# Remove what the last `make install` from $(BUILD) installed (Meson keeps
+# the list, DESTDIR included, in $(BUILD)/meson-logs/install-log.txt).
+uninstall:
+	@test -f $(BUILD)/meson-logs/install-log.txt || \
+	    { echo "uninstall: nothing was installed from $(BUILD)" >&2; exit 1; }
+	@$(NINJA) -C $(BUILD) uninstall
 
 # The example profile: the proxy on 127.0.0.1:3128 for a few package
 # registries, in the foreground (Ctrl-C stops it).
