@@ -14,6 +14,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+#include <seccomp.h>
 
 #include "cli/revision.h"
 #include "llhttp.h"
@@ -35,6 +36,21 @@ version_info_library(FILE *f, const char *name, const char *built,
 		(void)fprintf(f, " (built with %s)", built);
 }
 
+/* libseccomp gives its versions as numbers, at build and at run time. */
+static void
+version_info_seccomp(FILE *f)
+{
+	const struct scmp_version *v = seccomp_version();
+	char built[32], running[32];
+
+	(void)snprintf(built, sizeof(built), "%u.%u.%u", SCMP_VER_MAJOR,
+	    SCMP_VER_MINOR, SCMP_VER_MICRO);
+	if (v)
+		(void)snprintf(running, sizeof(running), "%u.%u.%u", v->major,
+		    v->minor, v->micro);
+	version_info_library(f, "libseccomp", built, v ? running : NULL);
+}
+
 void
 version_info_print(FILE *f)
 {
@@ -50,6 +66,7 @@ version_info_print(FILE *f)
 	    jansson_version_str());
 	version_info_library(f, "libidn2", IDN2_VERSION,
 	    idn2_check_version(NULL));
+	version_info_seccomp(f);
 	/* Compiled in from Debian's node-llhttp sources. */
 	version_info_library(f, "llhttp", VERSION_INFO_LLHTTP, NULL);
 	(void)fputc('\n', f);

@@ -48,6 +48,7 @@ def test_version_names_the_libraries_paddock_was_built_with(paddock):
     assert f" libevent/{modversion('libevent_core')}" in libs
     assert f" jansson/{modversion('jansson')}" in libs
     assert f" libidn2/{modversion('libidn2')}" in libs
+    assert f" libseccomp/{modversion('libseccomp')}" in libs
     assert re.search(r" llhttp/\d+\.\d+\.\d+", libs)
 
 
