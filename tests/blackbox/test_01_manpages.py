@@ -20,6 +20,7 @@ PAGES = {
     "paddock-env.1": [["env"]],
     "paddock-policy.1": [["policy", "check"]],
     "paddock-connect.1": [["connect"]],
+    "paddock-run.1": [["run"]],
 }
 
 
@@ -104,6 +105,8 @@ def test_config_page_names_every_key_paddock_interprets(paddock):
             if "ignores it" not in v.get("description", "")]
     keys += list(defs["Network"]["properties"])
     keys += list(defs["SandboxWorkspaceWrite"]["properties"])
+    keys += [k for k, v in defs["ShellEnvironmentPolicy"]["properties"].items()
+             if "ignores it" not in v.get("description", "")]
     text = page("paddock-config.5")
     documented = set()
     for line in text.splitlines():
