@@ -92,7 +92,13 @@ _paddock()
 	case $prev in
 	--log-level) words=(error warn info debug) ;;
 	--sandbox) words=(read-only workspace-write danger-full-access) ;;
-	--format) words=(sh fish json) ;;
+	--format)
+		if [[ ${path[0]} == run ]]; then
+			words=(text json)
+		else
+			words=(sh fish json)
+		fi
+		;;
 	--protocol) words=(http https_connect socks5_tcp socks5_udp) ;;
 	--limit)
 		mapfile -t words < <(_paddock_help "Limits and their defaults:" \
@@ -137,6 +143,10 @@ _paddock()
 		mapfile -t words < <(_paddock_help Commands: "$exe")
 	elif ((${#path[@]} == 1)) && [[ ${path[0]} == config || ${path[0]} == policy ]]; then
 		mapfile -t words < <(_paddock_help Commands: "$exe" "${path[0]}")
+	elif ((${#path[@]} == 1)) && [[ ${path[0]} == run ]]; then
+		# The command to confine.
+		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
+		return
 	else
 		return
 	fi

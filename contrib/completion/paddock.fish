@@ -74,7 +74,11 @@ function __paddock_complete
         case --sandbox
             set values read-only workspace-write danger-full-access
         case --format
-            set values sh fish json
+            if test "$cmdpath[1]" = run
+                set values text json
+            else
+                set values sh fish json
+            end
         case --protocol
             set values http https_connect socks5_tcp socks5_udp
         case --limit
@@ -108,6 +112,9 @@ function __paddock_complete
         __paddock_help Commands: $exe
     else if test (count $cmdpath) -eq 1; and contains -- $cmdpath[1] config policy
         __paddock_help Commands: $exe $cmdpath[1]
+    else if test (count $cmdpath) -eq 1; and test "$cmdpath[1]" = run
+        # The command to confine.
+        __fish_complete_command $cur
     else
         __fish_complete_path $cur
     end

@@ -33,6 +33,7 @@ ZSH = """
 offer() {{
 	local c
 	for c in "$@"; do [[ $c == "$PREFIX"* ]] && print -r -- $c; done
+	return 0
 }}
 compadd() {{
 	while [[ $1 == -* && $1 != -- ]]; do [[ $1 == -S ]] && shift; shift; done
@@ -44,6 +45,7 @@ _files() {{ print -r -- '<files>'; }}
 _directories() {{ print -r -- '<directories>'; }}
 _message() {{ }}
 _default() {{ print -r -- '<files>'; }}
+_command_names() {{ offer ${{(k)commands}}; }}
 compset() {{ PREFIX=${{PREFIX#*=}}; }}
 source {script} >/dev/null 2>&1
 words=({words})
@@ -137,7 +139,8 @@ def test_subcommands(complete, paddock):
 
 
 @pytest.mark.parametrize("command", [["proxy"], ["env"], ["connect"],
-                                     ["policy", "check"], ["config", "show"]])
+                                     ["policy", "check"], ["config", "show"],
+                                     ["run"]])
 def test_options_are_those_of_help(complete, paddock, command):
     want = {o for o in options(help_of(paddock, *command))
             if o.startswith("--")}
@@ -154,11 +157,17 @@ def test_option_values(complete, paddock):
     assert complete("env", "--sandbox", "") == {
         "read-only", "workspace-write", "danger-full-access"}
     assert complete("env", "--format", "j") == {"json"}
+    assert complete("run", "--format", "") == {"text", "json"}
     assert complete("policy", "check", "--protocol", "socks5") == {
         "socks5_tcp", "socks5_udp"}
     limits = listed(help_of(paddock, "proxy"), "Limits and their defaults:")
     assert {c.rstrip("=") for c in complete("proxy", "--limit", "")} == \
         limits
+
+
+def test_run_completes_the_command_to_confine(complete):
+    assert "sh" in complete("run", "--quiet", "--", "sh")
+    assert "sh" in complete("run", "sh")
 
 
 def test_profile_names_come_from_the_config_on_the_line(complete, tmp_path):
