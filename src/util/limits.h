@@ -96,3 +96,12 @@
 #define LIMIT_DNS_ADDRS           16   /* addresses kept per lookup */
 #define LIMIT_PROXY_ENV_URL_BYTES 2048 /* an upstream proxy URL */
 #define LIMIT_NO_PROXY_ENTRIES    256  /* NO_PROXY entries */
+
+/* TLS interception (src/tls). */
+#define LIMIT_MITM_PEM_BYTES    (64u * 1024) /* ca.pem or ca.key */
+#define LIMIT_MITM_CA_DAYS      3650         /* a new CA's validity */
+#define LIMIT_MITM_LEAF_DAYS    7            /* a minted leaf's validity */
+#define LIMIT_MITM_RENEW_S      86400 /* re-issue a cached leaf this early */
+#define LIMIT_MITM_BACKDATE_S   3600  /* notBefore, against clock skew */
+#define LIMIT_MITM_CERT_CACHE   1024  /* leaves cached (LRU) */
+#define LIMIT_MITM_BUNDLE_BYTES (4u * 1024 * 1024) /* a CA bundle read */

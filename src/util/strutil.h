@@ -28,6 +28,15 @@ startswith(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* True when s ends with suffix. */
+static inline bool
+endswith(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
 static inline char
 ascii_tolower(char c)
 {
