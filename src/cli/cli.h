@@ -23,6 +23,7 @@ struct cli_command {
 extern const struct cli_command cli_commands[];
 
 /* The subcommands (cmd_<name>.c). */
+int cmd_ca(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_connect(int argc, char **argv);
 int cmd_env(int argc, char **argv);

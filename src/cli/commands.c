@@ -15,5 +15,6 @@ const struct cli_command cli_commands[] = {
 	{ "connect", "relay stdin/stdout through the proxy's SOCKS5 listener",
 	    cmd_connect },
 	{ "run", "run a command confined to its permission profile", cmd_run },
+	{ "ca", "show, locate or rotate the HTTPS interception CA", cmd_ca },
 	{ NULL, NULL, NULL },
 };

@@ -204,6 +204,12 @@ config_get_name(const struct config *cfg, enum config_names kind, size_t i,
 	return toml_table_key(t, i, ret_len);
 }
 
+const char *
+config_get_codex_home(const struct config *cfg)
+{
+	return cfg->home;
+}
+
 const struct config_sandbox_policy *
 config_get_sandbox_policy(const struct config *cfg)
 {

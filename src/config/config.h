@@ -193,6 +193,10 @@ enum config_names {
 const char *config_get_name(const struct config *cfg, enum config_names kind,
     size_t i, size_t *ret_len);
 
+/* CODEX_HOME as resolved at load (--home, $CODEX_HOME or ~/.codex);
+ * borrowed. Never NULL on a loaded config. */
+const char *config_get_codex_home(const struct config *cfg);
+
 enum config_fs_access {
 	CONFIG_FS_ACCESS_NONE,
 	CONFIG_FS_ACCESS_READ,
