@@ -19,6 +19,13 @@ const char cfgopts_help[] =
     "  --system-config FILE\n"
     "                      use FILE as the system layer instead of\n"
     "                      /etc/codex/config.toml ('' for none)\n"
+    "  --requirements FILE read the administrator's requirements from "
+    "FILE\n"
+    "                      instead of /etc/codex/requirements.toml\n"
+    "                      ('' for none)\n"
+    "  --managed-config FILE\n"
+    "                      the legacy managed config instead of\n"
+    "                      /etc/codex/managed_config.toml ('' for none)\n"
     "  --cwd DIR           the session directory (default: the current "
     "one)\n"
     "  -c KEY=VALUE        override a setting; KEY is a TOML dotted key,\n"
@@ -63,6 +70,8 @@ enum cfgopts_option {
 	CFGOPTS_HOME,
 	CFGOPTS_CONFIG,
 	CFGOPTS_SYSTEM_CONFIG,
+	CFGOPTS_REQUIREMENTS,
+	CFGOPTS_MANAGED_CONFIG,
 	CFGOPTS_CWD,
 	CFGOPTS_OVERRIDE,
 	CFGOPTS_PROFILE,
@@ -85,6 +94,8 @@ static const struct {
 	{ "--home", CFGOPTS_HOME },
 	{ "--config", CFGOPTS_CONFIG },
 	{ "--system-config", CFGOPTS_SYSTEM_CONFIG },
+	{ "--requirements", CFGOPTS_REQUIREMENTS },
+	{ "--managed-config", CFGOPTS_MANAGED_CONFIG },
 	{ "--cwd", CFGOPTS_CWD },
 	{ "-c", CFGOPTS_OVERRIDE },
 	{ "--profile", CFGOPTS_PROFILE },
@@ -116,6 +127,12 @@ cfgopts_parse(struct cfgopts *o, int argc, char **argv, int *i)
 		break;
 	case CFGOPTS_SYSTEM_CONFIG:
 		c->system_file = v;
+		break;
+	case CFGOPTS_REQUIREMENTS:
+		c->requirements_file = v;
+		break;
+	case CFGOPTS_MANAGED_CONFIG:
+		c->managed_file = v;
 		break;
 	case CFGOPTS_CWD:
 		c->cwd = v;

@@ -7,6 +7,7 @@
  *   merge     the enabled layers into one tree (config_merge.c)
  *   select    permissions: profile or legacy path (config_select.c)
  *   network   the effective network settings (config_network.c)
+ *   require   the administrator's requirements (config_requirements.c)
  *
  * A step never stops at the first problem: each one works with what the
  * earlier steps could make of the input, so a single run reports every
@@ -67,6 +68,7 @@ config_free(struct config *cfg)
 	config_network_done(&cfg->net);
 	config_shellenv_done(&cfg->shell_env);
 	free(cfg->rule_specs);
+	config_requirements_done(&cfg->req);
 	config_writable_roots_free(cfg->roots, cfg->n_roots);
 	config_sandbox_policy_free(cfg->sandbox);
 	config_fs_policy_free(cfg->fs);
@@ -163,6 +165,8 @@ config_load(const struct config_options *opts, struct config_diags *d,
 		return -ENOMEM;
 	r = config_layers_load(cfg, opts, d);
 	if (r >= 0)
+		r = config_requirements_load(cfg, opts, d);
+	if (r >= 0)
 		r = config_load_flags(cfg, opts, d);
 	if (r >= 0)
 		r = config_load_merge(cfg, d);
@@ -172,6 +176,8 @@ config_load(const struct config_options *opts, struct config_diags *d,
 		r = config_network_load(cfg, d);
 	if (r >= 0)
 		r = config_shellenv_load(cfg);
+	if (r >= 0)
+		r = config_requirements_check(cfg, d);
 	if (r >= 0 && config_diags_oom(d))
 		r = -ENOMEM;
 	if (r >= 0 && config_diags_count_severity(d, CONFIG_SEVERITY_ERROR) > 0)

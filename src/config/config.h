@@ -65,6 +65,10 @@ struct config_diag {
 	struct config_origin origin;
 	const char *key; /* dotted key path, e.g. permissions.dev.filesystem,
 			    or NULL */
+	/* For "requirement_violated": the administrator's requirement that
+	 * the entry above breaks (file NULL otherwise). */
+	struct config_origin requirement;
+	const char *requirement_key;
 };
 
 struct config_diags *config_diags_new(void);
@@ -106,7 +110,11 @@ struct config_options {
 				    <home>/config.toml (may be missing) */
 	const char *system_file; /* NULL = /etc/codex/config.toml (may be
 				    missing); "" = none */
-	const char *cwd;         /* --cwd: session cwd; NULL = process cwd */
+	const char *requirements_file; /* NULL = /etc/codex/requirements.toml
+					  (may be missing); "" = none */
+	const char *managed_file;      /* NULL = /etc/codex/managed_config.toml
+					  (may be missing); "" = none */
+	const char *cwd; /* --cwd: session cwd; NULL = process cwd */
 	const char *const *overrides; /* -c KEY=VALUE, in order */
 	size_t n_overrides;
 	const char *profile;     /* --profile: config profile */
@@ -192,6 +200,22 @@ enum config_names {
  */
 const char *config_get_name(const struct config *cfg, enum config_names kind,
     size_t i, size_t *ret_len);
+
+/*
+ * Administrator requirements (docs/config.md "Requirements"): what
+ * /etc/codex/requirements.toml and the legacy managed_config.toml fixed,
+ * one entry per constraint in force, in file order. Borrowed.
+ */
+struct config_requirement {
+	const char *key;   /* e.g. experimental_network.allow_local_binding */
+	const char *value; /* the value as TOML text */
+	struct config_origin origin;
+};
+
+size_t config_requirements_count(const struct config *cfg);
+const struct config_requirement *config_requirements_get(const struct config
+							     *cfg,
+    size_t i);
 
 /* CODEX_HOME as resolved at load (--home, $CODEX_HOME or ~/.codex);
  * borrowed. Never NULL on a loaded config. */

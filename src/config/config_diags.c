@@ -59,6 +59,8 @@ config_diag_done(struct config_diag *diag)
 		free((char *)diag->message);
 	free((char *)diag->origin.file);
 	free((char *)diag->key);
+	free((char *)diag->requirement.file);
+	free((char *)diag->requirement_key);
 }
 
 struct config_diags *
@@ -225,8 +227,11 @@ config_diags_add(struct config_diags *d, enum config_severity sev,
 struct config_origin
 config_origin_of(const struct toml_value *v)
 {
-	struct toml_pos pos = toml_value_pos(v);
+	struct toml_pos pos;
 
+	if (!v)
+		return (struct config_origin){ .file = NULL };
+	pos = toml_value_pos(v);
 	return (struct config_origin){ .file = toml_value_source(v),
 		.line = pos.line,
 		.column = pos.column };
@@ -363,6 +368,38 @@ config_json_position(uint32_t v)
 	return v > 0 ? json_integer(v) : json_null();
 }
 
+int
+config_diags_set_requirement(struct config_diags *d,
+    const struct config_origin *origin, const char *key)
+{
+	struct config_diag *diag;
+
+	if (d->n == 0 || d->oom)
+		return 0; /* the violation itself was dropped */
+	diag = &d->v[d->n - 1];
+	diag->requirement = *origin;
+	diag->requirement.file = origin->file ? strdup(origin->file) : NULL;
+	diag->requirement_key = strdup(key);
+	if ((origin->file && !diag->requirement.file) ||
+	    !diag->requirement_key) {
+		d->oom = true;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static json_t *
+config_diag_requirement_json(const struct config_diag *diag)
+{
+	if (!diag->requirement_key)
+		return json_null();
+	return json_pack("{s:o, s:o, s:o, s:o}", "file",
+	    config_json_text(diag->requirement.file), "line",
+	    config_json_position(diag->requirement.line), "column",
+	    config_json_position(diag->requirement.column), "key",
+	    config_json_text(diag->requirement_key));
+}
+
 json_t *
 config_diag_to_json(const struct config_diag *diag)
 {
@@ -370,6 +407,7 @@ config_diag_to_json(const struct config_diag *diag)
 
 	if (!o)
 		return NULL;
+
 	if (json_object_set_new(o, "code", json_string(diag->code)) < 0 ||
 	    json_object_set_new(o, "message", config_json_text(diag->message)) <
 		0 ||
@@ -379,7 +417,9 @@ config_diag_to_json(const struct config_diag *diag)
 		config_json_position(diag->origin.line)) < 0 ||
 	    json_object_set_new(o, "column",
 		config_json_position(diag->origin.column)) < 0 ||
-	    json_object_set_new(o, "key", config_json_text(diag->key)) < 0) {
+	    json_object_set_new(o, "key", config_json_text(diag->key)) < 0 ||
+	    json_object_set_new(o, "requirement",
+		config_diag_requirement_json(diag)) < 0) {
 		json_decref(o);
 		return NULL;
 	}

@@ -59,6 +59,12 @@ void config_diags_addv(struct config_diags *d, enum config_severity sev,
  * a caller may skip the work of its message. */
 bool config_diags_full(const struct config_diags *d);
 
+/* Attach the requirement a just-added "requirement_violated" diagnostic
+ * is about. Returns 0 or -ENOMEM (then the list is marked out of
+ * memory). */
+int config_diags_set_requirement(struct config_diags *d,
+    const struct config_origin *origin, const char *key);
+
 /* Append text with control bytes escaped as \xNN, nothing else changed,
  * so file names, patterns and messages cannot write to the terminal.
  * Returns 0 or -ENOMEM. */
@@ -104,6 +110,14 @@ struct config_layer_state {
 	size_t n_sources;
 };
 
+/* The administrator's requirements (config_requirements.c). */
+struct config_req_set {
+	char *paths[2];               /* requirements.toml, managed_config */
+	struct toml_value *trees[2];  /* NULL when absent or broken */
+	struct config_requirement *v; /* in force; key and value owned */
+	size_t n;
+};
+
 struct config {
 	char *cwd;       /* session cwd, absolute, normalised */
 	char *home;      /* CODEX_HOME */
@@ -136,6 +150,7 @@ struct config {
 	struct config_network net;
 	struct config_shell_env shell_env;
 	struct policy_rule_spec *rule_specs;
+	struct config_req_set req;
 };
 
 /* Step 1 (config_layers.c): find, read, parse and order the layers; builds
@@ -267,6 +282,17 @@ char *config_path_tmpdir(void);
 /* Step 3 (config_select.c): choose the legacy or the profile path (spec
  * §2.2), compile and project the permissions, add the extra roots, derive
  * the split policies and the writable roots. Returns 0 or -ENOMEM. */
+/* Read the requirement sources (config_options.requirements_file and
+ * managed_file); check them against the loaded config once the network
+ * settings are in (managed denies are added to net.rules then). */
+int config_requirements_load(struct config *cfg,
+    const struct config_options *opts, struct config_diags *d);
+int config_requirements_check(struct config *cfg, struct config_diags *d);
+void config_requirements_done(struct config_req_set *rs);
+
+/* Rebuild cfg->rule_specs from cfg->net.rules. 0 or -ENOMEM. */
+int config_network_specs(struct config *cfg);
+
 int config_select(struct config *cfg, const struct config_options *opts,
     struct config_diags *d);
 

@@ -349,6 +349,46 @@ config_json_warnings(const struct config_diags *d)
 	return a;
 }
 
+static json_t *
+config_json_requirements(const struct config *cfg)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < config_requirements_count(cfg); i++) {
+		const struct config_requirement *r =
+		    config_requirements_get(cfg, i);
+		json_t *o = json_pack("{s:s, s:s, s:o, s:I}", "key", r->key,
+		    "value", r->value, "file", config_json_text(r->origin.file),
+		    "line", (json_int_t)r->origin.line);
+
+		if (!o || json_array_append_new(a, o) < 0) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+/* Rules carry "required": true when a requirement added them. */
+static int
+config_json_mark_required(json_t *net, const struct config_network *n)
+{
+	json_t *req = json_array();
+
+	if (!req)
+		return -1;
+	for (size_t i = 0; i < n->n_rules; i++)
+		if (n->rules[i].key &&
+		    strncmp(n->rules[i].key, "experimental_network.", 21) ==
+			0 &&
+		    json_array_append_new(req,
+			config_json_text(n->rules[i].pattern)) < 0) {
+			json_decref(req);
+			return -1;
+		}
+	return json_object_set_new(net, "required_denied_domains", req);
+}
+
 json_t *
 config_to_json(const struct config *cfg, const struct config_diags *diags)
 {
@@ -371,6 +411,10 @@ config_to_json(const struct config *cfg, const struct config_diags *diags)
 	    !config_json_set(o, "writable_roots",
 		config_json_writable_roots(cfg)) ||
 	    !config_json_set(o, "network", config_json_network(&cfg->net)) ||
+	    config_json_mark_required(json_object_get(o, "network"),
+		&cfg->net) < 0 ||
+	    !config_json_set(o, "requirements",
+		config_json_requirements(cfg)) ||
 	    !config_json_set(o, "warnings", config_json_warnings(diags))) {
 		json_decref(o);
 		return NULL;

@@ -749,11 +749,12 @@ config_net_others(struct config_net_ctx *c)
 	}
 }
 
-static int
-config_net_policy_specs(struct config *cfg)
+int
+config_network_specs(struct config *cfg)
 {
 	const struct config_network *net = &cfg->net;
 
+	free(cfg->rule_specs);
 	cfg->rule_specs =
 	    calloc(net->n_rules ? net->n_rules : 1, sizeof(*cfg->rule_specs));
 	if (!cfg->rule_specs)
@@ -880,7 +881,7 @@ config_network_load(struct config *cfg, struct config_diags *d)
 		r = c.r;
 	}
 	if (r >= 0)
-		r = config_net_policy_specs(cfg);
+		r = config_network_specs(cfg);
 	if (r >= 0 && config_net_count_hosts(&c))
 		config_net_lint(cfg, d);
 	config_net_items_clear(&c.allow_list);

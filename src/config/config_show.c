@@ -17,6 +17,7 @@
 
 #include "toml/toml.h"
 #include "util/buf.h"
+#include "util/strutil.h"
 
 struct config_show_ctx {
 	struct buf *out;
@@ -270,12 +271,37 @@ config_show_network(struct config_show_ctx *c)
 				config_show_printf(c, ":%u", r->origin.line);
 			config_show_printf(c, ")");
 		}
+		if (r->key && startswith(r->key, "experimental_network."))
+			config_show_printf(c, "  [required]");
 		config_show_printf(c, "\n");
 	}
 	if (net->n_rules == 0)
 		config_show_printf(c,
 		    "#   no domain rules: every host is "
 		    "blocked\n");
+}
+
+/* What the administrator's requirements fixed, with where. */
+static void
+config_show_requirements(struct config_show_ctx *c)
+{
+	size_t n = config_requirements_count(c->cfg);
+
+	if (n == 0)
+		return;
+	config_show_printf(c,
+	    "# requirements (the administrator's; user layers cannot "
+	    "widen them):\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct config_requirement *r =
+		    config_requirements_get(c->cfg, i);
+
+		config_show_printf(c, "#   %s = ", r->key);
+		config_show_text(c, r->value);
+		config_show_printf(c, "  (");
+		config_show_text(c, r->origin.file ? r->origin.file : "?");
+		config_show_printf(c, ":%u)\n", r->origin.line);
+	}
 }
 
 int
@@ -302,5 +328,6 @@ config_format_toml(const struct config *cfg, struct buf *out)
 	config_show_fs(&c);
 	config_show_roots(&c);
 	config_show_network(&c);
+	config_show_requirements(&c);
 	return c.r;
 }

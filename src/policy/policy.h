@@ -216,6 +216,14 @@ int policy_pattern_check(const char *pattern, enum policy_list list,
     size_t *ret_hosts, char *err, size_t errsz);
 
 /*
+ * Whether an administrator's allowed pattern managed covers the pattern
+ * candidate (spec network §1.6's coverage table): every host candidate can
+ * match is one managed allows. False when either does not parse (or on
+ * ENOMEM). Config time only.
+ */
+bool policy_covers(const char *managed, const char *candidate);
+
+/*
  * Lint warnings for config check: a pattern both allowed and denied,
  * duplicates, "*.x" whose apex is not covered (once per apex), patterns
  * that can never match (a '/', a port, a scheme). warn() is called once per

@@ -45,6 +45,7 @@ class Tree:
 
     def run(self, *args, cwd=None, timeout=60):
         where = ["--home", str(self.home), "--system-config", "",
+                 "--requirements", "", "--managed-config", "",
                  "--cwd", str(cwd or self.proj)]
         return self._paddock(*args[:2], *where, *args[2:], env=self.env(),
                              timeout=timeout)
@@ -236,10 +237,11 @@ def test_check_json_shape(tree):
         "code": "invalid_value",
         "message": '"everything" is not a valid sandbox mode; expected '
                    '"read-only", "workspace-write" or "danger-full-access"',
-        "file": str(cfg), "line": 1, "column": 16, "key": "sandbox_mode"}]
+        "file": str(cfg), "line": 1, "column": 16, "key": "sandbox_mode",
+        "requirement": None}]
     assert [w["code"] for w in doc["warnings"]] == ["unknown_key"]
     assert set(doc["warnings"][0]) == {"code", "message", "file", "line",
-                                       "column", "key"}
+                                       "column", "key", "requirement"}
 
 
 def test_check_json_ok_when_config_loads(tree):
@@ -577,7 +579,7 @@ def test_show_json_shape(tree):
     assert list(doc) == ["layers", "permissions_syntax", "default_permissions",
                          "sandbox_policy", "file_system_sandbox_policy",
                          "network_sandbox_policy", "writable_roots",
-                         "network", "warnings"]
+                         "network", "requirements", "warnings"]
     assert doc["permissions_syntax"] == "profiles"
     assert doc["sandbox_policy"] == {
         "type": "workspace-write",
@@ -604,7 +606,9 @@ def test_show_json_shape(tree):
         "mitm": False, "allowed_domains": ["example.com"],
         "denied_domains": [], "allow_local_binding": False,
         "allow_unix_sockets": [], "dangerously_allow_all_unix_sockets": False,
-        "http_addr": "127.0.0.1:3128", "socks_addr": "127.0.0.1:8081"}
+        "http_addr": "127.0.0.1:3128", "socks_addr": "127.0.0.1:8081",
+        "required_denied_domains": []}
+    assert doc["requirements"] == []
     assert doc["warnings"] == []
 
 

@@ -1636,6 +1636,50 @@ test_policy_lint_empty_lists(void **state)
 	assert_int_equal(seen.n, 0);
 }
 
+/* Spec network §1.6's coverage table, row by row, plus canonicalisation
+ * (case, trailing dot, IDNA) and globs on either side. */
+static void
+test_policy_covers_table(void **state)
+{
+	static const struct {
+		const char *managed, *candidate;
+		bool covered;
+	} cases[] = {
+		{ "example.com", "example.com", true },
+		{ "example.com", "a.example.com", false },
+		{ "example.com", "*.example.com", false },
+		{ "example.com", "**.example.com", false },
+		{ "*.example.com", "example.com", false },
+		{ "*.example.com", "a.example.com", true },
+		{ "*.example.com", "a.b.example.com", true },
+		{ "*.example.com", "*.example.com", true },
+		{ "*.example.com", "*.a.example.com", true },
+		{ "*.example.com", "**.example.com", false },
+		{ "*.example.com", "**.a.example.com", true },
+		{ "**.example.com", "example.com", true },
+		{ "**.example.com", "a.example.com", true },
+		{ "**.example.com", "*.example.com", true },
+		{ "**.example.com", "**.example.com", true },
+		{ "**.example.com", "**.a.example.com", true },
+		{ "**.example.com", "badexample.com", false },
+		{ "**.example.com", "example.org", false },
+		{ "Example.COM.", "example.com", true },
+		{ "**.bücher.example", "www.xn--bcher-kva.example", true },
+		{ "**.example.com", "api-*.example.com", true },
+		{ "api-*.example.com", "api-1.example.com", false },
+		{ "api-*.example.com", "api-*.example.com", true },
+		{ "**.example.com", "*", false },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+		if (policy_covers(cases[i].managed, cases[i].candidate) !=
+		    cases[i].covered)
+			fail_msg("%s covers %s: expected %s", cases[i].managed,
+			    cases[i].candidate,
+			    cases[i].covered ? "yes" : "no");
+}
+
 int
 main(void)
 {
@@ -1662,6 +1706,7 @@ main(void)
 		cmocka_unit_test(test_policy_names_and_headers),
 		cmocka_unit_test(test_policy_lint_warnings),
 		cmocka_unit_test(test_policy_lint_empty_lists),
+		cmocka_unit_test(test_policy_covers_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
