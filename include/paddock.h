@@ -51,6 +51,7 @@ enum paddock_protocol {
 	PADDOCK_PROTOCOL_HTTPS_CONNECT, /* a CONNECT tunnel */
 	PADDOCK_PROTOCOL_SOCKS5_TCP,
 	PADDOCK_PROTOCOL_SOCKS5_UDP,
+	PADDOCK_PROTOCOL_HTTPS, /* a request inside an intercepted tunnel */
 };
 
 /* Borrowed by the callee; valid only for the duration of the call. */

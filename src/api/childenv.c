@@ -57,9 +57,24 @@ static const char *const childenv_all_names[] = {
 
 _Static_assert(2 + ELEMENTSOF(childenv_http_names) +
 	    ELEMENTSOF(childenv_no_proxy_names) +
-	    ELEMENTSOF(childenv_all_names) + 2 + 1 /* GIT_SSH_COMMAND */
-	<= CHILDENV_VARS,
+	    ELEMENTSOF(childenv_all_names) + 2 + 1 /* GIT_SSH_COMMAND */ +
+	    CHILDENV_CA_VARS <=
+	CHILDENV_VARS,
     "CHILDENV_VARS is too small");
+
+const char *const childenv_ca_names[CHILDENV_CA_VARS] = {
+	"SSL_CERT_FILE",
+	"REQUESTS_CA_BUNDLE",
+	"CURL_CA_BUNDLE",
+	"NODE_EXTRA_CA_CERTS",
+	"GIT_SSL_CAINFO",
+	"PIP_CERT",
+	"BUNDLE_SSL_CA_CERT",
+	"npm_config_cafile",
+	"NPM_CONFIG_CAFILE",
+	"CODEX_CA_CERTIFICATE",
+	"CARGO_HTTP_CAINFO",
+};
 
 static void
 childenv_add(struct childenv *e, const char *name, const char *value)
@@ -98,6 +113,20 @@ childenv_build(struct childenv *e, const char *http_hostport,
 		childenv_add(e, childenv_no_proxy_names[i], CHILDENV_NO_PROXY);
 	childenv_add(e, "NODE_USE_ENV_PROXY", "1");
 	childenv_add(e, "ELECTRON_GET_USE_PROXY", "true");
+	return 0;
+}
+
+int
+childenv_add_ca(struct childenv *e, const char *const paths[CHILDENV_CA_VARS])
+{
+	for (size_t i = 0; i < CHILDENV_CA_VARS; i++) {
+		int n = snprintf(e->ca_paths[i], sizeof(e->ca_paths[i]), "%s",
+		    paths[i]);
+
+		if (n < 0 || (size_t)n >= sizeof(e->ca_paths[i]))
+			return -EINVAL;
+		childenv_add(e, childenv_ca_names[i], e->ca_paths[i]);
+	}
 	return 0;
 }
 

@@ -16,7 +16,9 @@ struct buf;
 
 #define CHILDENV_URL_MAX     96
 #define CHILDENV_GIT_SSH_MAX 4200
-#define CHILDENV_VARS        48
+#define CHILDENV_VARS        64
+#define CHILDENV_CA_VARS     11
+#define CHILDENV_CA_PATH_MAX 1024
 
 struct childenv_var {
 	const char *name;
@@ -29,6 +31,7 @@ struct childenv {
 	char http_url[CHILDENV_URL_MAX];
 	char all_url[CHILDENV_URL_MAX];
 	char git_ssh[CHILDENV_GIT_SSH_MAX];
+	char ca_paths[CHILDENV_CA_VARS][CHILDENV_CA_PATH_MAX];
 	struct childenv_var vars[CHILDENV_VARS];
 	size_t n_vars;
 };
@@ -62,6 +65,30 @@ int childenv_build(struct childenv *e, const char *http_hostport,
  */
 int childenv_add_git_ssh(struct childenv *e, const char *paddock_path,
     const char *socks_hostport);
+
+/* The variables that tell TLS clients which CA file to trust (spec §6.5,
+ * plus CARGO_HTTP_CAINFO), in the order childenv_add_ca() takes paths. */
+extern const char *const childenv_ca_names[CHILDENV_CA_VARS];
+
+/*
+ * With interception on: point childenv_ca_names[i] at paths[i] (a bundle
+ * holding the interception CA). These replace what the environment has:
+ * a custom bundle of the parent's is honoured by the caller, which passes
+ * a bundle made of it plus the CA. Returns 0 or -EINVAL for a path longer
+ * than CHILDENV_CA_PATH_MAX.
+ */
+int childenv_add_ca(struct childenv *e,
+    const char *const paths[CHILDENV_CA_VARS]);
+
+/*
+ * childenv_ca.c (not pure: reads and writes files): load or make the
+ * interception CA in dir (CODEX_HOME/proxy), make the bundles and add the
+ * CA variables to e. A parent's own bundle in one of the variables, as
+ * lookup(userdata, name) tells, is honoured with a bundle of its own
+ * (size-capped, regular files only). Errors are logged; returns 0 or -errno.
+ */
+int childenv_ca_setup(struct childenv *e, const char *dir,
+    const char *(*lookup)(void *userdata, const char *name), void *userdata);
 
 /* The variable's value in e, or NULL. */
 const char *childenv_get(const struct childenv *e, const char *name);

@@ -224,6 +224,19 @@ paddock_copy_environ(char *const *envp)
 	return childenv_apply(&empty, envp);
 }
 
+/* A variable of envp (NULL-terminated "NAME=value" array), or NULL. */
+static const char *
+paddock_environ_lookup(void *userdata, const char *name)
+{
+	char *const *envp = userdata;
+	size_t n = strlen(name);
+
+	for (; envp && *envp; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
 PADDOCK_API char **
 paddock_proxy_environ(const struct paddock_proxy *proxy, char *const *envp)
 {
@@ -238,6 +251,11 @@ paddock_proxy_environ(const struct paddock_proxy *proxy, char *const *envp)
 			sizeof(socks)) >= 0;
 	if (childenv_build(&e, http, has_socks ? socks : NULL,
 		proxy->settings.allow_local_binding) < 0)
+		return NULL;
+	if (proxy->settings.mitm_dir[0] &&
+	    policy_get_mode(proxy->settings.policy) == POLICY_MODE_LIMITED &&
+	    childenv_ca_setup(&e, proxy->settings.mitm_dir,
+		paddock_environ_lookup, (void *)envp) < 0)
 		return NULL;
 	return childenv_apply(&e, envp);
 }

@@ -34,6 +34,8 @@ blocked_protocol_label(enum policy_protocol p)
 		return "socks5";
 	case POLICY_PROTOCOL_SOCKS5_UDP:
 		return "socks5-udp";
+	case POLICY_PROTOCOL_HTTPS:
+		return "https";
 	default:
 		return "unknown";
 	}

@@ -5,6 +5,7 @@
  *
  *	eval "$(paddock env --config examples/config.toml)"
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,30 @@ cmd_env_git_ssh(struct childenv *e, const char *socks)
 	return childenv_add_git_ssh(e, self, socks);
 }
 
+static const char *
+cmd_env_lookup(void *userdata, const char *name)
+{
+	(void)userdata;
+	return secure_getenv(name);
+}
+
+/* With interception in use, children must trust its CA (spec §6.5). */
+static int
+cmd_env_ca(struct childenv *e, const struct config *cfg)
+{
+	const struct config_network *net = config_get_network(cfg);
+	char dir[4096];
+
+	if (!net->mitm || net->mode != POLICY_MODE_LIMITED)
+		return 0;
+	if (snprintf(dir, sizeof(dir), "%s/proxy",
+		config_get_codex_home(cfg)) >= (int)sizeof(dir)) {
+		log_err("CODEX_HOME is too long");
+		return -ENAMETOOLONG;
+	}
+	return childenv_ca_setup(e, dir, cmd_env_lookup, NULL);
+}
+
 static int
 cmd_env_run(const struct cfgopts *o, enum childenv_format format)
 {
@@ -90,8 +115,11 @@ cmd_env_run(const struct cfgopts *o, enum childenv_format format)
 	buf_init(&out, 0);
 	if (childenv_build(&e, http, socks_on ? socks : NULL,
 		net->allow_local_binding) < 0 ||
-	    cmd_env_git_ssh(&e, socks_on ? socks : NULL) < 0 ||
-	    childenv_format(&e, format, &out) < 0) {
+	    cmd_env_git_ssh(&e, socks_on ? socks : NULL) < 0) {
+		log_err("out of memory");
+	} else if (cmd_env_ca(&e, cfg) < 0) {
+		/* said by childenv_ca_setup() */
+	} else if (childenv_format(&e, format, &out) < 0) {
 		log_err("out of memory");
 	} else {
 		(void)fputs(buf_str(&out), stdout);

@@ -424,7 +424,7 @@ struct config_network {
 	bool allow_upstream_proxy;
 	bool dangerously_allow_non_loopback_proxy;
 	enum policy_mode mode;
-	bool mitm; /* accepted; interception is not implemented yet */
+	bool mitm; /* intercept HTTPS tunnels in limited mode */
 	bool allow_local_binding;
 	bool dangerously_allow_all_unix_sockets;
 	/* Effective domain rules: allow and deny, deny winning over an equal

@@ -869,13 +869,14 @@ config_network_load(struct config *cfg, struct config_diags *d)
 		config_net_listener(&c, "socks_url", net->socks_url,
 		    c.socks_url_value, c.socks_url_key,
 		    CONFIG_NET_DEFAULT_SOCKS_PORT, &net->socks_addr);
-		if (net->mitm && c.mitm_value) {
+		if (net->mitm && c.mitm_value &&
+		    net->mode == POLICY_MODE_FULL) {
 			struct config_origin o = config_origin_of(c.mitm_value);
 
 			config_diags_add_at(d, CONFIG_SEVERITY_WARNING,
-			    "mitm_not_implemented", &o, c.mitm_key,
-			    "TLS interception is not implemented yet, so "
-			    "mitm = true changes nothing");
+			    "mitm_full_mode", &o, c.mitm_key,
+			    "interception is used in limited mode only; in "
+			    "full mode mitm = true changes nothing");
 		}
 		config_net_others(&c);
 		r = c.r;
@@ -923,9 +924,7 @@ config_policy_settings(const struct config *cfg, struct policy_settings *ret)
 	*ret = (struct policy_settings){
 		.enabled = cfg->net.enabled,
 		.mode = cfg->net.mode,
-		/* Interception is a later issue: until then the engine must
-		 * not count on it, whatever mitm says. */
-		.mitm = false,
+		.mitm = cfg->net.mitm,
 		.allow_local_binding = cfg->net.allow_local_binding,
 		.rules = cfg->rule_specs,
 		.n_rules = cfg->net.n_rules,

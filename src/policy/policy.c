@@ -44,6 +44,7 @@ struct policy {
 static const char *const policy_protocol_names[_POLICY_PROTOCOL_MAX] = {
 	[POLICY_PROTOCOL_HTTP] = "http",
 	[POLICY_PROTOCOL_HTTPS_CONNECT] = "https_connect",
+	[POLICY_PROTOCOL_HTTPS] = "https",
 	[POLICY_PROTOCOL_SOCKS5_TCP] = "socks5_tcp",
 	[POLICY_PROTOCOL_SOCKS5_UDP] = "socks5_udp",
 };
@@ -655,7 +656,8 @@ policy_judge_mode_guard(const struct policy *p,
 
 	if (p->mode != POLICY_MODE_LIMITED)
 		return;
-	if (req->protocol == POLICY_PROTOCOL_HTTP) {
+	if (req->protocol == POLICY_PROTOCOL_HTTP ||
+	    req->protocol == POLICY_PROTOCOL_HTTPS) {
 		if (m &&
 		    (streq(m, "GET") || streq(m, "HEAD") ||
 			streq(m, "OPTIONS")))
@@ -663,8 +665,7 @@ policy_judge_mode_guard(const struct policy *p,
 		r = POLICY_REASON_METHOD_NOT_ALLOWED;
 	} else if (req->protocol == POLICY_PROTOCOL_HTTPS_CONNECT) {
 		/* With interception on, the tunnel passes the guard and each
-		 * request inside it is judged on its own. The config keeps
-		 * mitm off until interception exists (config_network.c). */
+		 * request inside it is judged on its own (protocol https). */
 		if (p->mitm)
 			return;
 		r = POLICY_REASON_MITM_REQUIRED;

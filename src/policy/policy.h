@@ -36,6 +36,7 @@ enum policy_protocol {
 	POLICY_PROTOCOL_HTTPS_CONNECT,
 	POLICY_PROTOCOL_SOCKS5_TCP,
 	POLICY_PROTOCOL_SOCKS5_UDP,
+	POLICY_PROTOCOL_HTTPS, /* a request inside an intercepted tunnel */
 	_POLICY_PROTOCOL_MAX,
 };
 

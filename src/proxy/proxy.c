@@ -31,6 +31,8 @@
 #include "proxy/decision.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
+#include "tls/certgen.h"
+#include "tls/mitm.h"
 #include "util/buf.h"
 #include "util/compiler.h"
 #include "util/limits.h"
@@ -75,6 +77,7 @@ struct proxy {
 	/* Reporting, each on its own thread. */
 	struct audit *audit;
 	bool log_writer; /* holds a linewriter_stderr_ref() */
+	struct mitm_certs *mitm; /* interception: the CA, leaves, contexts */
 };
 
 static const char *const proxy_frontend_names[_PROXY_FRONTEND_MAX] = {
@@ -343,6 +346,7 @@ proxy_conf_new(struct proxy *p, const struct proxy_settings *s)
 	c->limits = s->limits;
 	c->socks5_udp = s->socks5_udp;
 	c->has_decider = p->decider != NULL;
+	c->mitm = p->mitm;
 	if (s->profile[0] && !(c->profile = strdup(s->profile)))
 		return proxy_conf_unref(c);
 	if (s->allow_upstream_proxy) {
@@ -628,6 +632,34 @@ proxy_start_audit(struct proxy *p, char *err, size_t errsz)
 	return r;
 }
 
+/* Interception needs the CA before the first CONNECT: load it, or make
+ * it the first time (spec network §6.2). */
+static int
+proxy_start_mitm(struct proxy *p, char *err, size_t errsz)
+{
+	struct certgen_err cerr = { 0 };
+	struct certgen_ca *ca = NULL;
+	int r;
+
+	if (!p->settings.mitm_dir[0] || p->mitm)
+		return 0; /* off, or kept from an earlier start */
+	r = certgen_ca_load(p->settings.mitm_dir, true, &ca, &cerr);
+	if (r < 0) {
+		(void)snprintf(err, errsz, "TLS interception: %s", cerr.text);
+		return r;
+	}
+	if (r == 1)
+		log_info("created the interception CA %s",
+		    certgen_ca_get_cert_path(ca));
+	p->mitm = mitm_certs_new(ca, 0, &cerr);
+	if (!p->mitm) {
+		(void)snprintf(err, errsz, "TLS interception: %s", cerr.text);
+		return -ENOMEM;
+	}
+	p->conf->mitm = p->mitm;
+	return 0;
+}
+
 int
 proxy_start(struct proxy *p, char *err, size_t errsz)
 {
@@ -658,6 +690,8 @@ proxy_start(struct proxy *p, char *err, size_t errsz)
 	}
 	p->log_writer = true;
 	r = proxy_start_audit(p, err, errsz);
+	if (r == 0)
+		r = proxy_start_mitm(p, err, errsz);
 	if (r < 0) {
 		proxy_teardown(p);
 		return r;
@@ -748,6 +782,8 @@ proxy_public_protocol(enum policy_protocol pr)
 		return PADDOCK_PROTOCOL_SOCKS5_TCP;
 	case POLICY_PROTOCOL_SOCKS5_UDP:
 		return PADDOCK_PROTOCOL_SOCKS5_UDP;
+	case POLICY_PROTOCOL_HTTPS:
+		return PADDOCK_PROTOCOL_HTTPS;
 	case POLICY_PROTOCOL_HTTP:
 	default:
 		return PADDOCK_PROTOCOL_HTTP;
@@ -926,6 +962,7 @@ proxy_free(struct proxy *p)
 	(void)proxy_stop(p);
 	proxy_teardown(p);
 	proxy_conf_unref(p->conf);
+	p->mitm = mitm_certs_free(p->mitm); /* no session is left to use it */
 	(void)pthread_cond_destroy(&p->dcond);
 	(void)pthread_mutex_destroy(&p->dlock);
 	(void)pthread_mutex_destroy(&p->lock);

@@ -29,6 +29,7 @@
 
 struct audit_settings;
 struct buf;
+struct mitm_certs;
 struct policy;
 struct policy_request;
 struct policy_verdict;
@@ -96,6 +97,9 @@ struct proxy_settings {
 	char profile[128];        /* for the access log; "" = none */
 	unsigned workers;         /* 0 = one per CPU */
 	struct proxy_limits limits;
+	/* Where the interception CA is (CODEX_HOME/proxy), loaded or made
+	 * at proxy_start(); "" = no interception. */
+	char mitm_dir[4096];
 };
 
 /* The immutable snapshot a request is handled under. */
@@ -108,6 +112,7 @@ struct proxy_conf {
 	char *profile;
 	bool socks5_udp;
 	bool has_decider;
+	struct mitm_certs *mitm; /* the proxy's; NULL: no interception */
 	/* Where the listeners are bound, to refuse requests that would loop
 	 * back into the proxy. */
 	struct proxy_listen bound[_PROXY_FRONTEND_MAX];

@@ -52,7 +52,9 @@ static const char *const session_state_names[_SESSION_ST_MAX] = {
 /* Allowed successors of each state; any state may close. RELAY returns to
  * HTTP_HEAD after a kept-alive exchange, and to CONNECTING when a reused
  * upstream connection turned out to be dead before it answered. A SOCKS5
- * UDP ASSOCIATE goes from its request straight to relaying datagrams. */
+ * UDP ASSOCIATE goes from its request straight to relaying datagrams. An
+ * intercepted CONNECT goes from its verdict to the TLS handshake with the
+ * client, then reads the requests inside. */
 static const unsigned session_next[_SESSION_ST_MAX] = {
 	[SESSION_ST_NEW] = ST(HTTP_HEAD) | ST(SOCKS_GREETING),
 	[SESSION_ST_HTTP_HEAD] = ST(RESOLVING) | ST(DRAINING),
@@ -60,11 +62,11 @@ static const unsigned session_next[_SESSION_ST_MAX] = {
 	    ST(SOCKS_AUTH) | ST(SOCKS_REQUEST) | ST(DRAINING),
 	[SESSION_ST_SOCKS_AUTH] = ST(SOCKS_REQUEST) | ST(DRAINING),
 	[SESSION_ST_SOCKS_REQUEST] = ST(RESOLVING) | ST(RELAY) | ST(DRAINING),
-	[SESSION_ST_RESOLVING] =
-	    ST(CONNECTING) | ST(RELAY) | ST(HTTP_HEAD) | ST(DRAINING),
+	[SESSION_ST_RESOLVING] = ST(CONNECTING) | ST(RELAY) | ST(HTTP_HEAD) |
+	    ST(TLS_ACCEPT) | ST(DRAINING),
 	[SESSION_ST_CONNECTING] =
 	    ST(RELAY) | ST(TLS_ACCEPT) | ST(HTTP_HEAD) | ST(DRAINING),
-	[SESSION_ST_TLS_ACCEPT] = ST(RELAY) | ST(DRAINING),
+	[SESSION_ST_TLS_ACCEPT] = ST(RELAY) | ST(HTTP_HEAD) | ST(DRAINING),
 	[SESSION_ST_RELAY] = ST(HTTP_HEAD) | ST(CONNECTING) | ST(DRAINING),
 	[SESSION_ST_DRAINING] = 0,
 	[SESSION_ST_CLOSED] = 0,

@@ -293,7 +293,7 @@ session_http_block(struct session_http *h)
 			.reason = reason,
 			.decision = policy_decision_name(v->decision),
 			.source = policy_source_name(v->source),
-			.protocol = "http",
+			.protocol = h->mitm ? "https" : "http",
 			.port = h->judge.req.port,
 			.message = message,
 			.x_proxy_error = xerr,
@@ -430,6 +430,8 @@ session_http_destination(struct session_http *h, const char **reterr)
 	ssize_t i = http_head_find(q, "host", 0);
 	enum http_target_error te;
 
+	if (h->mitm)
+		return session_http_mitm_destination(h, reterr);
 	te = http_target_parse(http_head_str(q, q->target), q->target.len,
 	    h->connect, &h->target);
 	if (te != HTTP_TARGET_OK) {
@@ -502,7 +504,9 @@ session_http_exchange_begin(struct session_http *h)
 	}
 	session_note_target(s, h->dest.host, h->dest.port);
 	judge_init(&h->judge, s,
-	    h->connect ? POLICY_PROTOCOL_HTTPS_CONNECT : POLICY_PROTOCOL_HTTP,
+	    h->mitm        ? POLICY_PROTOCOL_HTTPS :
+		h->connect ? POLICY_PROTOCOL_HTTPS_CONNECT :
+			     POLICY_PROTOCOL_HTTP,
 	    h->dest.host, h->dest.port, http_head_method(&h->req));
 	if (judge_run(&h->judge, session_http_verdict, h) == JUDGE_DONE)
 		session_http_verdict(h, &h->judge);
@@ -634,6 +638,13 @@ session_http_client_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct session_http *h = session_http_of(s);
 
 	(void)bev;
+	if (s->state == SESSION_ST_TLS_ACCEPT) {
+		if (what & BEV_EVENT_CONNECTED)
+			session_http_mitm_accepted(h);
+		else
+			session_close(s, "client TLS handshake failed");
+		return;
+	}
 	if (what & BEV_EVENT_ERROR) {
 		session_close(s, "client connection error");
 		return;
@@ -662,6 +673,13 @@ session_http_client_event_cb(struct bufferevent *bev, short what, void *arg)
 /*
  * The front end's hooks.
  */
+void
+session_http_client_callbacks(struct session *s, struct bufferevent *bev)
+{
+	bufferevent_setcb(bev, session_http_client_read_cb,
+	    session_http_client_write_cb, session_http_client_event_cb, s);
+}
+
 static int
 session_http_start(struct session *s)
 {
@@ -692,6 +710,10 @@ session_http_timeout(struct session *s, enum session_timer t)
 
 	switch (t) {
 	case SESSION_TIMER_HEAD:
+		if (s->state == SESSION_ST_TLS_ACCEPT) {
+			session_close(s, "client TLS handshake timeout");
+			return;
+		}
 		if (h->reqp.head_bytes == 0) {
 			session_close(s, "idle timeout");
 			return;
@@ -705,7 +727,10 @@ session_http_timeout(struct session *s, enum session_timer t)
 	case SESSION_TIMER_CHAIN:
 		session_drop_upstream(s);
 		session_http_fail(h, 504,
-		    "upstream proxy did not answer the CONNECT in time");
+		    h->mitm && !h->via ?
+			"the origin did not complete the TLS handshake in "
+			"time" :
+			"upstream proxy did not answer the CONNECT in time");
 		return;
 	case SESSION_TIMER_IDLE:
 		if (s->state == SESSION_ST_RELAY && !h->resp_head_sent) {

@@ -69,6 +69,12 @@ struct session_http {
 	struct splice_dir *body_splice;
 	bool splice_wait; /* upstream paused until the client drained */
 	bool splice_off;  /* splicing failed once; stay buffered */
+	/* Inside an intercepted CONNECT (session_http_mitm.c): the client
+	 * speaks TLS to us, and every request goes to this host and port,
+	 * over TLS. */
+	bool mitm;
+	char mitm_host[HTTP_HOST_MAX];
+	uint16_t mitm_port;
 };
 
 /* Heads are fed to the parser from at most this many buffer segments at
@@ -115,6 +121,29 @@ void session_http_drain(struct session_http *h);
 /* The exchange left a reusable upstream connection: park it on the
  * session for the next request (or the pool, when the session ends). */
 void session_http_keep(struct session_http *h);
+
+/* Give bev (the client's bufferevent, or a TLS layer over it) the HTTP
+ * front end's callbacks, with s as their argument. */
+void session_http_client_callbacks(struct session *s, struct bufferevent *bev);
+
+/* session_http_mitm.c */
+
+/* An allowed CONNECT in limited mode with interception: answer 200, then
+ * accept TLS from the client as the CONNECT's host and read the requests
+ * inside (spec network §6.4). */
+void session_http_mitm_begin(struct session_http *h);
+
+/* The client's TLS handshake finished (BEV_EVENT_CONNECTED). */
+void session_http_mitm_accepted(struct session_http *h);
+
+/* A connected upstream socket for an inner request: wrap it in TLS to
+ * the origin, verify it, then start the exchange (or answer 502). */
+void session_http_mitm_upstream(struct session_http *h);
+
+/* Where an inner request goes: always the CONNECT's host and port. A
+ * CONNECT inside is 405, a Host or absolute authority naming another
+ * host 400 (spec §6.4 steps 1-2). Returns 0 or the status, with *reterr. */
+int session_http_mitm_destination(struct session_http *h, const char **reterr);
 
 /* session_http_route.c */
 

@@ -630,8 +630,12 @@ session_http_forward_start(struct session_http *h)
 	h->splice_wait = false;
 	h->req_left = h->req.content_length;
 	h->req_done = h->req.body == HTTP_BODY_NONE;
-	if (http_write_request(&h->req, &h->target, &h->dest, h->via != NULL,
-		h->via ? h->via->authorization : NULL, &h->out) < 0 ||
+	/* Inside TLS (interception), even through an upstream proxy, the
+	 * origin gets origin-form and never the proxy's credentials. */
+	bool via = h->via && !h->mitm;
+
+	if (http_write_request(&h->req, &h->target, &h->dest, via,
+		via ? h->via->authorization : NULL, &h->out) < 0 ||
 	    session_http_stage(h) < 0) {
 		session_close(s, "out of memory");
 		return;

@@ -86,7 +86,10 @@ session_http_route_chain_read_cb(struct bufferevent *bev, void *arg)
 		return;
 	}
 	/* Bytes after the answer already belong to the tunnel. */
-	session_http_route_tunnel_ready(h);
+	if (h->mitm)
+		session_http_mitm_upstream(h);
+	else
+		session_http_route_tunnel_ready(h);
 }
 
 static void
@@ -136,12 +139,16 @@ session_http_route_dialed_cb(void *arg, int fd, int err)
 		return;
 	}
 	session_attach_upstream(s, bev, fd);
-	if (h->connect && h->via) {
+	if ((h->connect || h->mitm) && h->via) {
 		session_http_route_chain_start(h);
 		return;
 	}
 	if (h->connect) {
 		session_http_route_tunnel_ready(h);
+		return;
+	}
+	if (h->mitm) {
+		session_http_mitm_upstream(h);
 		return;
 	}
 	session_set_state(s, SESSION_ST_RELAY);
@@ -228,8 +235,8 @@ session_http_route_pool_key(struct session_http *h)
 {
 	const struct http_authority *a = h->via ? &h->via->authority : &h->dest;
 
-	(void)snprintf(h->pool_key, sizeof(h->pool_key), "%s|%s|%u",
-	    h->via ? "proxy" : "direct",
+	(void)snprintf(h->pool_key, sizeof(h->pool_key), "%s%s|%s|%u",
+	    h->mitm ? "tls|" : "", h->via ? "proxy" : "direct",
 	    h->via ? a->host : h->judge.v.host.text, (unsigned)a->port);
 }
 
@@ -253,8 +260,17 @@ session_http_route(struct session_http *h)
 	struct bufferevent *bev;
 	int fd;
 
+	if (h->connect &&
+	    policy_get_mode(s->conf->policy) == POLICY_MODE_LIMITED) {
+		/* The verdict let the tunnel through limited mode, which it
+		 * does only with interception on. */
+		session_http_mitm_begin(h);
+		return;
+	}
+	/* Inside an intercepted tunnel, an upstream proxy is reached the
+	 * way a tunnel is: with a CONNECT of our own. */
 	h->via = upstream_select(s->conf->upstream, h->judge.v.host.text,
-	    h->connect);
+	    h->connect || h->mitm);
 	if (!h->connect) {
 		session_http_route_pool_key(h);
 		if (h->kept && h->kept_gen == s->conf->generation &&
@@ -269,7 +285,7 @@ session_http_route(struct session_http *h)
 	session_http_release_kept(h);
 	if (!h->connect) {
 		bev = pool_take(worker_get_pool(s->worker), h->pool_key,
-		    s->conf->generation, false, &fd);
+		    s->conf->generation, h->mitm, &fd);
 		if (bev) {
 			h->reused = true;
 			session_attach_upstream(s, bev, fd);

@@ -623,7 +623,7 @@ def test_show_json_listener_clamped_with_warning(tree):
     assert r.rc == 0
     assert doc["network"]["http_addr"] == "127.0.0.1:4000"
     assert [w["code"] for w in doc["warnings"]] == ["listen_address_clamped",
-                                                   "mitm_not_implemented"]
+                                                   "mitm_full_mode"]
 
 
 def test_show_fails_like_check_on_errors(tree):

@@ -636,7 +636,7 @@ teardown(void **state)
 	X(net_listen_non_loopback_allowed)              \
 	X(net_unix_sockets_force_ipv4_loopback)         \
 	X(net_listen_hostname)                          \
-	X(net_mitm_not_implemented)                     \
+	X(net_mitm_full_mode)                           \
 	X(net_invalid_mode)                             \
 	X(net_unused_profile_checked)                   \
 	X(net_policy_lint)

@@ -1,0 +1,314 @@
+"""HTTPS interception: limited mode inside HTTPS, with real clients.
+
+The proxy runs in limited mode with mitm = true and trusts the test CA of
+the loopback TLS origin (SSL_CERT_FILE of the paddock process); clients
+trust paddock's own CA, which the proxy makes in its CODEX_HOME/proxy on
+first start. Loopback only.
+"""
+import http.client
+import json
+import os
+import socket
+import ssl
+import subprocess
+import tempfile
+
+import pytest
+
+from conftest import loopback_config, start_origin
+
+
+def proxy_env(**extra):
+    env = {k: v for k, v in os.environ.items()
+           if "proxy" not in k.lower() and not k.startswith("SSL_CERT")}
+    env.update(extra)
+    return env
+
+
+def mitm_config(**kw):
+    kw.setdefault("mode", "limited")
+    return loopback_config(extra="mitm = true", **kw)
+
+
+@pytest.fixture
+def mitm(start_proxy, tls_ca):
+    """A limited-mode proxy that intercepts and trusts the test origin."""
+    p = start_proxy(mitm_config(), env=proxy_env(SSL_CERT_FILE=tls_ca[0]))
+    p.ca = os.path.join(p.workdir, "proxy", "ca.pem")
+    assert os.path.exists(p.ca), p.text()
+    return p
+
+
+def client_context(p, strict=True):
+    ctx = ssl.create_default_context(cafile=p.ca)
+    if strict:
+        # What Python 3.13 turns on by default; needs AKI in the leaf.
+        ctx.verify_flags |= ssl.VERIFY_X509_STRICT
+    return ctx
+
+
+def tunnel(p, host, port):
+    """An HTTPSConnection through the proxy's CONNECT."""
+    c = http.client.HTTPSConnection(p.host, p.port, timeout=10,
+                                    context=client_context(p))
+    c.set_tunnel(host, port)
+    return c
+
+
+def curl(p, url, *args):
+    return subprocess.run(
+        ["curl", "-sS", "--max-time", "20", "-x", p.url, "--cacert", p.ca,
+         "-o", "-", "-w", "\n%{http_code}", *args, url],
+        capture_output=True, text=True, env=proxy_env())
+
+
+class Listener:
+    """A TCP port that never accepts: a connection attempt shows up in its
+    backlog, so a test can prove nothing reached it."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+
+    def reached(self):
+        try:
+            conn, _ = self.sock.accept()
+        except BlockingIOError:
+            return False
+        conn.close()
+        return True
+
+
+def test_safe_methods_pass_through_interception(mitm, tls_origin):
+    url = f"https://localhost:{tls_origin.port}/echo"
+    for method in ("GET", "HEAD", "OPTIONS"):
+        r = curl(mitm, url, "-X", method) if method != "HEAD" else \
+            curl(mitm, url, "-I")
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.endswith("\n200"), (method, r.stdout)
+    r = curl(mitm, url)
+    echo = json.loads(r.stdout.rsplit("\n", 1)[0])
+    assert echo["method"] == "GET" and echo["target"] == "/echo"
+    # Origin-form inside TLS, with the client's Host.
+    assert ["host", f"localhost:{tls_origin.port}"] in echo["headers"]
+    events = [e for e in mitm.audit() if e.get("network.transport.protocol") ==
+              "https"]
+    assert events and all(e["network.policy.decision"] == "allow"
+                          for e in events)
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_unsafe_methods_are_refused_before_the_origin(mitm, method):
+    quiet = Listener()
+    r = curl(mitm, f"https://localhost:{quiet.port}/x", "-X", method,
+             "-d", "payload", "-D", "-")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.endswith("\n403")
+    assert "x-proxy-error: blocked-by-method-policy" in r.stdout.lower()
+    text = r.stdout.rsplit("\n", 1)[0].strip()
+    body = json.loads(text.split("\n\n")[-1])
+    assert body["reason"] == "method_not_allowed"
+    assert body["protocol"] == "https"
+    assert not quiet.reached()
+    blocked = [e for e in mitm.audit()
+               if e.get("network.policy.reason") == "method_not_allowed"]
+    assert blocked and blocked[-1]["network.transport.protocol"] == "https"
+    assert blocked[-1]["http.request.method"] == method
+
+
+def test_kept_alive_tunnel_mixes_allowed_and_refused(mitm, tls_origin):
+    c = tunnel(mitm, "localhost", tls_origin.port)
+    c.request("GET", "/bytes/100000")
+    r = c.getresponse()
+    assert r.status == 200 and len(r.read()) == 100000
+    sock = c.sock
+    c.request("DELETE", "/thing")
+    r = c.getresponse()
+    assert r.status == 403
+    assert r.getheader("x-proxy-error") == "blocked-by-method-policy"
+    r.read()
+    c.request("GET", "/chunked/5000")
+    r = c.getresponse()
+    assert r.status == 200 and len(r.read()) == 5000
+    c.request("HEAD", "/bytes/10")
+    r = c.getresponse()
+    assert r.status == 200 and r.read() == b""
+    assert c.sock is sock, "the tunnel was not kept alive"
+    c.close()
+
+
+def test_host_mismatch_and_inner_connect(mitm, tls_origin):
+    c = tunnel(mitm, "localhost", tls_origin.port)
+    c.putrequest("GET", "/echo", skip_host=True)
+    c.putheader("Host", "elsewhere.example")
+    c.endheaders()
+    r = c.getresponse()
+    assert r.status == 400 and b"host mismatch" in r.read()
+    c.close()
+    c = tunnel(mitm, "localhost", tls_origin.port)
+    c.request("CONNECT", "other.example:443")
+    r = c.getresponse()
+    assert r.status == 405
+    assert b"CONNECT not supported" in r.read()
+    c.close()
+
+
+def test_untrusted_origin_is_answered_502(start_proxy, tls_origin):
+    # This proxy does not trust the test CA of the origin.
+    p = start_proxy(mitm_config(), env=proxy_env(
+        SSL_CERT_FILE=os.path.join(tempfile.gettempdir(), "no-such-ca.pem")))
+    p.ca = os.path.join(p.workdir, "proxy", "ca.pem")
+    r = curl(p, f"https://localhost:{tls_origin.port}/echo")
+    assert r.stdout.endswith("\n502"), r.stdout
+    assert "upstream certificate not trusted" in r.stdout
+
+
+def test_leaf_fields(mitm, tls_origin):
+    s = socket.create_connection((mitm.host, mitm.port), timeout=10)
+    s.sendall(f"CONNECT localhost:{tls_origin.port} HTTP/1.1\r\n"
+              f"Host: localhost:{tls_origin.port}\r\n\r\n".encode())
+    assert s.recv(200).startswith(b"HTTP/1.1 200")
+    ctx = client_context(mitm)
+    ctx.set_alpn_protocols(["h2", "http/1.1"])
+    t = ctx.wrap_socket(s, server_hostname="localhost")
+    assert t.selected_alpn_protocol() == "http/1.1"
+    der = t.getpeercert(binary_form=True)
+    t.close()
+    pem = ssl.DER_cert_to_PEM_cert(der)
+    text = subprocess.run(["openssl", "x509", "-noout", "-text"],
+                          input=pem, capture_output=True, text=True,
+                          check=True).stdout
+    assert "DNS:localhost" in text
+    assert "TLS Web Server Authentication" in text
+    assert "Authority Key Identifier" in text
+    assert "Subject Key Identifier" in text
+    assert "CA:FALSE" in text
+    dates = subprocess.run(["openssl", "x509", "-noout", "-startdate",
+                            "-enddate", "-checkend", str(8 * 86400)],
+                           input=pem, capture_output=True, text=True)
+    assert dates.returncode == 1, "a leaf must expire within days"
+    issuer = subprocess.run(["openssl", "verify", "-CAfile", mitm.ca],
+                            input=pem, capture_output=True, text=True)
+    assert issuer.returncode == 0, issuer.stdout + issuer.stderr
+
+
+def test_ip_literal_gets_an_ip_san(mitm, tls_origin):
+    c = tunnel(mitm, "127.0.0.1", tls_origin.port)
+    c.request("GET", "/echo")
+    r = c.getresponse()
+    assert r.status == 200
+    r.read()
+    c.close()
+
+
+def test_full_mode_never_intercepts(start_proxy, tls_ca, tls_origin):
+    p = start_proxy(mitm_config(mode="full"),
+                    env=proxy_env(SSL_CERT_FILE=tls_ca[0]))
+    # The origin's own certificate arrives: the test CA verifies it.
+    r = subprocess.run(
+        ["curl", "-sS", "--max-time", "20", "-x", p.url, "--cacert",
+         tls_ca[0], "-o", "/dev/null", "-w", "%{http_code}",
+         f"https://localhost:{tls_origin.port}/echo"],
+        capture_output=True, text=True, env=proxy_env())
+    assert r.stdout == "200", r.stderr
+    assert "warning" in p.text() and "mitm = true changes nothing" in \
+        p.text()
+
+
+def test_denied_host_is_refused_before_tls(mitm):
+    r = curl(mitm, "https://denied.test/")
+    assert "403" in r.stderr or r.stdout.endswith("\n000"), r
+    ev = [e for e in mitm.audit()
+          if e.get("server.address") == "denied.test"]
+    assert ev and ev[-1]["network.transport.protocol"] == "https_connect"
+
+
+def test_git_over_intercepted_https_reads_refs_and_is_told_why(
+        start_proxy, tls_ca, workdir):
+    """Smart HTTP fetches with POST (git-upload-pack): limited mode lets
+    git read the refs (GET) inside HTTPS, and refuses the fetch with a
+    reason git shows, the origin never seeing the POST."""
+    root = tempfile.mkdtemp(prefix="paddock-git-", dir=workdir)
+    work = os.path.join(root, "work")
+    env = proxy_env(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+                    GIT_COMMITTER_NAME="t",
+                    GIT_COMMITTER_EMAIL="t@example.com", HOME=root)
+    os.makedirs(work)
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=work, env=env,
+                   check=True)
+    with open(os.path.join(work, "f.txt"), "w") as f:
+        f.write("intercepted\n" * 1000)
+    subprocess.run(["git", "add", "."], cwd=work, env=env, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", "x"], cwd=work, env=env,
+                   check=True)
+    subprocess.run(["git", "clone", "-q", "--bare", work,
+                    os.path.join(root, "repo.git")], env=env, check=True)
+    origin = start_origin(tls=tls_ca, git_root=root)
+    try:
+        p = start_proxy(mitm_config(),
+                        env=proxy_env(SSL_CERT_FILE=tls_ca[0]))
+        # GIT_SSL_CAINFO is what paddock env gives git.
+        env["GIT_SSL_CAINFO"] = os.path.join(p.workdir, "proxy", "ca.pem")
+        url = f"https://localhost:{origin.port}/git/repo.git"
+        # Protocol v0 lists refs with a GET; v2 would POST ls-refs.
+        r = subprocess.run(["git", "-c", f"http.proxy={p.url}", "-c",
+                            "protocol.version=0", "ls-remote", url], env=env,
+                           capture_output=True, timeout=120)
+        assert r.returncode == 0, r.stderr.decode()
+        assert b"refs/heads/main" in r.stdout
+        r = subprocess.run(["git", "-c", f"http.proxy={p.url}", "clone",
+                            "-q", url, os.path.join(root, "clone")],
+                           env=env, capture_output=True, timeout=120)
+        assert r.returncode != 0
+        assert b"403" in r.stderr
+        refused = [e for e in p.audit()
+                   if e.get("network.policy.reason") == "method_not_allowed"]
+        assert refused and refused[-1]["http.request.method"] == "POST"
+    finally:
+        origin.stop()
+
+
+def test_env_points_clients_at_a_bundle(paddock, workdir):
+    cfg = os.path.join(workdir, "config.toml")
+    with open(cfg, "w") as f:
+        f.write(mitm_config(proxy_url="http://127.0.0.1:3999"))
+    custom = os.path.join(workdir, "corp.pem")
+    with open(custom, "w") as f:
+        f.write("-----BEGIN CERTIFICATE-----\nQUFB\n"
+                "-----END CERTIFICATE-----\n")
+    env = proxy_env(REQUESTS_CA_BUNDLE=custom)
+    r = paddock("env", "--format", "json", "--config", cfg,
+                "--system-config", "", "--home", workdir, "--cwd", workdir,
+                env=env)
+    assert r.rc == 0, r.err
+    vars = json.loads(r.out)
+    names = ["SSL_CERT_FILE", "CURL_CA_BUNDLE", "NODE_EXTRA_CA_CERTS",
+             "GIT_SSL_CAINFO", "PIP_CERT", "BUNDLE_SSL_CA_CERT",
+             "npm_config_cafile", "NPM_CONFIG_CAFILE", "CODEX_CA_CERTIFICATE",
+             "CARGO_HTTP_CAINFO"]
+    bundle = vars["SSL_CERT_FILE"]
+    assert all(vars[n] == bundle for n in names)
+    assert os.path.basename(bundle).startswith("ca-bundle-")
+    assert oct(os.stat(bundle).st_mode & 0o777) == "0o644"
+    with open(os.path.join(workdir, "proxy", "ca.pem")) as f:
+        ca = f.read()
+    with open(bundle) as f:
+        text = f.read()
+    assert text.endswith(ca)
+    assert text.count("BEGIN CERTIFICATE") > 1, "system roots missing"
+    # The parent's own bundle is kept, with the CA added.
+    mine = vars["REQUESTS_CA_BUNDLE"]
+    assert mine != bundle
+    with open(mine) as f:
+        assert f.read() == "-----BEGIN CERTIFICATE-----\nQUFB\n" \
+            "-----END CERTIFICATE-----\n" + ca
+    # Full mode needs no CA: nothing is set.
+    with open(cfg, "w") as f:
+        f.write(mitm_config(proxy_url="http://127.0.0.1:3999", mode="full"))
+    r = paddock("env", "--format", "json", "--config", cfg,
+                "--system-config", "", "--home", workdir, "--cwd", workdir,
+                env=env)
+    assert "SSL_CERT_FILE" not in json.loads(r.out)
