@@ -51,12 +51,11 @@ childenv_ca_setup(struct childenv *e, const char *dir,
 
 		if (!have || !have[0] || childenv_ca_is_ours(have, dir))
 			continue;
-		r = mitm_bundle_make(dir, have, ca, &paths[i], &err);
-		if (r < 0) {
-			log_err("TLS interception: %s=%s: %s",
-			    childenv_ca_names[i], have, err.text);
-			goto out;
-		}
+		/* A bundle we cannot read is not ours to vouch for: the
+		 * child gets the system roots and the CA for that one. */
+		if (mitm_bundle_make(dir, have, ca, &paths[i], &err) < 0)
+			log_warn("%s=%s is not used: %s", childenv_ca_names[i],
+			    have, err.text);
 	}
 	for (size_t i = 0; i < CHILDENV_CA_VARS; i++)
 		if (!paths[i] && !(paths[i] = strdup(base))) {

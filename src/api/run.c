@@ -26,6 +26,7 @@
 #include "config/config.h"
 #include "proxy/proxy.h"
 #include "sandbox/sandbox.h"
+#include "tls/certgen.h"
 #include "util/buf.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -51,6 +52,7 @@ struct run {
 	struct proxy *proxy;
 	int listen_fds[SANDBOX_LISTENERS_MAX];
 	int frontend_of[SANDBOX_LISTENERS_MAX];
+	char ca_dir[PATH_MAX]; /* CODEX_HOME/proxy */
 };
 
 static int
@@ -75,6 +77,22 @@ run_listener(struct run *r, const struct config_listen_addr *a,
 
 /* The network half: an empty namespace, or the proxy's listeners in it
  * and the variables that point the command at them. */
+/* Interception in use: the child must trust the CA (spec §6.5). */
+static bool
+run_intercepts(const struct run *r)
+{
+	const struct config_network *net = config_get_network(r->cfg);
+
+	return r->net_proxy && net->mitm && net->mode == POLICY_MODE_LIMITED;
+}
+
+static const char *
+run_lookup(void *userdata, const char *name)
+{
+	(void)userdata;
+	return secure_getenv(name);
+}
+
 static int
 run_network(struct run *r, char *err, size_t errsz)
 {
@@ -107,6 +125,14 @@ run_network(struct run *r, char *err, size_t errsz)
 	    net->allow_local_binding);
 	if (rc >= 0 && r->socks_on && r->o->self_exe)
 		rc = childenv_add_git_ssh(&r->env, r->o->self_exe, r->socks);
+	if (rc >= 0 && run_intercepts(r)) {
+		rc = childenv_ca_setup(&r->env, r->ca_dir, run_lookup, NULL);
+		if (rc < 0) {
+			(void)snprintf(err, errsz,
+			    "cannot set up the interception CA");
+			return rc;
+		}
+	}
 	if (rc < 0)
 		(void)snprintf(err, errsz,
 		    "cannot build the proxy environment");
@@ -143,6 +169,27 @@ run_environment(struct run *r, char ***ret)
 }
 
 static int
+run_ca_ensure(struct run *r, char *err, size_t errsz)
+{
+	const struct config_network *net = config_get_network(r->cfg);
+	struct certgen_err cerr = { 0 };
+	struct certgen_ca *ca = NULL;
+	int rc;
+
+	if (snprintf(r->ca_dir, sizeof(r->ca_dir), "%s/proxy",
+		config_get_codex_home(r->cfg)) >= (int)sizeof(r->ca_dir))
+		return -ENAMETOOLONG;
+	if (!net->enabled || !net->mitm || net->mode != POLICY_MODE_LIMITED)
+		return 0;
+	rc = certgen_ca_load(r->ca_dir, true, &ca, &cerr);
+	certgen_ca_free(ca);
+	if (rc < 0)
+		(void)snprintf(err, errsz, "TLS interception: %.400s",
+		    cerr.text);
+	return rc;
+}
+
+static int
 run_prepare(struct run *r, char *err, size_t errsz)
 {
 	const char *missing = NULL;
@@ -153,9 +200,12 @@ run_prepare(struct run *r, char *err, size_t errsz)
 	if (!r->plan)
 		return -ENOMEM;
 	r->plan->force_missing = sandbox_force_missing_from_env();
-	rc = run_plan_build(r->cfg, secure_getenv("TMPDIR"),
-	    r->o->explain != RUN_EXPLAIN_NONE, r->plan, &r->created, err,
-	    errsz);
+	/* The CA exists before the plan is made, so its key is masked. */
+	rc = run_ca_ensure(r, err, errsz);
+	if (rc >= 0)
+		rc = run_plan_build(r->cfg, secure_getenv("TMPDIR"),
+		    r->o->explain != RUN_EXPLAIN_NONE, r->plan, &r->created,
+		    err, errsz);
 	if (rc >= 0)
 		rc = run_network(r, err, errsz);
 	if (rc >= 0)

@@ -7,6 +7,7 @@
 
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -440,6 +441,39 @@ run_plan_sockets(const struct run_plan_paths *paths,
 	return r;
 }
 
+/*
+ * The interception CA's key never enters a sandbox, whatever the profile
+ * grants: whoever holds it can impersonate any site to every process that
+ * trusts the CA. Old keys kept by rotation (ca.key.<suffix>) neither. With
+ * interception in use, the directory itself is readable, so the child can
+ * read the CA bundle its environment names.
+ */
+static int
+run_plan_ca(const struct config *cfg, struct run_plan_paths *paths)
+{
+	const struct config_network *net = config_get_network(cfg);
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *e;
+	DIR *d;
+	int r = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s/proxy",
+		config_get_codex_home(cfg)) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	if (net->enabled && net->mitm && net->mode == POLICY_MODE_LIMITED)
+		r = run_plan_add(paths, dir, CONFIG_FS_ACCESS_READ);
+	d = opendir(dir);
+	if (!d)
+		return r;
+	while (r >= 0 && (e = readdir(d)))
+		if (startswith(e->d_name, "ca.key") &&
+		    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+			(int)sizeof(path))
+			r = run_plan_add(paths, path, CONFIG_FS_ACCESS_NONE);
+	(void)closedir(d);
+	return r;
+}
+
 int
 run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
     struct sandbox_plan *plan, char ***ret_created, char *err, size_t errsz)
@@ -452,8 +486,12 @@ run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
 
 	*ret_created = NULL;
 	r = run_plan_resolve(config_get_fs_policy(cfg), cwd, tmpdir, &paths);
-	if (r < 0)
+	if (r >= 0)
+		r = run_plan_ca(cfg, &paths);
+	if (r < 0) {
+		run_plan_paths_done(&paths);
 		return r;
+	}
 	root = run_plan_access(&paths, "/");
 	plan->root_read = root != CONFIG_FS_ACCESS_NONE;
 	plan->root_write = root == CONFIG_FS_ACCESS_WRITE;

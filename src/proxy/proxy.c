@@ -645,7 +645,8 @@ proxy_start_mitm(struct proxy *p, char *err, size_t errsz)
 		return 0; /* off, or kept from an earlier start */
 	r = certgen_ca_load(p->settings.mitm_dir, true, &ca, &cerr);
 	if (r < 0) {
-		(void)snprintf(err, errsz, "TLS interception: %s", cerr.text);
+		(void)snprintf(err, errsz, "TLS interception: %.400s",
+		    cerr.text);
 		return r;
 	}
 	if (r == 1)
@@ -653,7 +654,8 @@ proxy_start_mitm(struct proxy *p, char *err, size_t errsz)
 		    certgen_ca_get_cert_path(ca));
 	p->mitm = mitm_certs_new(ca, 0, &cerr);
 	if (!p->mitm) {
-		(void)snprintf(err, errsz, "TLS interception: %s", cerr.text);
+		(void)snprintf(err, errsz, "TLS interception: %.400s",
+		    cerr.text);
 		return -ENOMEM;
 	}
 	p->conf->mitm = p->mitm;

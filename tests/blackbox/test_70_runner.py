@@ -639,3 +639,29 @@ def test_config_check_validates_the_environment_policy(paddock, tmp_path):
     assert "shell_environment_policy.inherit: \"some\" is not a valid" in out
     assert "shell_environment_policy.set.A: expected a string" in out
     assert "shell_environment_policy.include_only: expected an array" in out
+
+
+def test_interception_inside_run_and_the_ca_key_stays_outside(
+        box, tls_ca, tls_origin):
+    """Limited mode with mitm: curl inside trusts the CA through the
+    environment paddock run sets; a POST is refused inside HTTPS; the CA
+    key is never readable in the sandbox, though :root is."""
+    box.write_config(network=PROXY_ON.replace('"127.0.0.1"]', '"localhost"]')
+                     + 'mode = "limited"\nmitm = true\n')
+    # paddock itself trusts the origin's test CA (a copy nobody can read).
+    test_ca = os.path.join(box.root, "origin-ca.pem")
+    shutil.copy(tls_ca[0], test_ca)
+    os.chmod(test_ca, 0o644)
+    url = f"https://localhost:{tls_origin.port}/echo"
+    curl = "curl -sS --noproxy '' -o /dev/null -w '%{http_code}\\n'"
+    r = box.sh(f"{curl} {url}; {curl} -X POST -d x {url}; "
+               f"cat {box.home}/proxy/ca.pem | head -1; "
+               f"cat {box.home}/proxy/ca.key",
+               env={"SSL_CERT_FILE": test_ca})
+    assert r.stdout.splitlines()[:3] == [
+        "200", "403", "-----BEGIN CERTIFICATE-----"], r.stdout + r.stderr
+    assert "PRIVATE KEY" not in r.stdout
+    assert "ca.key" in r.stderr
+    # On the host the key is there, private.
+    assert os.stat(os.path.join(box.home, "proxy", "ca.key")).st_mode \
+        & 0o777 == 0o600
