@@ -698,8 +698,12 @@ policy_judge(const struct policy *p, const struct policy_input *in,
 		policy_judge_event(ret, POLICY_SCOPE_NON_DOMAIN, false);
 		return;
 	}
-	/* SOCKS in limited mode is refused before the host is looked at. */
-	if (socks && p->mode == POLICY_MODE_LIMITED) {
+	/* SOCKS in limited mode is refused before the host is looked at,
+	 * except a CONNECT to 443 when interception can hold the method clamp
+	 * inside its TLS (spec network §4.7). */
+	if (socks && p->mode == POLICY_MODE_LIMITED &&
+	    !(p->mitm && req->protocol == POLICY_PROTOCOL_SOCKS5_TCP &&
+		req->port == 443)) {
 		policy_judge_set(ret, POLICY_DECISION_DENY,
 		    POLICY_REASON_METHOD_NOT_ALLOWED, POLICY_SOURCE_MODE_GUARD);
 		policy_judge_event(ret, POLICY_SCOPE_NON_DOMAIN, false);

@@ -680,8 +680,8 @@ session_http_client_callbacks(struct session *s, struct bufferevent *bev)
 	    session_http_client_write_cb, session_http_client_event_cb, s);
 }
 
-static int
-session_http_start(struct session *s)
+int
+session_http_state_new(struct session *s)
 {
 	struct session_http *h = calloc(1, sizeof(*h));
 
@@ -698,6 +698,16 @@ session_http_start(struct session *s)
 	if (!h->wire)
 		return -ENOMEM;
 	h->judge.s = s;
+	return 0;
+}
+
+static int
+session_http_start(struct session *s)
+{
+	int r = session_http_state_new(s);
+
+	if (r < 0)
+		return r;
 	return session_await_head(s, SESSION_ST_HTTP_HEAD,
 	    session_http_client_read_cb, session_http_client_write_cb,
 	    session_http_client_event_cb);

@@ -122,6 +122,10 @@ void session_http_drain(struct session_http *h);
  * session for the next request (or the pool, when the session ends). */
 void session_http_keep(struct session_http *h);
 
+/* Allocate and attach the front end's state (s->fe_state). Returns 0 or
+ * -ENOMEM (the state, if attached, is freed with the session). */
+int session_http_state_new(struct session *s);
+
 /* Give bev (the client's bufferevent, or a TLS layer over it) the HTTP
  * front end's callbacks, with s as their argument. */
 void session_http_client_callbacks(struct session *s, struct bufferevent *bev);
@@ -132,6 +136,15 @@ void session_http_client_callbacks(struct session *s, struct bufferevent *bev);
  * accept TLS from the client as the CONNECT's host and read the requests
  * inside (spec network §6.4). */
 void session_http_mitm_begin(struct session_http *h);
+
+/*
+ * A SOCKS5 CONNECT to port 443 allowed in limited mode (the SOCKS5 front
+ * end already sent its success reply): the session becomes an HTTP one,
+ * intercepting the tunnel to host:port like an HTTPS CONNECT. The SOCKS5
+ * state is freed through its front end first.
+ */
+void session_http_mitm_adopt(struct session *s, const char *host,
+    uint16_t port);
 
 /* The client's TLS handshake finished (BEV_EVENT_CONNECTED). */
 void session_http_mitm_accepted(struct session_http *h);

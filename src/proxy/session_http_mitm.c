@@ -34,37 +34,13 @@
 #include "util/strutil.h"
 #include "wire/http_reply.h"
 
-void
-session_http_mitm_begin(struct session_http *h)
+/* Accept the client's TLS with ssl (taken) and wait for the handshake. */
+static void
+session_http_mitm_accept(struct session_http *h, SSL *ssl)
 {
 	struct session *s = h->s;
-	struct certgen_err err = { 0 };
 	struct bufferevent *tls;
-	SSL *ssl;
 
-	if (!s->conf->mitm) {
-		/* mitm was turned on by a reload: the CA is loaded at start. */
-		session_http_fail(h, 502,
-		    "TLS interception is not available in this proxy; "
-		    "restart it with mitm = true");
-		return;
-	}
-	(void)strlcpy(h->mitm_host,
-	    h->judge.v.host_valid ? h->judge.v.host.text : h->dest.host,
-	    sizeof(h->mitm_host));
-	h->mitm_port = h->dest.port;
-	ssl = mitm_certs_server_ssl(s->conf->mitm, h->mitm_host, time(NULL),
-	    &err);
-	if (!ssl) {
-		slog_info(s, "cannot intercept %s: %s", s->target, err.text);
-		session_http_fail(h, 502, "TLS interception failed");
-		return;
-	}
-	if (http_reply_connect_ok(&h->out) < 0 || session_http_send(h) < 0) {
-		SSL_free(ssl);
-		session_close(s, "out of memory");
-		return;
-	}
 	/* The filter owns ssl even when it cannot be made (STYLE §6). Bytes
 	 * the client sent after its CONNECT (the ClientHello) are in the
 	 * socket bufferevent's input, where the filter reads them. */
@@ -88,6 +64,78 @@ session_http_mitm_begin(struct session_http *h)
 	    s->conf->limits.head_timeout_ms);
 	if (session_bev_enable(tls, EV_READ) < 0)
 		session_close(s, "out of memory");
+}
+
+/* The leaf for h->mitm_host in a server SSL, or NULL (logged). */
+static SSL *
+session_http_mitm_server_ssl(struct session_http *h)
+{
+	struct certgen_err err = { 0 };
+	SSL *ssl = mitm_certs_server_ssl(h->s->conf->mitm, h->mitm_host,
+	    time(NULL), &err);
+
+	if (!ssl)
+		slog_info(h->s, "cannot intercept %s: %s", h->s->target,
+		    err.text);
+	return ssl;
+}
+
+void
+session_http_mitm_begin(struct session_http *h)
+{
+	struct session *s = h->s;
+	SSL *ssl;
+
+	if (!s->conf->mitm) {
+		/* mitm was turned on by a reload: the CA is loaded at start. */
+		session_http_fail(h, 502,
+		    "TLS interception is not available in this proxy; "
+		    "restart it with mitm = true");
+		return;
+	}
+	(void)strlcpy(h->mitm_host,
+	    h->judge.v.host_valid ? h->judge.v.host.text : h->dest.host,
+	    sizeof(h->mitm_host));
+	h->mitm_port = h->dest.port;
+	ssl = session_http_mitm_server_ssl(h);
+	if (!ssl) {
+		session_http_fail(h, 502, "TLS interception failed");
+		return;
+	}
+	if (http_reply_connect_ok(&h->out) < 0 || session_http_send(h) < 0) {
+		SSL_free(ssl);
+		session_close(s, "out of memory");
+		return;
+	}
+	session_http_mitm_accept(h, ssl);
+}
+
+void
+session_http_mitm_adopt(struct session *s, const char *host, uint16_t port)
+{
+	struct session_http *h;
+	SSL *ssl;
+
+	if (s->fe->free)
+		s->fe->free(s);
+	s->fe_state = NULL;
+	s->fe = &session_http_frontend;
+	if (!s->conf->mitm || session_http_state_new(s) < 0) {
+		/* The SOCKS5 reply is out: only the close can refuse now. */
+		session_close(s,
+		    s->conf->mitm ? "out of memory" :
+				    "TLS interception unavailable");
+		return;
+	}
+	h = session_http_of(s);
+	(void)strlcpy(h->mitm_host, host, sizeof(h->mitm_host));
+	h->mitm_port = port;
+	ssl = session_http_mitm_server_ssl(h);
+	if (!ssl) {
+		session_close(s, "TLS interception failed");
+		return;
+	}
+	session_http_mitm_accept(h, ssl);
 }
 
 void

@@ -26,6 +26,7 @@
 #include <event2/event.h>
 
 #include "proxy/dial.h"
+#include "proxy/session_http.h"
 #include "proxy/session_socks5_udp.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
@@ -257,6 +258,28 @@ session_socks5_dial(void *arg, struct judge *j)
 		session_socks5_fail(x, -ENOMEM);
 }
 
+/* The origin is dialed per request inside, by the HTTP front end; the
+ * reply names no bound address (RFC 1928 §6 allows the zero address). */
+static void
+session_socks5_intercept(struct session_socks5 *x)
+{
+	struct session *s = x->s;
+	struct socks5_addr bnd = { .atyp = SOCKS5_ATYP_IPV4 };
+	uint8_t out[SOCKS5_REPLY_MAX];
+	char host[POLICY_HOST_TEXT_MAX];
+	uint16_t port = x->req.dst.port;
+	size_t n;
+
+	(void)strlcpy(host, x->judge.v.host.text, sizeof(host));
+	n = socks5_reply_encode(SOCKS_REPLY_SUCCEEDED, &bnd, out, sizeof(out));
+	if (session_send_bytes(&s->client, out, n) < 0) {
+		session_close(s, "out of memory");
+		return;
+	}
+	/* x is gone from here on. */
+	session_http_mitm_adopt(s, host, port);
+}
+
 static void
 session_socks5_verdict(void *arg, struct judge *j)
 {
@@ -268,6 +291,12 @@ session_socks5_verdict(void *arg, struct judge *j)
 	    v->matched ? v->match.pattern : NULL);
 	if (!judge_allowed(j)) {
 		session_socks5_block(x);
+		return;
+	}
+	/* Allowed in limited mode: a CONNECT to 443 that interception holds
+	 * (the policy refuses every other SOCKS5 request there). */
+	if (policy_get_mode(x->s->conf->policy) == POLICY_MODE_LIMITED) {
+		session_socks5_intercept(x);
 		return;
 	}
 	if (judge_addrs(j, session_socks5_dial, x) == JUDGE_DONE)

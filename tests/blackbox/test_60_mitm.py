@@ -312,3 +312,40 @@ def test_env_points_clients_at_a_bundle(paddock, workdir):
                 "--system-config", "", "--home", workdir, "--cwd", workdir,
                 env=env)
     assert "SSL_CERT_FILE" not in json.loads(r.out)
+
+
+@pytest.fixture
+def origin_443(tls_ca):
+    """The TLS origin on 127.0.0.1:443 (its certificate names localhost
+    and 127.0.0.1)."""
+    if os.geteuid() != 0:
+        pytest.skip("binding port 443 needs root")
+    d = start_origin(tls=tls_ca, bind="127.0.0.1", port=443)
+    yield d
+    d.stop()
+
+
+def test_socks5_connect_to_443_is_intercepted(start_proxy, tls_ca,
+                                               origin_443):
+    p = start_proxy(loopback_config(
+        mode="limited", socks=True,
+        extra='mitm = true\nsocks_url = "http://127.0.0.1:0"'),
+        env=proxy_env(SSL_CERT_FILE=tls_ca[0]))
+    ca = os.path.join(p.workdir, "proxy", "ca.pem")
+    socks = p.ready.group(3)
+
+    def curl_socks(*args):
+        return subprocess.run(
+            ["curl", "-sS", "--max-time", "20", "--socks5-hostname", socks,
+             "--cacert", ca, "-o", "-", "-w", "\n%{http_code}", *args],
+            capture_output=True, text=True, env=proxy_env())
+    r = curl_socks("https://localhost/echo")
+    assert r.stdout.endswith("\n200"), r.stdout + r.stderr
+    r = curl_socks("-X", "PUT", "-d", "x", "https://localhost/echo")
+    assert r.stdout.endswith("\n403"), r.stdout + r.stderr
+    assert '"protocol":"https"' in r.stdout
+    # Any other port stays refused in limited mode.
+    r = curl_socks(f"http://localhost:{p.port}/")
+    assert r.returncode != 0
+    ev = [e for e in p.audit() if e.get("server.port") == p.port]
+    assert ev and ev[-1]["network.policy.reason"] == "method_not_allowed"
