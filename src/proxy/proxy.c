@@ -956,6 +956,21 @@ proxy_stop(struct proxy *p)
 	return 0;
 }
 
+/* What the leaf cache did over the proxy's life: the hit ratio is one of
+ * the interception figures bench/bench_mitm.py reports. */
+static void
+proxy_log_mitm_stats(struct proxy *p)
+{
+	struct mitm_cert_stats st;
+
+	if (!p->mitm)
+		return;
+	mitm_certs_stats(p->mitm, &st);
+	log_info("interception leaf cache: %" PRIu64 " hits, %" PRIu64
+		 " minted, %" PRIu64 " evicted, %zu cached",
+	    st.hits, st.misses, st.evictions, st.entries);
+}
+
 struct proxy *
 proxy_free(struct proxy *p)
 {
@@ -964,6 +979,7 @@ proxy_free(struct proxy *p)
 	(void)proxy_stop(p);
 	proxy_teardown(p);
 	proxy_conf_unref(p->conf);
+	proxy_log_mitm_stats(p);
 	p->mitm = mitm_certs_free(p->mitm); /* no session is left to use it */
 	(void)pthread_cond_destroy(&p->dcond);
 	(void)pthread_mutex_destroy(&p->dlock);

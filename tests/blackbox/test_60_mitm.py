@@ -204,6 +204,21 @@ def test_ip_literal_gets_an_ip_san(mitm, tls_origin):
     c.close()
 
 
+def test_leaf_cache_figures_are_logged_at_exit(mitm, tls_origin):
+    # A leaf per host: the first tunnel to a host mints it, later ones
+    # find it in the cache.
+    for host in ("localhost", "localhost", "localhost", "127.0.0.1"):
+        c = tunnel(mitm, host, tls_origin.port)
+        c.request("GET", "/echo")
+        r = c.getresponse()
+        assert r.status == 200
+        r.read()
+        c.close()
+    assert mitm.stop() == 0
+    assert ("interception leaf cache: 2 hits, 2 minted, 0 evicted, "
+            "2 cached") in mitm.text()
+
+
 def test_full_mode_never_intercepts(start_proxy, tls_ca, tls_origin):
     p = start_proxy(mitm_config(mode="full"),
                     env=proxy_env(SSL_CERT_FILE=tls_ca[0]))
