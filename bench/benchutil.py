@@ -37,6 +37,7 @@ class Server:
     def __init__(self, name, argv, port, env=None, ready=None):
         self.name = name
         self.port = port
+        self.log = []
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE if ready else subprocess.DEVNULL, env=env)
@@ -49,10 +50,15 @@ class Server:
                     break
             else:
                 sys.exit(f"bench: {name} did not start")
-            threading.Thread(target=self.proc.stderr.read,
-                             daemon=True).start()
+            threading.Thread(target=self._drain, daemon=True).start()
         else:
             wait_listening(port, self.proc, name)
+
+    def _drain(self):
+        """Keep what the server says after its readiness line (a
+        benchmark may read a summary it logs at exit)."""
+        for raw in self.proc.stderr:
+            self.log.append(raw.decode(errors="replace"))
 
     def rss_kib(self):
         """Resident memory of the server and its children, KiB."""
@@ -67,6 +73,11 @@ class Server:
                 pass
         return total
 
+    def cpu_seconds(self):
+        """User and system CPU time of the server and its children."""
+        return sum(cpu_seconds(pid)
+                   for pid in [self.proc.pid] + children(self.proc.pid))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -75,6 +86,17 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def cpu_seconds(pid):
+    """utime + stime of one process (/proc/PID/stat), seconds; 0 once it
+    is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid):
