@@ -76,7 +76,7 @@ struct proxy {
 	bool dquit;
 	/* Reporting, each on its own thread. */
 	struct audit *audit;
-	bool log_writer; /* holds a linewriter_stderr_ref() */
+	bool log_writer;         /* holds a linewriter_stderr_ref() */
 	struct mitm_certs *mitm; /* interception: the CA, leaves, contexts */
 };
 

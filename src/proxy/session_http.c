@@ -187,9 +187,12 @@ session_http_linger(struct session_http *h)
 	struct session *s = h->s;
 
 	/* The client asked for the close and sent nothing beyond its
-	 * request: nothing can arrive that would make our close a reset. */
+	 * request: nothing can arrive that would make our close a reset.
+	 * Not under TLS: an empty output there means the layer took the
+	 * answer, not that the socket below sent it; the linger (with its
+	 * close_notify) waits for the client to finish reading. */
 	if (s->client.eof ||
-	    (!h->req.keep_alive && h->req_done &&
+	    (s->client.fd >= 0 && !h->req.keep_alive && h->req_done &&
 		evbuffer_get_length(session_http_client_in(h)) == 0)) {
 		session_close(s, session_http_done_reason(h));
 		return;

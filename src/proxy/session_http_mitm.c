@@ -75,7 +75,7 @@ session_http_mitm_server_ssl(struct session_http *h)
 	    time(NULL), &err);
 
 	if (!ssl)
-		slog_info(h->s, "cannot intercept %s: %s", h->s->target,
+		slog_info(h->s, "cannot intercept %s: %s", LOG_US(h->s->target),
 		    err.text);
 	return ssl;
 }
@@ -216,7 +216,7 @@ session_http_mitm_upstream_event_cb(struct bufferevent *bev, short what,
 			failure = "upstream TLS handshake failed";
 		ERR_clear_error();
 		session_drop_upstream(s);
-		slog_info(s, "%s: %s", s->target, failure);
+		slog_info(s, "%s: %s", LOG_US(s->target), failure);
 		session_http_fail(h, 502, failure);
 		return;
 	}

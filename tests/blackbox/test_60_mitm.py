@@ -15,7 +15,7 @@ import tempfile
 
 import pytest
 
-from conftest import loopback_config, start_origin
+from conftest import PYTHON, loopback_config, start_origin
 
 
 def proxy_env(**extra):
@@ -236,6 +236,7 @@ def test_full_mode_never_intercepts(start_proxy, tls_ca, tls_origin):
 def test_denied_host_is_refused_before_tls(mitm):
     r = curl(mitm, "https://denied.test/")
     assert "403" in r.stderr or r.stdout.endswith("\n000"), r
+    mitm.wait_for(r'"server.address":"denied.test"')
     ev = [e for e in mitm.audit()
           if e.get("server.address") == "denied.test"]
     assert ev and ev[-1]["network.transport.protocol"] == "https_connect"
@@ -364,3 +365,29 @@ def test_socks5_connect_to_443_is_intercepted(start_proxy, tls_ca,
     assert r.returncode != 0
     ev = [e for e in p.audit() if e.get("server.port") == p.port]
     assert ev and ev[-1]["network.policy.reason"] == "method_not_allowed"
+
+
+def test_an_answer_before_a_close_is_delivered(mitm, tls_origin):
+    """Connection: close inside the tunnel (urllib sends it by default):
+    the whole answer arrives before the TLS connection ends."""
+    url = f"https://localhost:{tls_origin.port}/bytes/70000"
+    for method, want in (("GET", "200 70000"), ("DELETE", "403 ")):
+        r = subprocess.run(
+            ["curl", "-sS", "--max-time", "20", "-x", mitm.url, "--cacert",
+             mitm.ca, "-X", method, "-H", "Connection: close", "-o",
+             "/dev/null", "-w", "%{http_code} %{size_download}", url],
+            capture_output=True, text=True, env=proxy_env())
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.startswith(want), r.stdout
+    r = subprocess.run(
+        [PYTHON, "-c",
+         "import ssl, sys, urllib.request as u\n"
+         "ctx = ssl.create_default_context(cafile=sys.argv[2])\n"
+         "ctx.verify_flags |= ssl.VERIFY_X509_STRICT\n"
+         "o = u.build_opener(u.ProxyHandler({'https': sys.argv[1]}),\n"
+         "                   u.HTTPSHandler(context=ctx))\n"
+         "print(len(o.open(sys.argv[3]).read()))\n",
+         mitm.url, mitm.ca, url],
+        capture_output=True, text=True, env=proxy_env())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "70000\n"
