@@ -94,6 +94,7 @@ def test_safe_methods_pass_through_interception(mitm, tls_origin):
     assert echo["method"] == "GET" and echo["target"] == "/echo"
     # Origin-form inside TLS, with the client's Host.
     assert ["host", f"localhost:{tls_origin.port}"] in echo["headers"]
+    mitm.wait_for(r'"network.transport.protocol":"https"', 4)
     events = [e for e in mitm.audit() if e.get("network.transport.protocol") ==
               "https"]
     assert events and all(e["network.policy.decision"] == "allow"
@@ -113,6 +114,7 @@ def test_unsafe_methods_are_refused_before_the_origin(mitm, method):
     assert body["reason"] == "method_not_allowed"
     assert body["protocol"] == "https"
     assert not quiet.reached()
+    mitm.wait_for(r'"network.policy.reason":"method_not_allowed"')
     blocked = [e for e in mitm.audit()
                if e.get("network.policy.reason") == "method_not_allowed"]
     assert blocked and blocked[-1]["network.transport.protocol"] == "https"
@@ -280,6 +282,7 @@ def test_git_over_intercepted_https_reads_refs_and_is_told_why(
                            env=env, capture_output=True, timeout=120)
         assert r.returncode != 0
         assert b"403" in r.stderr
+        p.wait_for(r'"network.policy.reason":"method_not_allowed"')
         refused = [e for e in p.audit()
                    if e.get("network.policy.reason") == "method_not_allowed"]
         assert refused and refused[-1]["http.request.method"] == "POST"
@@ -363,6 +366,7 @@ def test_socks5_connect_to_443_is_intercepted(start_proxy, tls_ca,
     # Any other port stays refused in limited mode.
     r = curl_socks(f"http://localhost:{p.port}/")
     assert r.returncode != 0
+    p.wait_for(rf'"server.port":{p.port}')
     ev = [e for e in p.audit() if e.get("server.port") == p.port]
     assert ev and ev[-1]["network.policy.reason"] == "method_not_allowed"
 
