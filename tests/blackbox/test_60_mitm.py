@@ -8,6 +8,7 @@ first start. Loopback only.
 import http.client
 import json
 import os
+import shutil
 import socket
 import ssl
 import subprocess
@@ -395,3 +396,45 @@ def test_an_answer_before_a_close_is_delivered(mitm, tls_origin):
         capture_output=True, text=True, env=proxy_env())
     assert r.returncode == 0, r.stderr
     assert r.stdout == "70000\n"
+
+
+def test_node_trusts_the_bundle_paddock_env_gives(mitm, tls_origin, paddock,
+                                                  workdir):
+    """Node (if installed) through a CONNECT it makes itself, trusting
+    the interception CA through NODE_EXTRA_CA_CERTS as paddock env sets
+    it: a GET passes, a POST is refused inside HTTPS."""
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("node is not installed")
+    cfg = os.path.join(workdir, "env.toml")
+    with open(cfg, "w") as f:
+        f.write(mitm_config(proxy_url=f"http://127.0.0.1:{mitm.port}"))
+    r = paddock("env", "--format", "json", "--config", cfg,
+                "--system-config", "", "--home", mitm.workdir, "--cwd",
+                workdir, env=proxy_env())
+    assert r.rc == 0, r.err
+    extra = json.loads(r.out)["NODE_EXTRA_CA_CERTS"]
+    script = r"""
+const http = require('http'), tls = require('tls');
+const [proxyPort, port, method] = process.argv.slice(1);
+const req = http.request({host: '127.0.0.1', port: proxyPort,
+  method: 'CONNECT', path: `localhost:${port}`});
+req.on('connect', (res, socket) => {
+  const t = tls.connect({socket, servername: 'localhost'}, () => {
+    t.write(`${method} /echo HTTP/1.1\r\nHost: localhost:${port}\r\n` +
+            `Content-Length: 0\r\nConnection: close\r\n\r\n`);
+  });
+  let data = '';
+  t.on('data', d => data += d);
+  t.on('end', () => { console.log(data.split('\r\n')[0]); });
+  t.on('error', e => { console.log('error ' + e.message); });
+});
+req.end();
+"""
+    env = proxy_env(NODE_EXTRA_CA_CERTS=extra)
+    for method, want in (("GET", "HTTP/1.1 200"), ("POST", "HTTP/1.1 403")):
+        out = subprocess.run([node, "-e", script, str(mitm.port),
+                              str(tls_origin.port), method],
+                             capture_output=True, text=True, env=env,
+                             timeout=60)
+        assert out.stdout.startswith(want), out.stdout + out.stderr
