@@ -21,6 +21,7 @@ PAGES = {
     "paddock-policy.1": [["policy", "check"]],
     "paddock-connect.1": [["connect"]],
     "paddock-run.1": [["run"]],
+    "paddock-ca.1": [["ca", "path"], ["ca", "show"], ["ca", "rotate"]],
 }
 
 

@@ -128,7 +128,7 @@ def options(text):
 
 def test_commands(complete, paddock):
     assert complete("") == listed(help_of(paddock), "Commands:")
-    assert complete("c") == {"config", "connect"}
+    assert complete("c") == {"ca", "config", "connect"}
 
 
 def test_subcommands(complete, paddock):
