@@ -510,22 +510,33 @@ proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
 }
 
 /* A listening socket made by the caller: serve our own duplicate. */
+/* Record fd as the listener of fe and where it is bound (loop
+ * detection compares against it). Returns 0, or -1 with errno set. */
+static int
+proxy_bound_keep(struct proxy *p, enum proxy_frontend fe, int fd)
+{
+	struct proxy_listen *b = &p->bound[fe];
+
+	b->len = sizeof(b->addr);
+	if (getsockname(fd, (struct sockaddr *)&b->addr, &b->len) < 0)
+		return -1;
+	p->listen_fds[fe] = fd;
+	p->bound_valid[fe] = true;
+	return 0;
+}
+
 static int
 proxy_adopt(struct proxy *p, enum proxy_frontend fe, char *err, size_t errsz)
 {
-	struct proxy_listen *b = &p->bound[fe];
 	int fd, one = 1, r;
 
 	fd = fcntl(p->settings.listen_fd[fe], F_DUPFD_CLOEXEC, 3);
 	if (fd < 0)
 		goto fail;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	b->len = sizeof(b->addr);
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&b->addr, &b->len) < 0)
+	    proxy_bound_keep(p, fe, fd) < 0)
 		goto fail;
-	p->listen_fds[fe] = fd;
-	p->bound_valid[fe] = true;
 	return 0;
 fail:
 	r = -errno;
@@ -540,7 +551,6 @@ static int
 proxy_bind(struct proxy *p, enum proxy_frontend fe, char *err, size_t errsz)
 {
 	const struct proxy_listen *l = &p->settings.listen[fe];
-	struct proxy_listen *b = &p->bound[fe];
 	int fd, one = 1, r;
 	char text[80];
 
@@ -560,11 +570,8 @@ proxy_bind(struct proxy *p, enum proxy_frontend fe, char *err, size_t errsz)
 	if (bind(fd, (const struct sockaddr *)&l->addr, l->len) < 0 ||
 	    listen(fd, SOMAXCONN) < 0)
 		goto fail;
-	b->len = sizeof(b->addr);
-	if (getsockname(fd, (struct sockaddr *)&b->addr, &b->len) < 0)
+	if (proxy_bound_keep(p, fe, fd) < 0)
 		goto fail;
-	p->listen_fds[fe] = fd;
-	p->bound_valid[fe] = true;
 	return 0;
 fail:
 	r = -errno;
