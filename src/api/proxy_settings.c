@@ -66,8 +66,7 @@ proxy_settings_from_config(const struct config *cfg, struct proxy_settings *ret,
 	ret->frontend_enabled[PROXY_FRONTEND_SOCKS5] = net->enable_socks5;
 	ret->socks5_udp = net->enable_socks5_udp;
 	if (net->mitm &&
-	    snprintf(ret->mitm_dir, sizeof(ret->mitm_dir), "%s/proxy",
-		config_get_codex_home(cfg)) >= (int)sizeof(ret->mitm_dir)) {
+	    config_mitm_dir(cfg, ret->mitm_dir, sizeof(ret->mitm_dir)) < 0) {
 		(void)snprintf(err, errsz, "CODEX_HOME is too long");
 		return -ENAMETOOLONG;
 	}

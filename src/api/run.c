@@ -81,9 +81,7 @@ run_listener(struct run *r, const struct config_listen_addr *a,
 static bool
 run_intercepts(const struct run *r)
 {
-	const struct config_network *net = config_get_network(r->cfg);
-
-	return r->net_proxy && net->mitm && net->mode == POLICY_MODE_LIMITED;
+	return r->net_proxy && config_intercepts(r->cfg);
 }
 
 static const char *
@@ -171,16 +169,13 @@ run_environment(struct run *r, char ***ret)
 static int
 run_ca_ensure(struct run *r, char *err, size_t errsz)
 {
-	const struct config_network *net = config_get_network(r->cfg);
 	struct certgen_err cerr = { 0 };
 	struct certgen_ca *ca = NULL;
 	int rc;
 
-	if (snprintf(r->ca_dir, sizeof(r->ca_dir), "%s/proxy",
-		config_get_codex_home(r->cfg)) >= (int)sizeof(r->ca_dir))
-		return -ENAMETOOLONG;
-	if (!net->enabled || !net->mitm || net->mode != POLICY_MODE_LIMITED)
-		return 0;
+	rc = config_mitm_dir(r->cfg, r->ca_dir, sizeof(r->ca_dir));
+	if (rc < 0 || !config_intercepts(r->cfg))
+		return rc;
 	rc = certgen_ca_load(r->ca_dir, true, &ca, &cerr);
 	certgen_ca_free(ca);
 	if (rc < 0)

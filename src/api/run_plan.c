@@ -451,16 +451,14 @@ run_plan_sockets(const struct run_plan_paths *paths,
 static int
 run_plan_ca(const struct config *cfg, struct run_plan_paths *paths)
 {
-	const struct config_network *net = config_get_network(cfg);
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct dirent *e;
 	DIR *d;
-	int r = 0;
+	int r = config_mitm_dir(cfg, dir, sizeof(dir));
 
-	if (snprintf(dir, sizeof(dir), "%s/proxy",
-		config_get_codex_home(cfg)) >= (int)sizeof(dir))
-		return -ENAMETOOLONG;
-	if (net->enabled && net->mitm && net->mode == POLICY_MODE_LIMITED)
+	if (r < 0)
+		return r;
+	if (config_intercepts(cfg))
 		r = run_plan_add(paths, dir, CONFIG_FS_ACCESS_READ);
 	d = opendir(dir);
 	if (!d)

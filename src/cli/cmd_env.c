@@ -65,13 +65,11 @@ cmd_env_lookup(void *userdata, const char *name)
 static int
 cmd_env_ca(struct childenv *e, const struct config *cfg)
 {
-	const struct config_network *net = config_get_network(cfg);
 	char dir[4096];
 
-	if (!net->mitm || net->mode != POLICY_MODE_LIMITED)
+	if (!config_intercepts(cfg))
 		return 0;
-	if (snprintf(dir, sizeof(dir), "%s/proxy",
-		config_get_codex_home(cfg)) >= (int)sizeof(dir)) {
+	if (config_mitm_dir(cfg, dir, sizeof(dir)) < 0) {
 		log_err("CODEX_HOME is too long");
 		return -ENAMETOOLONG;
 	}

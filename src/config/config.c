@@ -16,6 +16,7 @@
 #include "config/config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -214,6 +215,21 @@ const char *
 config_get_codex_home(const struct config *cfg)
 {
 	return cfg->home;
+}
+
+bool
+config_intercepts(const struct config *cfg)
+{
+	return cfg->net.enabled && cfg->net.mitm &&
+	    cfg->net.mode == POLICY_MODE_LIMITED;
+}
+
+int
+config_mitm_dir(const struct config *cfg, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "%s/proxy", cfg->home);
+
+	return n < 0 || (size_t)n >= outsz ? -ENAMETOOLONG : 0;
 }
 
 const struct config_sandbox_policy *

@@ -221,6 +221,14 @@ const struct config_requirement *config_requirements_get(const struct config
  * borrowed. Never NULL on a loaded config. */
 const char *config_get_codex_home(const struct config *cfg);
 
+/* HTTPS interception is in use: the network on, limited mode and
+ * mitm = true (docs/mitm.md). */
+bool config_intercepts(const struct config *cfg);
+
+/* Where the interception CA and bundles live, CODEX_HOME/proxy, into out.
+ * Returns 0 or -ENAMETOOLONG. */
+int config_mitm_dir(const struct config *cfg, char *out, size_t outsz);
+
 enum config_fs_access {
 	CONFIG_FS_ACCESS_NONE,
 	CONFIG_FS_ACCESS_READ,
