@@ -306,6 +306,27 @@ session_half_wrap(struct half *h, struct bufferevent *outer)
 	h->fd = -1;
 }
 
+int
+session_half_tls(struct session *s, struct half *h, SSL *ssl, bool accept)
+{
+	/* The filter owns ssl even when it cannot be made (STYLE §6); bytes
+	 * already in the socket bufferevent's input (a ClientHello sent
+	 * with the CONNECT) are read by the filter. */
+	struct bufferevent *tls =
+	    bufferevent_openssl_filter_new(worker_get_base(s->worker), h->bev,
+		ssl,
+		accept ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
+		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+
+	if (!tls) {
+		h->bev = NULL;
+		h->fd = -1;
+		return -ENOMEM;
+	}
+	session_half_wrap(h, tls);
+	return 0;
+}
+
 void
 session_shut(struct half *h)
 {

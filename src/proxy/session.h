@@ -38,6 +38,7 @@ struct evbuffer;
 struct judge;
 struct relay;
 struct session;
+struct ssl_st;
 
 enum session_state {
 	SESSION_ST_NEW,
@@ -247,6 +248,15 @@ void session_quickack(struct half *h);
  * underneath. Set outer's callbacks afterwards (relay_start() does).
  */
 void session_half_wrap(struct half *h, struct bufferevent *outer);
+
+/*
+ * Wrap h in TLS with ssl (taken, whatever happens): accepting as a server
+ * or connecting as a client. Returns 0, or -ENOMEM with h left without a
+ * bufferevent (a failed filter frees the one under it). Set the new
+ * bufferevent's callbacks afterwards.
+ */
+int session_half_tls(struct session *s, struct half *h, struct ssl_st *ssl,
+    bool accept);
 
 /*
  * Send EOF to h once (h->shut): shutdown(SHUT_WR) on its raw socket, or

@@ -28,7 +28,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "proxy/worker.h"
 #include "tls/mitm.h"
 #include "util/limits.h"
 #include "util/strutil.h"
@@ -41,20 +40,11 @@ session_http_mitm_accept(struct session_http *h, SSL *ssl)
 	struct session *s = h->s;
 	struct bufferevent *tls;
 
-	/* The filter owns ssl even when it cannot be made (STYLE §6). Bytes
-	 * the client sent after its CONNECT (the ClientHello) are in the
-	 * socket bufferevent's input, where the filter reads them. */
-	tls = bufferevent_openssl_filter_new(worker_get_base(s->worker),
-	    s->client.bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!tls) {
-		/* The failed filter took the socket's bufferevent with it. */
-		s->client.bev = NULL;
-		s->client.fd = -1;
+	if (session_half_tls(s, &s->client, ssl, true) < 0) {
 		session_close(s, "out of memory");
 		return;
 	}
-	session_half_wrap(&s->client, tls);
+	tls = s->client.bev;
 	session_http_client_callbacks(s, tls);
 	bufferevent_setwatermark(tls, EV_READ, 0, LIMIT_RELAY_HIWAT);
 	h->mitm = true;
@@ -245,17 +235,12 @@ session_http_mitm_upstream(struct session_http *h)
 		session_http_fail(h, 502, "cannot start TLS to the origin");
 		return;
 	}
-	tls = bufferevent_openssl_filter_new(worker_get_base(s->worker),
-	    s->upstream.bev, ssl, BUFFEREVENT_SSL_CONNECTING,
-	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-	if (!tls) {
-		s->upstream.bev = NULL; /* freed with the failed filter */
-		s->upstream.fd = -1;
+	if (session_half_tls(s, &s->upstream, ssl, false) < 0) {
 		session_drop_upstream(s);
 		session_http_fail(h, 503, "proxy is out of memory");
 		return;
 	}
-	session_half_wrap(&s->upstream, tls);
+	tls = s->upstream.bev;
 	bufferevent_setcb(tls, NULL, NULL, session_http_mitm_upstream_event_cb,
 	    s);
 	session_timer_set(s, SESSION_TIMER_CHAIN,
