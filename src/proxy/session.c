@@ -295,8 +295,12 @@ session_send_bytes(struct half *h, const void *p, size_t n)
 void
 session_quickack(struct half *h)
 {
-	if (h->fd >= 0)
-		(void)tcpopt_quickack(h->fd);
+	/* A socket option on a TLS half's socket moves no byte past its
+	 * layer: the kernel's acknowledgements are the same under TLS. */
+	int fd = h->fd >= 0 || !h->bev ? h->fd : bufferevent_getfd(h->bev);
+
+	if (fd >= 0)
+		(void)tcpopt_quickack(fd);
 }
 
 void
@@ -306,18 +310,50 @@ session_half_wrap(struct half *h, struct bufferevent *outer)
 	h->fd = -1;
 }
 
+/* Replace h's socket bufferevent by an OpenSSL one on the same socket:
+ * OpenSSL reads and writes the socket itself, a record per system call,
+ * where a filter over the socket bufferevent would read it 4 KiB at a
+ * time (libevent 2.1's evbuffer_read() cap) and copy every byte once
+ * more each way through the bufferevent BIO. */
+static struct bufferevent *
+session_half_tls_socket(struct event_base *base, struct half *h, SSL *ssl,
+    enum bufferevent_ssl_state st)
+{
+	struct bufferevent *tls;
+	int fd = h->fd;
+
+	(void)bufferevent_disable(h->bev, EV_READ | EV_WRITE);
+	bufferevent_setcb(h->bev, NULL, NULL, NULL, NULL);
+	(void)bufferevent_setfd(h->bev, -1);
+	bufferevent_free(h->bev);
+	h->bev = NULL;
+	tls = bufferevent_openssl_socket_new(base, fd, ssl, st,
+	    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	if (!tls)
+		(void)close(fd);
+	return tls;
+}
+
 int
 session_half_tls(struct session *s, struct half *h, SSL *ssl, bool accept)
 {
-	/* The filter owns ssl even when it cannot be made (STYLE §6); bytes
-	 * already in the socket bufferevent's input (a ClientHello sent
-	 * with the CONNECT) are read by the filter. */
-	struct bufferevent *tls =
-	    bufferevent_openssl_filter_new(worker_get_base(s->worker), h->bev,
-		ssl,
-		accept ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING,
-		BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+	struct event_base *base = worker_get_base(s->worker);
+	enum bufferevent_ssl_state st =
+	    accept ? BUFFEREVENT_SSL_ACCEPTING : BUFFEREVENT_SSL_CONNECTING;
+	struct bufferevent *tls;
 
+	/* The filter owns ssl even when it cannot be made (STYLE §6), and so
+	 * does the socket variant. Bytes already read (a ClientHello sent
+	 * with the CONNECT) or still queued (the end of the 200) are in the
+	 * socket bufferevent: then the filter goes over it, reads the former
+	 * and writes behind the latter. */
+	if (h->fd >= 0 &&
+	    evbuffer_get_length(bufferevent_get_input(h->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(h->bev)) == 0)
+		tls = session_half_tls_socket(base, h, ssl, st);
+	else
+		tls = bufferevent_openssl_filter_new(base, h->bev, ssl, st,
+		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
 	if (!tls) {
 		h->bev = NULL;
 		h->fd = -1;

@@ -235,8 +235,8 @@ int session_send_bytes(struct half *h, const void *p, size_t n);
 /*
  * An answer is awaited from h: have its socket acknowledge what arrives
  * at once, and push out an acknowledgement the kernel is delaying
- * (tcpopt.h). Holds until the next send to h. A wrapped half is left as
- * it is.
+ * (tcpopt.h). Holds until the next send to h. A half wrapped in TLS
+ * gets it on the socket under its layer.
  */
 void session_quickack(struct half *h);
 
@@ -251,9 +251,14 @@ void session_half_wrap(struct half *h, struct bufferevent *outer);
 
 /*
  * Wrap h in TLS with ssl (taken, whatever happens): accepting as a server
- * or connecting as a client. Returns 0, or -ENOMEM with h left without a
- * bufferevent (a failed filter frees the one under it). Set the new
- * bufferevent's callbacks afterwards.
+ * or connecting as a client. A raw half with nothing buffered either way
+ * gets an OpenSSL bufferevent on its socket in place of the socket one
+ * (OpenSSL then reads and writes a whole record per system call); one with
+ * bytes already read or still queued gets a filter over its bufferevent,
+ * which reads the former and writes behind the latter. Either way h->fd
+ * becomes -1 (session_half_wrap()). Returns 0, or -ENOMEM with h left
+ * without a bufferevent (its socket closed). Set the new bufferevent's
+ * callbacks afterwards.
  */
 int session_half_tls(struct session *s, struct half *h, struct ssl_st *ssl,
     bool accept);

@@ -620,7 +620,12 @@ session_http_forward_start(struct session_http *h)
 	bufferevent_setcb(up, session_http_forward_up_read_cb,
 	    session_http_forward_up_write_cb, session_http_forward_up_event_cb,
 	    s);
-	bufferevent_setwatermark(up, EV_READ, 0, 0);
+	/* A TLS bufferevent reads 4 KiB per SSL_read() without a high
+	 * watermark: a record then reaches the client's TLS layer in pieces
+	 * and leaves as several smaller records, a system call each. With
+	 * one, it reads up to a whole record into one run of memory. */
+	bufferevent_setwatermark(up, EV_READ, 0,
+	    h->mitm ? LIMIT_RELAY_HIWAT : 0);
 	bufferevent_setwatermark(up, EV_WRITE, 0, 0);
 	http_parser_next(&h->respp);
 	http_parser_set_request(&h->respp, h->head_only, false);
