@@ -11,12 +11,18 @@ import os
 import shutil
 import socket
 import ssl
+import statistics
 import subprocess
+import sys
 import tempfile
 
 import pytest
 
-from conftest import PYTHON, loopback_config, start_origin
+from conftest import (HELPERS, PYTHON, Daemon, Raw, loopback_config,
+                      pattern_bytes, start_origin)
+
+sys.path.insert(0, HELPERS)
+from piecewise import BODY, timed  # noqa: E402
 
 
 def proxy_env(**extra):
@@ -438,3 +444,105 @@ req.end();
                              capture_output=True, text=True, env=env,
                              timeout=60)
         assert out.stdout.startswith(want), out.stdout + out.stderr
+
+
+def test_bulk_bodies_arrive_whole_on_a_kept_alive_tunnel(mitm, tls_origin):
+    """Megabytes both framings, one after another on one tunnel: every
+    record read from the origin leaves again whole and in order."""
+    c = tunnel(mitm, "localhost", tls_origin.port)
+    for target, n in (("/bytes/6000000", 6000000), ("/chunked/300000",
+                                                     300000),
+                      ("/bytes/1000001", 1000001)):
+        c.request("GET", target)
+        r = c.getresponse()
+        assert r.status == 200
+        assert r.read() == pattern_bytes(n), target
+    c.close()
+
+
+def test_client_hello_sent_with_the_connect_is_intercepted(mitm,
+                                                          tls_origin):
+    """A client that sends its ClientHello in the same write as its
+    CONNECT: those bytes are already read when interception starts, and
+    the handshake still reads them first."""
+    target = f"localhost:{tls_origin.port}"
+    out, inc = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = client_context(mitm).wrap_bio(inc, out, server_hostname="localhost")
+    try:
+        tls.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    c = Raw(mitm.port)
+    c.send(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n".encode()
+           + out.read())
+    assert c.read_response(head_only=True).status == 200
+    while True:
+        try:
+            tls.do_handshake()
+            break
+        except ssl.SSLWantReadError:
+            if out.pending:
+                c.send(out.read())
+            data = c.buf or c.sock.recv(65536)
+            c.buf = b""
+            assert data, "closed during the handshake"
+            inc.write(data)
+    tls.write(b"GET /bytes/9 HTTP/1.1\r\nHost: " + target.encode() +
+              b"\r\nConnection: close\r\n\r\n")
+    c.send(out.read())
+    got = b""
+    while not got.endswith(pattern_bytes(9)):
+        try:
+            got += tls.read(65536)
+        except ssl.SSLWantReadError:
+            data = c.sock.recv(65536)
+            assert data, got
+            inc.write(data)
+    assert got.startswith(b"HTTP/1.1 200")
+    c.sock.close()
+
+
+@pytest.fixture(scope="module")
+def tls_piecewise(tls_ca):
+    d = Daemon([PYTHON, os.path.join(HELPERS, "piecewise.py"), "--tls",
+                tls_ca[1], tls_ca[2]], r"piecewise: listening (\d+)")
+    d.port = int(d.ready.group(1))
+    yield d
+    d.stop()
+
+
+@pytest.mark.parametrize("path", ["/split", "/chunks"])
+def test_pieces_of_an_intercepted_answer_are_not_held_back(
+        mitm, tls_ca, tls_piecewise, path):
+    """An origin over TLS that writes head and body apart, with Nagle's
+    algorithm on, sends the body only once the head is acknowledged: the
+    proxy must acknowledge on its TLS upstream at once, as on a plain
+    one (test_19_latency), not 40 ms later."""
+    host = f"localhost:{tls_piecewise.port}"
+    direct = ssl.create_default_context(cafile=tls_ca[0]).wrap_socket(
+        socket.create_connection(("127.0.0.1", tls_piecewise.port),
+                                 timeout=20), server_hostname="localhost")
+    raw = Raw(mitm.port)
+    raw.send(f"CONNECT {host} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    assert raw.read_response(head_only=True).status == 200
+    proxied = client_context(mitm).wrap_socket(raw.sock,
+                                               server_hostname="localhost")
+    bufs = {id(direct): b"", id(proxied): b""}
+
+    def get(sock):
+        secs, body, bufs[id(sock)] = timed(sock, path, host, bufs[id(sock)])
+        assert body == BODY
+        return secs
+    get(direct)
+    get(proxied)  # dials the origin; the rest reuse that connection
+    d, t = [], []
+    for _ in range(15):
+        d.append(get(direct))
+        t.append(get(proxied))
+    direct.close()
+    proxied.close()
+    added = statistics.median(t) - statistics.median(d)
+    assert added < 0.010, (
+        f"{path}: interception adds {added * 1000:.1f} ms at the median "
+        f"(direct {statistics.median(d) * 1000:.2f} ms, intercepted "
+        f"{statistics.median(t) * 1000:.2f} ms)")

@@ -1,14 +1,15 @@
 #!/usr/bin/python3
 """An origin that writes its answers in pieces, as many frameworks do.
 
-    piecewise.py [--bind ADDR]
+    piecewise.py [--bind ADDR] [--tls CERT KEY]
 
 Prints "piecewise: listening PORT" once it accepts connections, then
 serves until stdin closes. HTTP/1.1 with keep-alive, one thread per
 connection. Its sockets keep Nagle's algorithm on (the default), and every
 piece is its own send(), so a piece after the first leaves only once the
 peer acknowledged the one before: a peer that delays its acknowledgements
-delays the answer. Routes (the body is always "hello from piecewise\\n"):
+delays the answer. With --tls it speaks TLS, each piece its own record
+and send(). Routes (the body is always "hello from piecewise\\n"):
 
     /whole      head and body in one send (the control)
     /split      the head, then the body (Python's http.server does this)
@@ -22,6 +23,7 @@ the seconds until its whole answer arrived.
 """
 import argparse
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -47,9 +49,11 @@ def pieces(path):
     return [b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"]
 
 
-def serve(sock):
+def serve(sock, ctx=None):
     buf = b""
     try:
+        if ctx:
+            sock = ctx.wrap_socket(sock, server_side=True)
         while True:
             while b"\r\n\r\n" not in buf:
                 data = sock.recv(65536)
@@ -126,7 +130,12 @@ def timed(sock, target, host, buf=b"", quickack=True):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bind", default="127.0.0.1")
+    ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
+    ctx = None
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(*args.tls)
     srv = socket.socket(socket.AF_INET6 if ":" in args.bind
                         else socket.AF_INET)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -139,7 +148,8 @@ def main():
                 c, _ = srv.accept()
             except OSError:
                 return
-            threading.Thread(target=serve, args=(c,), daemon=True).start()
+            threading.Thread(target=serve, args=(c, ctx),
+                             daemon=True).start()
     threading.Thread(target=accept_loop, daemon=True).start()
     print(f"piecewise: listening {srv.getsockname()[1]}", flush=True)
     sys.stdin.read()
