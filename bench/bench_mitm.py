@@ -3,37 +3,37 @@
 
 An nginx origin speaking TLS with a test CA made at start, paddock in
 limited mode with mitm = true, paddock in full mode (a plain CONNECT
-tunnel) and squid (Debian's squid-openssl) bumping every CONNECT run side
-by side on loopback, in a network namespace of the benchmark's own. Both
-interceptors verify the origin against the test CA. The load generator is
-bench/tls_load.c (OpenSSL, blocking threads); every figure is the median
-of interleaved rounds, so load from other work on the machine hits every
-peer alike:
+tunnel), squid (Debian's squid-openssl) bumping every CONNECT and, for
+bulk, bench/bare_relay.c (the ceiling: a TLS-terminating relay of nothing
+but OpenSSL and blocking system calls) run side by side on loopback, in a
+network namespace of the benchmark's own. Every interceptor verifies the
+origin against the test CA. The load generator is bench/tls_load.c
+(OpenSSL, blocking threads); every figure is the median of interleaved
+rounds, so load from other work on the machine hits every peer alike:
 
   handshakes   new TLS handshakes per second: per request a fresh
                connection, CONNECT, a full TLS handshake (no resumption)
                and one small GET
   keep-alive   small GETs per second over kept-alive intercepted tunnels
   bulk         a 256 MiB download inside one tunnel, MB/s: intercepted,
-               and through paddock's plain CONNECT tunnel (end-to-end TLS)
+               through paddock's plain CONNECT tunnel (end-to-end TLS,
+               spliced) and through the bare relay
   leaf cache   paddock's leaf cache hits over leaves looked up (the
                counters it logs at exit)
 
-plus the CPU each proxy spent per request (its process tree, from /proc),
-the figure to steer by on a shared machine. "direct" is the client talking
-TLS to the origin with no proxy. The reference proxy (codex) is not
-installed on this machine and is not measured.
+plus the CPU each proxy spent per request or per GiB (its process tree,
+from /proc), the figure to steer by on a shared machine. "direct" is the
+client talking TLS to the origin with no proxy. The reference proxy
+(codex) is not installed on this machine and is not measured.
 
 Targets (issue 13): handshakes at least 2x squid's, intercepted bulk at
-least 0.5x the plain tunnel. Prints a Markdown table (also written to
-bench/results/mitm.md) and exits non-zero when a target is missed.
-Loopback only.
+least 0.5x the plain tunnel. Prints Markdown tables (also written to
+bench/results/mitm.md) and exits non-zero when a measured target is
+missed. --only bulk (or hs, ka) measures a part. Loopback only.
 """
 import argparse
-import datetime
 import json
 import os
-import platform
 import re
 import shutil
 import statistics
@@ -41,7 +41,8 @@ import subprocess
 import sys
 import tempfile
 
-from benchutil import Server, free_port
+import benchutil
+from benchutil import Server, fmt, free_port, machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BULK_BYTES = 256 << 20
@@ -121,31 +122,22 @@ def start_paddock(tmp, build, origin_ca, mode):
     """paddock proxy in limited mode with interception, or in full mode
     (plain CONNECT tunnels). Runs at log level info: paddock logs nothing
     there for an allowed request, and it logs the leaf cache at exit."""
-    d = os.path.join(tmp, f"paddock-{mode}")
-    os.makedirs(d)
-    conf = os.path.join(d, "config.toml")
-    with open(conf, "w") as f:
-        f.write(f"""default_permissions = "bench"
-[permissions.bench.filesystem]
-":root" = "read"
-[permissions.bench.network]
-enabled = true
-proxy_url = "http://127.0.0.1:0"
-enable_socks5 = false
-allow_local_binding = true
-mode = "{mode}"
-mitm = {"true" if mode == "limited" else "false"}
-[permissions.bench.network.domains]
-"127.0.0.1" = "allow"
-""")
     env = {k: v for k, v in os.environ.items()
-           if "proxy" not in k.lower() and not k.startswith("SSL_CERT")}
+           if not k.startswith("SSL_CERT")}
     env["SSL_CERT_FILE"] = origin_ca
-    return Server(f"paddock-{mode}",
-                  [os.path.join(build, "paddock"), "--log-level", "info",
-                   "proxy", "--config", conf, "--system-config", "",
-                   "--home", d, "--cwd", d], 0, env=env,
-                  ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
+    mitm = "true" if mode == "limited" else "false"
+    return benchutil.start_paddock(
+        os.path.join(tmp, f"paddock-{mode}"), build,
+        network=f'mode = "{mode}"\nmitm = {mitm}', log_level="info",
+        env=env, name=f"paddock-{mode}")
+
+
+def start_bare(build, crt, key, origin_ca):
+    """bench/bare_relay with the origin's own leaf, which the client
+    trusts: the ceiling of a TLS-terminating relay on this machine."""
+    return Server("bare relay", [os.path.join(build, "bench", "bare_relay"),
+                                 crt, key, origin_ca], 0,
+                  ready=r"bare_relay: listening (\d+)")
 
 
 def start_squid(tmp, origin_ca):
@@ -233,24 +225,32 @@ def measured(build, server, origin, argv):
 
 
 PEERS = ("direct", "paddock", "squid")
+BULK_PEERS = ("direct", "paddock tunnel", "paddock", "bare relay", "squid")
+KINDS = ("hs", "ka", "bulk")
+LABEL = {"paddock": "paddock (limited, mitm)",
+         "paddock tunnel": "paddock (full, plain tunnel)",
+         "bare relay": "bare TLS relay (bench/bare_relay.c)",
+         "squid": "squid ssl-bump", "direct": "direct"}
+US_PER_MB_TO_S_PER_GIB = (1 << 30) / 1e6 / 1e6
 
 
-def measure_all(build, rounds):
+def measure_all(build, rounds, kinds):
     tmp = tempfile.mkdtemp(prefix="paddock-bench-mitm-")
     if os.geteuid() == 0:
         os.chmod(tmp, 0o755)
     origin_ca, crt, key = make_origin_pki(tmp)
     origin = start_nginx(tmp, crt, key)
     servers = {}
-    samples = {k: {n: [] for n in PEERS + ("paddock tunnel",)}
-               for k in ("hs", "ka", "bulk")}
+    samples = {k: {n: [] for n in BULK_PEERS} for k in KINDS}
     try:
         servers["paddock"] = start_paddock(tmp, build, origin_ca, "limited")
-        servers["paddock tunnel"] = start_paddock(tmp, build, origin_ca,
-                                                  "full")
         servers["squid"], squid_ca = start_squid(tmp, origin_ca)
+        if "bulk" in kinds:
+            servers["paddock tunnel"] = start_paddock(tmp, build, origin_ca,
+                                                      "full")
+            servers["bare relay"] = start_bare(build, crt, key, origin_ca)
         trust = {"direct": origin_ca, "paddock tunnel": origin_ca,
-                 "squid": squid_ca,
+                 "bare relay": origin_ca, "squid": squid_ca,
                  "paddock": os.path.join(tmp, "paddock-limited", "proxy",
                                          "ca.pem")}
 
@@ -260,12 +260,14 @@ def measure_all(build, rounds):
             return base if kind == "bulk" else base + [SECONDS, THREADS]
 
         for kind in ("hs", "ka"):
+            if kind not in kinds:
+                continue
             for _ in range(rounds):
                 for name in PEERS:
                     samples[kind][name].append(measured(
                         build, servers.get(name), origin, argv(kind, name)))
-        for _ in range(rounds):
-            for name in PEERS + ("paddock tunnel",):
+        for _ in range(rounds if "bulk" in kinds else 0):
+            for name in BULK_PEERS:
                 samples["bulk"][name].append(measured(
                     build, servers.get(name), origin, argv("bulk", name)))
     finally:
@@ -296,6 +298,8 @@ def run_isolated(args):
     connections a second) without touching the host."""
     me = [sys.executable, os.path.abspath(__file__), "--build", args.build,
           "--rounds", str(args.rounds), "--inside"]
+    for kind in args.only or ():
+        me += ["--only", kind]
     user = [] if os.geteuid() == 0 else ["--user", "--map-root-user"]
     setup = ("ip link set lo up && "
              "sysctl -qw net.ipv4.ip_local_port_range='1024 65000' "
@@ -311,38 +315,76 @@ def run_isolated(args):
     sys.exit("bench: the measurement failed")
 
 
-def fmt(v, digits=0):
-    return "n/a" if v is None else f"{v:,.{digits}f}"
+def ratio(a, b):
+    return a / b if a and b else None
 
 
-def machine():
-    cpu = next((line.split(":", 1)[1].strip()
-                for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), "unknown")
-    return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} "
-            f"UTC, {os.cpu_count()} CPUs ({cpu}), Linux {platform.release()}")
+def gib(us_per_mb):
+    """proxy CPU µs per MB as seconds per GiB."""
+    return None if us_per_mb is None else us_per_mb * US_PER_MB_TO_S_PER_GIB
+
+
+def handshake_lines(rows):
+    lines = [
+        "| | handshakes/s | proxy CPU µs/handshake | keep-alive req/s | "
+        "proxy CPU µs/req |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name in PEERS:
+        r = rows[name]
+        lines.append(f"| {LABEL[name]} | {fmt(r['hs'][0])} | "
+                     f"{fmt(r['hs'][1])} | {fmt(r['ka'][0])} | "
+                     f"{fmt(r['ka'][1])} |")
+    return lines + [
+        "", "CPU µs per request (handshakes, keep-alive) of the load "
+        "generator: " + "; ".join(
+            f"{LABEL[n]} {fmt(rows[n]['hs'][2])}, {fmt(rows[n]['ka'][2])}"
+            for n in PEERS) +
+        "; of the origin (nginx): " + "; ".join(
+            f"{LABEL[n]} {fmt(rows[n]['hs'][3])}, {fmt(rows[n]['ka'][3])}"
+            for n in PEERS) + "."]
+
+
+def bulk_lines(rows):
+    plain = rows["paddock tunnel"]["bulk"][0]
+    lines = [
+        "| bulk (one 256 MiB download) | MB/s | x plain tunnel | "
+        "proxy CPU s/GiB | client CPU s/GiB | origin CPU s/GiB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in BULK_PEERS:
+        b = rows[name]["bulk"]
+        lines.append(f"| {LABEL[name]} | {fmt(b[0])} | "
+                     f"{fmt(ratio(b[0], plain), 2)} | {fmt(gib(b[1]), 2)} | "
+                     f"{fmt(gib(b[2]), 2)} | {fmt(gib(b[3]), 2)} |")
+    return lines
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", action="append", choices=KINDS,
+                    help="measure only this (repeatable)")
     ap.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    kinds = tuple(args.only or KINDS)
     os.environ["PATH"] += ":/usr/sbin"
     if args.inside:
-        print("result " + json.dumps(measure_all(args.build, args.rounds)),
-              flush=True)
+        print("result " + json.dumps(measure_all(args.build, args.rounds,
+                                                 kinds)), flush=True)
         return 0
     for tool in ("nginx", "squid", "openssl", SQUID_CERTGEN,
-                 os.path.join(args.build, "bench", "tls_load")):
+                 os.path.join(args.build, "bench", "tls_load"),
+                 os.path.join(args.build, "bench", "bare_relay")):
         if not shutil.which(tool):
             sys.exit(f"bench: {tool} is missing; run tools/install-deps "
                      "--bench (squid must be squid-openssl) and build")
-    print("bench: measuring direct, paddock (limited + mitm), paddock "
-          f"(full, plain tunnel) and squid ssl-bump ({args.rounds} "
-          "rounds); the reference proxy (codex) is not installed here and "
-          "is not measured", flush=True)
+    print(f"bench: measuring {', '.join(kinds)} through direct, paddock "
+          "(limited + mitm), paddock (full, plain tunnel), squid ssl-bump "
+          f"and the bare TLS relay ({args.rounds} rounds); the reference "
+          "proxy (codex) is not installed here and is not measured",
+          flush=True)
     load_before = os.getloadavg()
     res = run_isolated(args)
     load_after = os.getloadavg()
@@ -353,31 +395,13 @@ def main():
         f"interleaved rounds of tls_load ({THREADS} threads, {SECONDS} s) "
         f"and of a {BULK_BYTES >> 20} MiB download. The reference proxy "
         "(codex) is not available on this machine: not measured.",
-        "",
-        "| | handshakes/s | proxy CPU µs/handshake | keep-alive req/s | "
-        "proxy CPU µs/req | bulk MB/s | proxy CPU µs/MB |",
-        "|---|---:|---:|---:|---:|---:|---:|",
     ]
-    label = {"paddock": "paddock (limited, mitm)",
-             "paddock tunnel": "paddock (full, plain tunnel)",
-             "squid": "squid ssl-bump", "direct": "direct"}
-    for name in PEERS + ("paddock tunnel",):
-        r = rows[name]
-        lines.append(f"| {label[name]} | {fmt(r['hs'][0])} | "
-                     f"{fmt(r['hs'][1])} | {fmt(r['ka'][0])} | "
-                     f"{fmt(r['ka'][1])} | {fmt(r['bulk'][0])} | "
-                     f"{fmt(r['bulk'][1], 1)} |")
-    lines += ["", "CPU µs per request (handshakes, keep-alive) of the load "
-              "generator: " + "; ".join(
-                  f"{label[n]} {fmt(rows[n]['hs'][2])}, "
-                  f"{fmt(rows[n]['ka'][2])}" for n in PEERS) +
-              "; of the origin (nginx): " + "; ".join(
-                  f"{label[n]} {fmt(rows[n]['hs'][3])}, "
-                  f"{fmt(rows[n]['ka'][3])}" for n in PEERS) + "."]
+    if "hs" in kinds or "ka" in kinds:
+        lines += [""] + handshake_lines(rows)
+    if "bulk" in kinds:
+        lines += [""] + bulk_lines(rows)
     p, sq, t = rows["paddock"], rows["squid"], rows["paddock tunnel"]
-
-    def ratio(a, b):
-        return a / b if a and b else None
+    bare = rows["bare relay"]
     hit = None
     if cache and sum(cache):
         hit = cache[0] / sum(cache)
@@ -385,16 +409,28 @@ def main():
                   f"{cache[1]:,} minted: hit ratio {hit:.4f} (one origin "
                   "host, so one leaf is minted and every later tunnel "
                   "finds it)."]
-    checks = [
-        ("handshakes/s vs squid", ratio(p["hs"][0], sq["hs"][0]), 2.0),
-        ("CPU per handshake, squid / paddock",
-         ratio(sq["hs"][1], p["hs"][1]), None),
-        ("keep-alive req/s vs squid", ratio(p["ka"][0], sq["ka"][0]), None),
-        ("CPU per kept-alive request, squid / paddock",
-         ratio(sq["ka"][1], p["ka"][1]), None),
-        ("intercepted bulk vs plain tunnel", ratio(p["bulk"][0],
-                                                   t["bulk"][0]), 0.5),
-    ]
+    checks = []
+    if "hs" in kinds:
+        checks += [
+            ("handshakes/s vs squid", ratio(p["hs"][0], sq["hs"][0]), 2.0),
+            ("CPU per handshake, squid / paddock",
+             ratio(sq["hs"][1], p["hs"][1]), None)]
+    if "ka" in kinds:
+        checks += [
+            ("keep-alive req/s vs squid", ratio(p["ka"][0], sq["ka"][0]),
+             None),
+            ("CPU per kept-alive request, squid / paddock",
+             ratio(sq["ka"][1], p["ka"][1]), None)]
+    if "bulk" in kinds:
+        checks += [
+            ("intercepted bulk vs plain tunnel",
+             ratio(p["bulk"][0], t["bulk"][0]), 0.5),
+            ("bare relay bulk vs plain tunnel",
+             ratio(bare["bulk"][0], t["bulk"][0]), None),
+            ("intercepted bulk vs bare relay",
+             ratio(p["bulk"][0], bare["bulk"][0]), None),
+            ("CPU per GiB intercepted, paddock / bare relay",
+             ratio(p["bulk"][1], bare["bulk"][1]), None)]
     lines += ["", "| paddock | measured | target | |", "|---|---:|---:|---|"]
     ok = True
     for what, value, target in checks:

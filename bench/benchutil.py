@@ -1,6 +1,10 @@
-"""What the benchmarks share: free loopback ports and the peer servers they
-start, stop and measure (bench_http.py, bench_socks5.py)."""
+"""What the benchmarks share: free loopback ports, the peer servers they
+start, stop and measure, paddock itself with a loopback profile, and the
+formatting of their tables (bench_http.py, bench_socks5.py, bench_mitm.py,
+bench_latency.py)."""
+import datetime
 import os
+import platform
 import re
 import signal
 import socket
@@ -113,3 +117,54 @@ def children(pid):
             out.append(int(d))
             out += children(int(d))
     return out
+
+
+def start_paddock(d, build, network="", log_level="warn", env=None,
+                  name="paddock"):
+    """paddock proxy with an HTTP listener on a port of its own and a
+    profile that allows 127.0.0.1, its home and config in directory d
+    (created). network is more of the profile's [network] table (mode,
+    mitm, ...); proxy variables are dropped from env (default: ours)."""
+    os.makedirs(d)
+    conf = os.path.join(d, "config.toml")
+    with open(conf, "w") as f:
+        f.write(f"""default_permissions = "bench"
+[permissions.bench.filesystem]
+":root" = "read"
+[permissions.bench.network]
+enabled = true
+proxy_url = "http://127.0.0.1:0"
+enable_socks5 = false
+allow_local_binding = true
+{network}
+[permissions.bench.network.domains]
+"127.0.0.1" = "allow"
+""")
+    env = {k: v for k, v in (env or os.environ).items()
+           if "proxy" not in k.lower()}
+    return Server(name, [os.path.join(build, "paddock"), "--log-level",
+                         log_level, "proxy", "--config", conf,
+                         "--system-config", "", "--home", d, "--cwd", d],
+                  0, env=env,
+                  ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
+
+
+def machine():
+    """When and on what a run was measured, for a table's caption."""
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return (f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M}"
+            f" UTC, {os.cpu_count()} CPUs ({cpu}), Linux "
+            f"{platform.release()}")
+
+
+def fmt(v, digits=0):
+    """A figure for a table: thousands separated, "n/a" when missing."""
+    return "n/a" if v is None else f"{v:,.{digits}f}"
