@@ -64,7 +64,7 @@ struct run {
 	/* The command: pid 1 of the sandbox once started. */
 	pid_t pid;
 	int pidfd;
-	bool started, reaped;
+	bool start_tried, started, reaped;
 	int status;       /* once reaped */
 	int start_status; /* for a failed run_start() */
 	char error[512];
@@ -458,8 +458,10 @@ run_start(struct run *r)
 	int sync = -1, rc;
 	pid_t pid;
 
-	if (r->started || r->o->explain != RUN_EXPLAIN_NONE)
+	/* One spawn per run: a failed start leaves nothing to retry. */
+	if (r->start_tried || r->o->explain != RUN_EXPLAIN_NONE)
 		return -EALREADY;
+	r->start_tried = true;
 	r->error[0] = '\0';
 	r->start_status = 1;
 	rc = sandbox_spawn(r->plan, &pid, &sync, r->listen_fds, &e);

@@ -84,7 +84,8 @@ int run_explain(const struct run *r, bool json, struct buf *out);
 /*
  * Spawn the command and start the run's proxy. Returns 0 once the command
  * runs, or a negative errno with run_error() set (nothing left running;
- * run_start_status() gives the exit status for it).
+ * run_start_status() gives the exit status for it). Once per run: later
+ * calls return -EALREADY.
  */
 int run_start(struct run *r);
 
