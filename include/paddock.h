@@ -12,11 +12,17 @@
  * paddock_proxy_environ() to a child, paddock_proxy_reload() on a config
  * change, paddock_proxy_stop() and paddock_proxy_free(). examples/embed.c
  * shows all of it.
+ *
+ * Or run a command confined to the config's permissions, as `paddock run`
+ * does, with its own proxy: paddock_spawn_new(), paddock_spawn_start(),
+ * paddock_spawn_wait(), paddock_spawn_blocked(), paddock_spawn_free().
+ * examples/spawn.c shows it.
  */
 #pragma once
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -255,6 +261,109 @@ PADDOCK_API int paddock_proxy_stop(struct paddock_proxy *proxy);
 /* Stop when running, then free. Accepts NULL. Decision handles still held
  * by a decider stay valid and must still be completed. */
 PADDOCK_API void paddock_proxy_free(struct paddock_proxy *proxy);
+
+/*
+ * Spawning: run a command confined to a loaded config's permissions, like
+ * `paddock run` (docs/sandbox.md): its own user, mount, pid and network
+ * namespaces, Landlock and seccomp, and a proxy of its own whose listeners
+ * live inside the command's network namespace. The command never runs
+ * unconfined: when a restriction cannot be applied, paddock_spawn_start()
+ * fails and says why.
+ *
+ * Thread and ownership rules:
+ *  - paddock_spawn_new(), _start(), _wait() and _free() are called from
+ *    one controlling thread; _pid(), _pidfd(), _signal(), _blocked() and
+ *    _execution_id() from any thread while the spawn exists (also while
+ *    another thread waits). Never from inside a paddock callback.
+ *  - The library changes no signal mask or handler of the embedder. The
+ *    command's exit raises SIGCHLD like any child's; an embedder that
+ *    reaps every child (waitpid(-1, ...)) takes its status away, and
+ *    paddock_spawn_wait() then returns -ECHILD.
+ *  - The command is killed when the thread that called
+ *    paddock_spawn_start() exits (its parent-death signal follows that
+ *    thread), and when the process dies.
+ *  - Callbacks run on a paddock thread, as for a proxy; their userdata
+ *    must stay valid until paddock_spawn_wait() returned (or _free()).
+ * Functions that can fail return 0 (or a status) or a negative errno.
+ */
+struct paddock_spawn;
+
+struct paddock_spawn_options {
+	/* The environment the command's is made from ([shell_environment_
+	 * policy] applies, then the proxy variables); NULL: environ.
+	 * Borrowed for the call. */
+	char *const *envp;
+	paddock_blocked_fn blocked_fn; /* each blocked request, or NULL */
+	void *blocked_userdata;
+	paddock_audit_fn audit_fn; /* each audit event, or NULL */
+	void *audit_userdata;
+};
+
+/*
+ * Prepare argv (NULL-terminated, argv[0] searched in the command's PATH)
+ * under config's permissions, with the config's cwd as project root and
+ * the command's working directory. config must stay valid until
+ * paddock_spawn_start() returned; argv and options are borrowed for the
+ * call (options may be NULL). Missing protected metadata directories
+ * (.git, .codex, .agents under writable roots) get empty placeholders on
+ * the host, removed once the command exited. Returns 0 with *ret_spawn,
+ * or a negative errno with one line in *ret_error (caller frees with
+ * free(); may be NULL to ignore).
+ */
+PADDOCK_API int paddock_spawn_new(const struct paddock_config *config,
+    char *const *argv, const struct paddock_spawn_options *options,
+    struct paddock_spawn **ret_spawn, char **ret_error);
+
+/*
+ * Start the proxy and the command. Returns 0 once the command runs, or a
+ * negative errno (-ENOENT: the command was not found; -EACCES and others:
+ * it could not be executed or a restriction failed) with
+ * paddock_spawn_error() saying why; nothing is left running then.
+ */
+PADDOCK_API int paddock_spawn_start(struct paddock_spawn *spawn);
+
+/* The last error of paddock_spawn_start(), or "" (borrowed). */
+PADDOCK_API const char *paddock_spawn_error(const struct paddock_spawn *spawn);
+
+/* The command's parent, pid 1 of its pid namespace, or -1 before start. */
+PADDOCK_API pid_t paddock_spawn_pid(const struct paddock_spawn *spawn);
+
+/* A pidfd for it that becomes readable when the command exited (poll it
+ * in an event loop, then paddock_spawn_wait() returns at once), or -1.
+ * Borrowed: closed by paddock_spawn_free(). */
+PADDOCK_API int paddock_spawn_pidfd(const struct paddock_spawn *spawn);
+
+/* Send sig to the command (forwarded to its process group; SIGKILL ends
+ * the whole sandbox). -ESRCH once it was reaped. */
+PADDOCK_API int paddock_spawn_signal(struct paddock_spawn *spawn, int sig);
+
+/*
+ * Wait for the command to exit (blocking; retried on EINTR), then stop the
+ * proxy. Returns its exit status, 128+N when signal N killed it (the same
+ * again on later calls), or a negative errno (-ECHILD when not started).
+ */
+PADDOCK_API int paddock_spawn_wait(struct paddock_spawn *spawn);
+
+/*
+ * The blocked requests so far, oldest first: the last 200, as the
+ * observer saw them. *ret_blocked is one allocation holding the records
+ * and their strings (caller frees with free(); NULL when there are none).
+ * Returns 0 or -ENOMEM.
+ */
+PADDOCK_API int paddock_spawn_blocked(struct paddock_spawn *spawn,
+    struct paddock_blocked **ret_blocked, size_t *ret_n);
+
+/* Every blocked request of the spawn, ever (saturating). */
+PADDOCK_API uint64_t paddock_spawn_blocked_total(struct paddock_spawn *spawn);
+
+/* The spawn's execution id, a random UUID that every audit event of its
+ * proxy carries as "execution.id" (borrowed). */
+PADDOCK_API const char *paddock_spawn_execution_id(
+    const struct paddock_spawn *spawn);
+
+/* Kill and reap a command still running, stop the proxy, free. Accepts
+ * NULL. */
+PADDOCK_API void paddock_spawn_free(struct paddock_spawn *spawn);
 
 #ifdef __cplusplus
 }

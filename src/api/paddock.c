@@ -13,6 +13,8 @@
 
 #include "api/childenv.h"
 #include "api/proxy_settings.h"
+#include "api/run.h"
+#include "audit/blocked.h"
 #include "config/config.h"
 #include "policy/policy.h"
 #include "proxy/decision.h"
@@ -23,6 +25,10 @@
 
 struct paddock_config {
 	struct config *cfg;
+};
+
+struct paddock_spawn {
+	struct run *run;
 };
 
 struct paddock_proxy {
@@ -324,4 +330,131 @@ void
 paddock_decision_ask(struct paddock_decision *decision, const char *reason)
 {
 	decision_complete(decision, POLICY_DECISION_ASK, reason);
+}
+
+PADDOCK_API int
+paddock_spawn_new(const struct paddock_config *config, char *const *argv,
+    const struct paddock_spawn_options *options,
+    struct paddock_spawn **ret_spawn, char **ret_error)
+{
+	struct run_options o = { .argv = argv };
+	struct paddock_spawn *sp;
+	char err[512] = "";
+	int r;
+
+	if (ret_error)
+		*ret_error = NULL;
+	if (!config || !argv || !argv[0] || !ret_spawn)
+		return -EINVAL;
+	while (argv[o.argc])
+		o.argc++;
+	if (options) {
+		o.envp = options->envp;
+		o.blocked_fn = options->blocked_fn;
+		o.blocked_userdata = options->blocked_userdata;
+		o.audit_fn = options->audit_fn;
+		o.audit_userdata = options->audit_userdata;
+	}
+	sp = calloc(1, sizeof(*sp));
+	if (!sp)
+		return -ENOMEM;
+	r = run_new(config->cfg, &o, &sp->run, err, sizeof(err));
+	if (r < 0) {
+		if (ret_error)
+			*ret_error = strdup(err[0] ? err : strerror(-r));
+		free(sp);
+		return r;
+	}
+	*ret_spawn = sp;
+	return 0;
+}
+
+PADDOCK_API int
+paddock_spawn_start(struct paddock_spawn *spawn)
+{
+	return run_start(spawn->run);
+}
+
+PADDOCK_API const char *
+paddock_spawn_error(const struct paddock_spawn *spawn)
+{
+	return run_error(spawn->run);
+}
+
+PADDOCK_API pid_t
+paddock_spawn_pid(const struct paddock_spawn *spawn)
+{
+	return run_pid(spawn->run);
+}
+
+PADDOCK_API int
+paddock_spawn_pidfd(const struct paddock_spawn *spawn)
+{
+	return run_pidfd(spawn->run);
+}
+
+PADDOCK_API int
+paddock_spawn_signal(struct paddock_spawn *spawn, int sig)
+{
+	return run_signal(spawn->run, sig);
+}
+
+PADDOCK_API int
+paddock_spawn_wait(struct paddock_spawn *spawn)
+{
+	return run_wait(spawn->run);
+}
+
+PADDOCK_API int
+paddock_spawn_blocked(struct paddock_spawn *spawn,
+    struct paddock_blocked **ret_blocked, size_t *ret_n)
+{
+	struct blocked_record *recs = NULL, *copy;
+	struct paddock_blocked *out;
+	size_t n = 0;
+	int r;
+
+	*ret_blocked = NULL;
+	*ret_n = 0;
+	r = run_blocked(spawn->run, &recs, &n);
+	if (r < 0 || n == 0)
+		return r;
+	/* The views first, then the records their strings point into: one
+	 * free() releases both. The views' size keeps the records aligned. */
+	_Static_assert(sizeof(*out) % _Alignof(struct blocked_record) == 0,
+	    "records after the views stay aligned");
+	out = calloc(n, sizeof(*out) + sizeof(*recs));
+	if (!out) {
+		free(recs);
+		return -ENOMEM;
+	}
+	copy = (struct blocked_record *)(void *)(out + n);
+	memcpy(copy, recs, n * sizeof(*recs));
+	for (size_t i = 0; i < n; i++)
+		blocked_record_view(&copy[i], &out[i]);
+	free(recs);
+	*ret_blocked = out;
+	*ret_n = n;
+	return 0;
+}
+
+PADDOCK_API uint64_t
+paddock_spawn_blocked_total(struct paddock_spawn *spawn)
+{
+	return run_blocked_total(spawn->run);
+}
+
+PADDOCK_API const char *
+paddock_spawn_execution_id(const struct paddock_spawn *spawn)
+{
+	return run_get_execution_id(spawn->run);
+}
+
+PADDOCK_API void
+paddock_spawn_free(struct paddock_spawn *spawn)
+{
+	if (!spawn)
+		return;
+	spawn->run = run_free(spawn->run);
+	free(spawn);
 }

@@ -2,12 +2,15 @@
 /*
  * `paddock run` orchestration; see run.h. The filesystem part of the plan
  * comes from run_plan.c, the child environment from run_env.c, the
- * confinement itself from src/sandbox/.
+ * confinement itself from src/sandbox/, the blocked summary from
+ * run_report.c.
  */
 #include "api/run.h"
 
 #include <arpa/inet.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -23,6 +26,9 @@
 #include "api/run_env.h"
 #include "api/run_explain.h"
 #include "api/run_plan.h"
+#include "api/run_report.h"
+#include "audit/audit.h"
+#include "audit/blocked.h"
 #include "config/config.h"
 #include "proxy/proxy.h"
 #include "sandbox/sandbox.h"
@@ -38,7 +44,8 @@
 
 struct run {
 	const struct config *cfg;
-	const struct run_options *o;
+	const struct run_options *o; /* points at opts */
+	struct run_options opts;     /* a copy; its pointers are borrowed */
 	struct sandbox_plan *plan;
 	char **created; /* metadata placeholders to remove */
 	bool net_proxy;
@@ -53,6 +60,18 @@ struct run {
 	int listen_fds[SANDBOX_LISTENERS_MAX];
 	int frontend_of[SANDBOX_LISTENERS_MAX];
 	char ca_dir[PATH_MAX]; /* CODEX_HOME/proxy */
+	char execution_id[PROXY_EXECUTION_ID_BYTES];
+	/* The command: pid 1 of the sandbox once started. */
+	pid_t pid;
+	int pidfd;
+	bool start_tried, started, reaped;
+	int status;       /* once reaped */
+	int start_status; /* for a failed run_start() */
+	char error[512];
+	/* Blocked requests: the last ones (thread-safe) and, written only
+	 * by the audit thread until the proxy is freed, the summary. */
+	struct blocked *blocked;
+	struct run_report report;
 };
 
 static int
@@ -84,11 +103,19 @@ run_intercepts(const struct run *r)
 	return r->net_proxy && config_intercepts(r->cfg);
 }
 
+/* A variable of the environment the command's is made from. */
 static const char *
 run_lookup(void *userdata, const char *name)
 {
-	(void)userdata;
-	return secure_getenv(name);
+	const struct run *r = userdata;
+	size_t n = strlen(name);
+
+	if (!r->o->envp)
+		return secure_getenv(name);
+	for (char *const *e = r->o->envp; *e; e++)
+		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+			return *e + n + 1;
+	return NULL;
 }
 
 static int
@@ -124,7 +151,7 @@ run_network(struct run *r, char *err, size_t errsz)
 	if (rc >= 0 && r->socks_on && r->o->self_exe)
 		rc = childenv_add_git_ssh(&r->env, r->o->self_exe, r->socks);
 	if (rc >= 0 && run_intercepts(r)) {
-		rc = childenv_ca_setup(&r->env, r->ca_dir, run_lookup, NULL);
+		rc = childenv_ca_setup(&r->env, r->ca_dir, run_lookup, r);
 		if (rc < 0) {
 			(void)snprintf(err, errsz,
 			    "cannot set up the interception CA");
@@ -145,8 +172,8 @@ run_environment(struct run *r, char ***ret)
 	char **base = NULL, **envp;
 	int rc;
 
-	rc = run_env_build(config_get_shell_env(r->cfg), environ, &base,
-	    &r->withheld);
+	rc = run_env_build(config_get_shell_env(r->cfg),
+	    r->o->envp ? r->o->envp : environ, &base, &r->withheld);
 	if (rc < 0)
 		return rc;
 	if (r->net_proxy) {
@@ -198,7 +225,7 @@ run_prepare(struct run *r, char *err, size_t errsz)
 	/* The CA exists before the plan is made, so its key is masked. */
 	rc = run_ca_ensure(r, err, errsz);
 	if (rc >= 0)
-		rc = run_plan_build(r->cfg, secure_getenv("TMPDIR"),
+		rc = run_plan_build(r->cfg, run_lookup(r, "TMPDIR"),
 		    r->o->explain != RUN_EXPLAIN_NONE, r->plan, &r->created,
 		    err, errsz);
 	if (rc >= 0)
@@ -229,6 +256,37 @@ run_prepare(struct run *r, char *err, size_t errsz)
 	return rc;
 }
 
+/* Every blocked request: kept for run_blocked() and counted for the
+ * summary, then handed to the embedder's observer. On the audit thread. */
+static void
+run_blocked_cb(const struct paddock_blocked *b, void *userdata)
+{
+	struct run *r = userdata;
+	struct blocked_record rec;
+
+	blocked_record_from_view(b, &rec);
+	blocked_push(r->blocked, &rec);
+	run_report_add(&r->report, &rec);
+	if (r->o->blocked_fn)
+		r->o->blocked_fn(b, r->o->blocked_userdata);
+}
+
+/* The observer and the audit sink, before proxy_start(). */
+static void
+run_proxy_hooks(struct run *r)
+{
+	proxy_set_blocked_observer(r->proxy, run_blocked_cb, r);
+	if (r->o->audit_arg) {
+		struct audit_settings as = { 0 };
+
+		(void)audit_sink_from_arg(r->o->audit_arg, &as);
+		proxy_set_audit(r->proxy, &as);
+	} else if (r->o->audit_fn) {
+		proxy_set_audit_sink(r->proxy, r->o->audit_fn,
+		    r->o->audit_userdata);
+	}
+}
+
 static int
 run_proxy_start(struct run *r)
 {
@@ -238,9 +296,12 @@ run_proxy_start(struct run *r)
 	rc = proxy_settings_from_config(r->cfg, &r->settings, err, sizeof(err));
 	r->settings_init = true;
 	if (rc < 0) {
-		log_err("cannot start the proxy: %s", err);
+		(void)snprintf(r->error, sizeof(r->error),
+		    "cannot start the proxy: %s", err);
 		return rc;
 	}
+	(void)strlcpy(r->settings.execution_id, r->execution_id,
+	    sizeof(r->settings.execution_id));
 	/* The UDP relay would live outside the namespace, out of reach. */
 	r->settings.socks5_udp = false;
 	for (size_t i = 0; i < r->plan->n_listeners; i++) {
@@ -248,77 +309,176 @@ run_proxy_start(struct run *r)
 		r->settings.listen_fd[r->frontend_of[i]] = r->listen_fds[i];
 	}
 	rc = proxy_new(&r->settings, &r->proxy);
-	if (rc >= 0)
+	if (rc >= 0) {
+		run_proxy_hooks(r);
 		rc = proxy_start(r->proxy, err, sizeof(err));
+	}
 	if (rc < 0)
-		log_err("cannot start the proxy: %s",
-		    err[0] ? err : strerror(-rc));
+		(void)snprintf(r->error, sizeof(r->error),
+		    "cannot start the proxy: %s", err[0] ? err : strerror(-rc));
 	return rc;
 }
 
 static void
-run_say_error(const struct run *r, const struct sandbox_error *e)
+run_say_error(struct run *r, const struct sandbox_error *e)
 {
 	struct buf b;
 
 	buf_init(&b, 0);
 	if (sandbox_error_format(r->plan, e, &b) >= 0)
-		log_err("%s", buf_str(&b));
+		(void)snprintf(r->error, sizeof(r->error), "%s", buf_str(&b));
+	else
+		(void)snprintf(r->error, sizeof(r->error), "out of memory");
 	buf_done(&b);
 }
 
-/* Wait for the child, forwarding the signals in set (except SIGCHLD).
- * Returns its exit status. */
+/* A random UUID (RFC 9562 §5.4, version 4). */
 static int
-run_wait(pid_t pid, const sigset_t *set)
+run_execution_id_new(char *out, size_t outsz)
+{
+	uint8_t b[16];
+	ssize_t n;
+
+	do
+		n = getrandom(b, sizeof(b), 0);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)sizeof(b))
+		return n < 0 ? -errno : -EIO;
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	(void)snprintf(out, outsz,
+	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+	    "%02x%02x%02x%02x%02x%02x",
+	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
+	    b[11], b[12], b[13], b[14], b[15]);
+	return 0;
+}
+
+int
+run_new(const struct config *cfg, const struct run_options *o, struct run **ret,
+    char *err, size_t errsz)
+{
+	struct run *r = calloc(1, sizeof(*r));
+	int rc;
+
+	if (!r) {
+		(void)snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	r->cfg = cfg;
+	r->opts = *o;
+	r->o = &r->opts;
+	r->pid = -1;
+	r->pidfd = -1;
+	for (size_t i = 0; i < SANDBOX_LISTENERS_MAX; i++)
+		r->listen_fds[i] = -1;
+	r->blocked = blocked_new();
+	if (!r->blocked) {
+		(void)snprintf(err, errsz, "out of memory");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = run_execution_id_new(r->execution_id, sizeof(r->execution_id));
+	if (rc < 0) {
+		(void)snprintf(err, errsz, "cannot make the execution id: %s",
+		    strerror(-rc));
+		goto fail;
+	}
+	rc = run_prepare(r, err, errsz);
+	if (rc < 0) {
+		if (!err[0])
+			(void)snprintf(err, errsz, "%s", strerror(-rc));
+		goto fail;
+	}
+	*ret = r;
+	return 0;
+fail:
+	run_free(r);
+	return rc;
+}
+
+int
+run_explain(const struct run *r, bool json, struct buf *out)
+{
+	return run_explain_format(r->plan, &r->env, r->net_proxy, json, out);
+}
+
+const char *
+run_error(const struct run *r)
+{
+	return r->error;
+}
+
+int
+run_start_status(const struct run *r)
+{
+	return r->start_status;
+}
+
+pid_t
+run_pid(const struct run *r)
+{
+	return r->pid;
+}
+
+int
+run_pidfd(const struct run *r)
+{
+	return r->pidfd;
+}
+
+const char *
+run_get_execution_id(const struct run *r)
+{
+	return r->execution_id;
+}
+
+/* Reap pid (a child of ours that has exited or is about to), without
+ * looking at signals. Returns its status, or -errno. */
+static int
+run_reap(pid_t pid)
 {
 	int status;
+	pid_t w;
 
-	for (;;) {
-		siginfo_t si;
-		int sig = sigwaitinfo(set, &si);
-		pid_t w;
-
-		if (sig < 0)
-			continue;
-		if (sig != SIGCHLD) {
-			(void)kill(pid, sig);
-			continue;
-		}
-		do
-			w = waitpid(pid, &status, WNOHANG);
-		while (w < 0 && errno == EINTR);
-		if (w == pid)
-			break;
-	}
+	do
+		w = waitpid(pid, &status, 0);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		return -errno;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return WEXITSTATUS(status);
 }
 
-static int
-run_execute(struct run *r)
+int
+run_start(struct run *r)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-		SIGUSR2, SIGCHLD };
 	struct sandbox_error e;
-	sigset_t set, old;
-	int sync = -1, status = 1, rc;
+	int sync = -1, rc;
 	pid_t pid;
 
-	(void)sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		(void)sigaddset(&set, sigs[i]);
-	(void)pthread_sigmask(SIG_BLOCK, &set, &old);
+	/* One spawn per run: a failed start leaves nothing to retry. */
+	if (r->start_tried || r->o->explain != RUN_EXPLAIN_NONE)
+		return -EALREADY;
+	r->start_tried = true;
+	r->error[0] = '\0';
+	r->start_status = 1;
 	rc = sandbox_spawn(r->plan, &pid, &sync, r->listen_fds, &e);
 	if (rc < 0) {
 		run_say_error(r, &e);
-		goto out;
+		return rc;
 	}
-	if (r->net_proxy && run_proxy_start(r) < 0) {
-		(void)sandbox_release(sync, false, &e);
-		(void)run_wait(pid, &set);
-		goto out;
+	/* For run_signal() and embedders' event loops. Without one (an old
+	 * kernel) signals go by pid, which stays ours until it is reaped. */
+	r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (r->net_proxy) {
+		rc = run_proxy_start(r);
+		if (rc < 0) {
+			(void)sandbox_release(sync, false, &e);
+			(void)run_reap(pid);
+			return rc;
+		}
 	}
 	if (r->withheld > 0 && !r->o->quiet)
 		log_warn("%zu environment variable%s withheld from the command "
@@ -329,42 +489,181 @@ run_execute(struct run *r)
 	rc = sandbox_release(sync, true, &e);
 	if (rc < 0) {
 		run_say_error(r, &e);
-		(void)run_wait(pid, &set);
-		status = e.stage == SANDBOX_STAGE_EXEC ?
+		(void)run_reap(pid);
+		r->start_status = e.stage == SANDBOX_STAGE_EXEC ?
 		    (e.err == ENOENT ? 127 : 126) :
 		    1;
-		goto out;
+		r->proxy = proxy_free(r->proxy);
+		return rc;
 	}
-	status = run_wait(pid, &set);
-out:
-	for (size_t i = 0; i < r->plan->n_listeners; i++)
-		if (r->listen_fds[i] >= 0)
+	r->pid = pid;
+	r->started = true;
+	return 0;
+}
+
+int
+run_signal(struct run *r, int sig)
+{
+	if (!r->started)
+		return -ESRCH;
+	if (r->pidfd >= 0) {
+		if (syscall(SYS_pidfd_send_signal, r->pidfd, sig, NULL, 0) < 0)
+			return -errno;
+		return 0;
+	}
+	if (r->reaped)
+		return -ESRCH;
+	return kill(r->pid, sig) < 0 ? -errno : 0;
+}
+
+/* The command is gone: stop serving it, then remove what the run put on
+ * the host. Stopping the proxy joins its audit thread, so every blocked
+ * record has reached the report. */
+static void
+run_finish(struct run *r)
+{
+	for (size_t i = 0; i < SANDBOX_LISTENERS_MAX; i++)
+		if (r->listen_fds[i] >= 0) {
 			(void)close(r->listen_fds[i]);
+			r->listen_fds[i] = -1;
+		}
 	r->proxy = proxy_free(r->proxy);
-	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	run_plan_created_remove(r->created);
+	r->created = NULL;
+}
+
+int
+run_wait(struct run *r)
+{
+	int status;
+
+	if (r->reaped)
+		return r->status;
+	if (!r->started)
+		return -ECHILD;
+	status = run_reap(r->pid);
+	if (status < 0)
+		return status;
+	r->status = status;
+	r->reaped = true;
+	run_finish(r);
 	return status;
+}
+
+int
+run_wait_forwarding(struct run *r, const sigset_t *set)
+{
+	int status = 0;
+
+	if (r->reaped)
+		return r->status;
+	if (!r->started)
+		return -ECHILD;
+	for (;;) {
+		siginfo_t si;
+		int sig = sigwaitinfo(set, &si);
+		pid_t w;
+
+		if (sig < 0)
+			continue;
+		if (sig != SIGCHLD) {
+			(void)run_signal(r, sig);
+			continue;
+		}
+		do
+			w = waitpid(r->pid, &status, WNOHANG);
+		while (w < 0 && errno == EINTR);
+		if (w == r->pid)
+			break;
+		if (w < 0)
+			return -errno;
+	}
+	r->status =
+	    WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	r->reaped = true;
+	run_finish(r);
+	return r->status;
+}
+
+int
+run_blocked(struct run *r, struct blocked_record **ret, size_t *ret_n)
+{
+	return blocked_snapshot(r->blocked, ret, ret_n);
+}
+
+uint64_t
+run_blocked_total(struct run *r)
+{
+	return blocked_total(r->blocked);
+}
+
+int
+run_summary(const struct run *r, struct buf *out)
+{
+	struct run_report_where w = {
+		.profile = config_get_default_permissions(r->cfg),
+		.file = config_get_network_file(r->cfg),
+		.policy = r->settings_init ? r->settings.policy : NULL,
+	};
+
+	if (r->started && !r->reaped)
+		return -EBUSY;
+	return run_report_format(&r->report, &w, out);
+}
+
+struct run *
+run_free(struct run *r)
+{
+	if (!r)
+		return NULL;
+	if (r->started && !r->reaped) {
+		(void)run_signal(r, SIGKILL);
+		(void)run_wait(r);
+	}
+	run_finish(r);
+	if (r->pidfd >= 0)
+		(void)close(r->pidfd);
+	if (r->settings_init)
+		proxy_settings_done(&r->settings);
+	sandbox_plan_free(r->plan);
+	r->blocked = blocked_free(r->blocked);
+	run_report_done(&r->report);
+	free(r);
+	return NULL;
+}
+
+/* The summary on stderr, after everything the proxy logged. */
+static void
+run_say_summary(const struct run *r)
+{
+	struct buf b;
+
+	buf_init(&b, 0);
+	if (run_summary(r, &b) >= 0 && buf_str(&b)[0])
+		(void)fputs(buf_str(&b), stderr);
+	buf_done(&b);
 }
 
 int
 run_main(const struct config *cfg, const struct run_options *o)
 {
-	struct run r = { .cfg = cfg, .o = o };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+		SIGUSR2, SIGCHLD };
+	struct run *r = NULL;
 	char err[512] = "";
+	sigset_t set, old;
 	int status = 1, rc;
 
-	for (size_t i = 0; i < SANDBOX_LISTENERS_MAX; i++)
-		r.listen_fds[i] = -1;
-	rc = run_prepare(&r, err, sizeof(err));
+	rc = run_new(cfg, o, &r, err, sizeof(err));
 	if (rc < 0) {
-		log_err("%s", err[0] ? err : strerror(-rc));
-		goto out;
+		log_err("%s", err);
+		return 1;
 	}
 	if (o->explain != RUN_EXPLAIN_NONE) {
 		struct buf b;
 
 		buf_init(&b, 0);
-		rc = run_explain_format(r.plan, &r.env, r.net_proxy,
-		    o->explain == RUN_EXPLAIN_JSON, &b);
+		rc = run_explain(r, o->explain == RUN_EXPLAIN_JSON, &b);
 		if (rc >= 0) {
 			(void)fputs(buf_str(&b), stdout);
 			status = fflush(stdout) == 0 ? 0 : 1;
@@ -374,11 +673,27 @@ run_main(const struct config *cfg, const struct run_options *o)
 		buf_done(&b);
 		goto out;
 	}
-	status = run_execute(&r);
+	/* Blocked before the spawn, so that none is lost before we wait. */
+	(void)sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		(void)sigaddset(&set, sigs[i]);
+	(void)pthread_sigmask(SIG_BLOCK, &set, &old);
+	rc = run_start(r);
+	if (rc < 0) {
+		log_err("%s", run_error(r)[0] ? run_error(r) : strerror(-rc));
+		status = run_start_status(r);
+	} else {
+		status = run_wait_forwarding(r, &set);
+		if (status < 0) {
+			log_err("cannot wait for the command: %s",
+			    strerror(-status));
+			status = 1;
+		}
+	}
+	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!o->quiet)
+		run_say_summary(r);
 out:
-	if (r.settings_init)
-		proxy_settings_done(&r.settings);
-	run_plan_created_remove(r.created);
-	sandbox_plan_free(r.plan);
+	run_free(r);
 	return status;
 }

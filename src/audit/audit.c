@@ -53,7 +53,7 @@ struct audit {
 	struct linewriter *out; /* AUDIT_SINK_FILE */
 	paddock_audit_fn audit_fn;
 	void *audit_userdata;
-	char *meta_text[3];
+	char *meta_text[4];
 	struct audit_meta meta;
 	struct blocked *blocked;
 	pthread_t thread;
@@ -319,8 +319,8 @@ audit_start(struct audit *a)
 int
 audit_new(const struct audit_settings *s, struct audit **ret)
 {
-	const char *meta[3] = { s->meta.conversation_id, s->meta.app_version,
-		s->meta.user_account_id };
+	const char *meta[4] = { s->meta.conversation_id, s->meta.app_version,
+		s->meta.user_account_id, s->meta.execution_id };
 	struct audit *a;
 	int r;
 
@@ -350,14 +350,15 @@ audit_new(const struct audit_settings *s, struct audit **ret)
 	a->blocked_userdata = s->blocked_userdata;
 	a->cap = s->queue ? s->queue : LIMIT_AUDIT_QUEUE;
 
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < 4; i++) {
 		r = audit_meta_copy(meta[i], &a->meta_text[i]);
 		if (r < 0)
 			goto fail;
 	}
 	a->meta = (struct audit_meta){ .conversation_id = a->meta_text[0],
 		.app_version = a->meta_text[1],
-		.user_account_id = a->meta_text[2] };
+		.user_account_id = a->meta_text[2],
+		.execution_id = a->meta_text[3] };
 	r = -ENOMEM;
 	a->ring = calloc(a->cap, sizeof(*a->ring));
 	a->blocked = blocked_new();
@@ -405,7 +406,7 @@ audit_free(struct audit *a)
 	a->out = linewriter_free(a->out); /* writes what is queued */
 	if (a->fd >= 0)
 		(void)close(a->fd);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		free(a->meta_text[i]);
 	free(a->ring);
 	a->blocked = blocked_free(a->blocked);

@@ -127,7 +127,9 @@ audit_event_json(const struct audit_event *ev, const struct audit_meta *meta)
 		     meta->conversation_id) &&
 		    audit_event_set_meta(o, "app.version", meta->app_version) &&
 		    audit_event_set_meta(o, "user.account_id",
-			meta->user_account_id))) &&
+			meta->user_account_id) &&
+		    audit_event_set_meta(o, "execution.id",
+			meta->execution_id))) &&
 	    audit_event_set_str(o, "network.policy.scope",
 		policy_scope_name(ev->scope)) &&
 	    audit_event_set_str(o, "network.policy.decision",

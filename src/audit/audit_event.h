@@ -40,11 +40,13 @@ struct audit_event {
 };
 
 /* Optional metadata the embedder set (spec §9); NULL fields are absent.
- * Borrowed. */
+ * execution_id is ours: the id of the `paddock run` (or spawn) whose
+ * proxy judged the request, so every event names its run. Borrowed. */
 struct audit_meta {
 	const char *conversation_id;
 	const char *app_version;
 	const char *user_account_id;
+	const char *execution_id;
 };
 
 /* Fill ev from event i of verdict v, judged for request req. */

@@ -87,6 +87,23 @@ blocked_record_view(const struct blocked_record *r, struct paddock_blocked *ret)
 	};
 }
 
+void
+blocked_record_from_view(const struct paddock_blocked *b,
+    struct blocked_record *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->timestamp = b->timestamp;
+	ret->port = b->port;
+	audit_event_text(b->host, ret->host, sizeof(ret->host));
+	audit_event_text(b->reason, ret->reason, sizeof(ret->reason));
+	audit_event_text(b->client, ret->client, sizeof(ret->client));
+	audit_event_text(b->method, ret->method, sizeof(ret->method));
+	audit_event_text(b->mode, ret->mode, sizeof(ret->mode));
+	audit_event_text(b->protocol, ret->protocol, sizeof(ret->protocol));
+	audit_event_text(b->decision, ret->decision, sizeof(ret->decision));
+	audit_event_text(b->source, ret->source, sizeof(ret->source));
+}
+
 static bool
 blocked_json_set(json_t *o, const char *key, json_t *value)
 {

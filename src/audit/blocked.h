@@ -42,6 +42,11 @@ void blocked_record_init(struct blocked_record *r,
 void blocked_record_view(const struct blocked_record *r,
     struct paddock_blocked *ret);
 
+/* The record a view describes (the inverse of blocked_record_view()):
+ * every string copied as printable ASCII, cut to fit. */
+void blocked_record_from_view(const struct paddock_blocked *b,
+    struct blocked_record *ret);
+
 /* One JSON object (spec §8.3: "decision", "source" and "port" left out
  * when absent, other absent fields null); caller frees; NULL on ENOMEM. */
 char *blocked_record_json(const struct blocked_record *r);

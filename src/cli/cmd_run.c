@@ -22,6 +22,7 @@ struct cmd_run_args {
 	enum run_explain explain;
 	bool json;
 	bool quiet;
+	const char *audit_arg; /* --audit FILE|- */
 };
 
 static void
@@ -40,11 +41,18 @@ cmd_run_usage(FILE *f)
 	    "signal N killed it) and never runs it\nunconfined: when a "
 	    "mechanism is missing it says which and exits 1.\n"
 	    "\nOptions:\n"
+	    "  --audit FILE|-     write one JSON audit event per line to "
+	    "FILE\n"
+	    "                     (appending, created 0600), or to stderr "
+	    "for '-';\n"
+	    "                     each carries the run's execution.id\n"
 	    "  --explain          print the plan (mounts, Landlock rules, "
 	    "seccomp,\n"
 	    "                     network, environment) instead of running\n"
 	    "  --format text|json the --explain format (default text)\n"
-	    "  --quiet            no notes on stderr (withheld variables)\n"
+	    "  --quiet            no notes on stderr (withheld variables, "
+	    "the\n"
+	    "                     summary of blocked requests at exit)\n"
 	    "  -h, --help         show this help\n"
 	    "\n%s",
 	    cfgopts_help);
@@ -77,6 +85,19 @@ cmd_run_arg(void *userdata, int argc, char **argv, int *i)
 		(*i)++;
 		return -1;
 	}
+	m = cli_option_value(argc, argv, i, "--audit", &v);
+	if (m > 0) {
+		if (!v[0]) {
+			(void)fputs("paddock: --audit takes a file or '-' "
+				    "(stderr)\n",
+			    stderr);
+			return CLI_EXIT_USAGE;
+		}
+		a->audit_arg = v;
+		return -1;
+	}
+	if (m < 0)
+		return CLI_EXIT_USAGE;
 	m = cli_option_value(argc, argv, i, "--format", &v);
 	if (m > 0 && (streq(v, "text") || streq(v, "json"))) {
 		a->json = streq(v, "json");
@@ -139,6 +160,7 @@ cmd_run(int argc, char **argv)
 	ro.explain = a.explain;
 	ro.quiet = a.quiet;
 	ro.self_exe = n > 0 ? self : NULL;
+	ro.audit_arg = a.audit_arg;
 	rc = run_main(cfg, &ro);
 	config_free(cfg);
 out:

@@ -449,6 +449,15 @@ struct config_network {
 const struct config_network *config_get_network(const struct config *cfg);
 
 /*
+ * The config file where the network settings of the selected permissions
+ * are written: the file holding [permissions.NAME.network] (or, without
+ * one, [permissions.NAME]) on the profile path, [network] on the legacy
+ * path; the user layer's file when that table is not in a file. Where an
+ * allow entry would go. Borrowed; NULL only without a user file.
+ */
+const char *config_get_network_file(const struct config *cfg);
+
+/*
  * The network settings as policy settings, with every rule's origin, for
  * the proxy and `paddock policy check`. Everything in *ret is borrowed
  * from cfg and valid until config_free().

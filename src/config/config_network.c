@@ -930,3 +930,31 @@ config_policy_settings(const struct config *cfg, struct policy_settings *ret)
 		.n_rules = cfg->net.n_rules,
 	};
 }
+
+/* A file of one of cfg's layers (not -c text). */
+static bool
+config_net_is_layer_file(const struct config *cfg, const char *file)
+{
+	for (size_t i = 0; file && i < cfg->n_layers; i++)
+		if (cfg->layers[i].pub.source != CONFIG_LAYER_OVERRIDES &&
+		    cfg->layers[i].pub.path &&
+		    streq(cfg->layers[i].pub.path, file))
+			return true;
+	return false;
+}
+
+const char *
+config_get_network_file(const struct config *cfg)
+{
+	const struct toml_value *prof =
+	    cfg->syntax == CONFIG_SYNTAX_PROFILES ? cfg->profile : NULL;
+	const struct toml_value *t =
+	    config_get_table(prof ? prof : cfg->tree, "network");
+	const char *file = t ? toml_value_source(t) : NULL;
+
+	if (!file && prof)
+		file = toml_value_source(prof);
+	if (config_net_is_layer_file(cfg, file))
+		return file;
+	return cfg->user_file;
+}

@@ -627,6 +627,9 @@ proxy_start_audit(struct proxy *p, char *err, size_t errsz)
 	sigset_t all, old;
 	int r;
 
+	/* Kept out of proxy_set_audit()'s copy: the run owns its id. */
+	p->audit_settings.meta.execution_id =
+	    p->settings.execution_id[0] ? p->settings.execution_id : NULL;
 	(void)sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = audit_new(&p->audit_settings, &p->audit);

@@ -79,6 +79,9 @@ struct proxy_listen {
 	socklen_t len;
 };
 
+/* A UUID's 36 characters and the terminator. */
+#define PROXY_EXECUTION_ID_BYTES 37
+
 /* Everything the runtime needs; plain values, borrowed during the call
  * that receives them. */
 struct proxy_settings {
@@ -95,7 +98,10 @@ struct proxy_settings {
 	bool allow_local_binding; /* for the child environment */
 	struct policy *policy;    /* the proxy takes its own reference */
 	char profile[128];        /* for the access log; "" = none */
-	unsigned workers;         /* 0 = one per CPU */
+	/* The run this proxy serves (paddock run, a spawn): every audit
+	 * event carries it as execution.id. "" = none. */
+	char execution_id[PROXY_EXECUTION_ID_BYTES];
+	unsigned workers; /* 0 = one per CPU */
 	struct proxy_limits limits;
 	/* Where the interception CA is (CODEX_HOME/proxy), loaded or made
 	 * at proxy_start(); "" = no interception. */

@@ -38,6 +38,8 @@
 #define LIMIT_AUDIT_CLIENT_BYTES 96   /* "ip:port" of a client */
 #define LIMIT_AUDIT_META_BYTES   256  /* conversation.id and friends */
 #define LIMIT_BLOCKED_RECORDS    200  /* blocked requests kept */
+#define LIMIT_RUN_REPORT_ENTRIES 256  /* destinations a run's summary counts */
+#define LIMIT_RUN_REPORT_SHOWN   20   /* of which it lists */
 
 /*
  * The proxy data plane (src/proxy). Timeouts are milliseconds of monotonic

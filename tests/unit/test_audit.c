@@ -167,7 +167,8 @@ test_audit_event_absent_fields_and_metadata(void **state)
 		.port = 53 };
 	struct audit_meta meta = { .conversation_id = "c-123",
 		.app_version = "1.2.3",
-		.user_account_id = "acct-9" };
+		.user_account_id = "acct-9",
+		.execution_id = "0c6f9f8e-3a4e-4c55-9d3b-7f1e2a9b8c01" };
 	struct audit_meta some = { .app_version = "1.2.3" };
 	struct policy_verdict v;
 	struct audit_event ev;
@@ -179,8 +180,10 @@ test_audit_event_absent_fields_and_metadata(void **state)
 	audit_event_init(&ev, &req, &v, 0, 0);
 	text = audit_event_json(&ev, &meta);
 	j = parse(text);
-	assert_int_equal(json_object_size(j), ELEMENTSOF(event_keys) + 3);
+	assert_int_equal(json_object_size(j), ELEMENTSOF(event_keys) + 4);
 	assert_string_equal(jstr(j, "conversation.id"), "c-123");
+	assert_string_equal(jstr(j, "execution.id"),
+	    "0c6f9f8e-3a4e-4c55-9d3b-7f1e2a9b8c01");
 	assert_string_equal(jstr(j, "app.version"), "1.2.3");
 	assert_string_equal(jstr(j, "user.account_id"), "acct-9");
 	assert_string_equal(jstr(j, "http.request.method"), "none");
@@ -196,6 +199,7 @@ test_audit_event_absent_fields_and_metadata(void **state)
 	j = parse(text);
 	assert_int_equal(json_object_size(j), ELEMENTSOF(event_keys) + 1);
 	assert_null(json_object_get(j, "conversation.id"));
+	assert_null(json_object_get(j, "execution.id"));
 	json_decref(j);
 	free(text);
 }

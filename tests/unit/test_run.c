@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for the paddock run plan builder (src/api/run_plan.c) and the
- * child environment (src/api/run_env.c). The plan tests work in a fresh
- * directory under /tmp; nothing is spawned.
+ * Unit tests for the paddock run plan builder (src/api/run_plan.c), the
+ * child environment (src/api/run_env.c) and the blocked summary
+ * (src/api/run_report.c). The plan tests work in a fresh directory under
+ * /tmp; nothing is spawned.
  */
 #include <sys/stat.h>
 
@@ -22,8 +23,13 @@
 #include "api/childenv.h"
 #include "api/run_env.h"
 #include "api/run_plan.h"
+#include "api/run_report.h"
+#include "audit/blocked.h"
 #include "config/config.h"
+#include "policy/policy.h"
 #include "sandbox/sandbox.h"
+#include "util/buf.h"
+#include "util/limits.h"
 #include "util/strutil.h"
 
 static char T[64];
@@ -419,6 +425,140 @@ test_run_env_steps_in_order(void **state)
 	childenv_strv_free(out);
 }
 
+static void
+report_add(struct run_report *rep, const char *host, int32_t port,
+    const char *reason, const char *source, int times)
+{
+	struct blocked_record r = { .port = port };
+
+	(void)strlcpy(r.host, host, sizeof(r.host));
+	(void)strlcpy(r.reason, reason, sizeof(r.reason));
+	(void)strlcpy(r.source, source, sizeof(r.source));
+	for (int i = 0; i < times; i++)
+		run_report_add(rep, &r);
+}
+
+static void
+test_run_report_counts_orders_and_advises(void **state)
+{
+	static const struct policy_rule_spec rules[] = {
+		{ "evil.test", POLICY_LIST_DENY, "/etc/codex/requirements.toml",
+		    9, 3 },
+		{ "a.test", POLICY_LIST_ALLOW, "/c.toml", 4, 1 },
+	};
+	struct policy_settings ps = { .enabled = true,
+		.mode = POLICY_MODE_FULL,
+		.rules = rules,
+		.n_rules = ELEMENTSOF(rules) };
+	struct run_report_where w = { .profile = "dev", .file = "/c.toml" };
+	struct run_report rep = { 0 };
+	struct policy_error perr;
+	struct policy *pol = NULL;
+	struct buf b;
+
+	(void)state;
+	assert_int_equal(policy_new(&ps, &pol, &perr), 0);
+	w.policy = pol;
+	report_add(&rep, "example.com", 443, "not_allowed", "baseline_policy",
+	    3);
+	report_add(&rep, "example.com", 80, "not_allowed", "baseline_policy",
+	    1);
+	report_add(&rep, "evil.test", 443, "denied", "baseline_policy", 2);
+	report_add(&rep, "127.0.0.2", 8080, "not_allowed_local",
+	    "baseline_policy", 1);
+	report_add(&rep, "intra.test", 22, "not_allowed_local",
+	    "baseline_policy", 1);
+	report_add(&rep, "asked.test", 443, "not approved", "decider", 1);
+	report_add(&rep, "a.test", 80, "method_not_allowed", "mode_guard", 1);
+	report_add(&rep, "bad host", -1, "not_allowed", "baseline_policy", 1);
+	buf_init(&b, 0);
+	assert_int_equal(run_report_format(&rep, &w, &b), 0);
+	assert_string_equal(buf_str(&b),
+	    "paddock: the proxy blocked 11 requests during the run:\n"
+	    "  example.com:443  not_allowed  3x\n"
+	    "    allow: add \"example.com\" = \"allow\" under "
+	    "[permissions.dev.network.domains] in /c.toml\n"
+	    "  evil.test:443  denied  2x\n"
+	    "    denied by the entry \"evil.test\" at "
+	    "/etc/codex/requirements.toml:9:3; a deny entry wins over any "
+	    "allow: remove it there to allow this host\n"
+	    "  127.0.0.2:8080  not_allowed_local  1x\n"
+	    "    allow: add \"127.0.0.2\" = \"allow\" under "
+	    "[permissions.dev.network.domains], or set allow_local_binding = "
+	    "true under [permissions.dev.network] in /c.toml\n"
+	    "  a.test:80  method_not_allowed  1x\n"
+	    "    allow: set mode = \"full\" under [permissions.dev.network] in "
+	    "/c.toml\n"
+	    "  asked.test:443  not approved (decider)  1x\n"
+	    "    allow: add \"asked.test\" = \"allow\" under "
+	    "[permissions.dev.network.domains] in /c.toml\n"
+	    "  bad host  not_allowed  1x\n"
+	    "  example.com:80  not_allowed  1x\n"
+	    "  intra.test:22  not_allowed_local  1x\n"
+	    "    allow: set allow_local_binding = true under "
+	    "[permissions.dev.network] in /c.toml (the name resolved to a "
+	    "local or private address, or did not resolve)\n");
+	buf_done(&b);
+	run_report_done(&rep);
+	(void)policy_unref(pol);
+}
+
+static void
+test_run_report_legacy_tables_and_quoted_profiles(void **state)
+{
+	struct run_report_where legacy = { .file = "/u.toml" };
+	struct run_report_where quoted = { .profile = "my \"box\"" };
+	struct run_report rep = { 0 };
+	struct buf b;
+
+	(void)state;
+	buf_init(&b, 0);
+	assert_int_equal(run_report_format(&rep, &legacy, &b), 0);
+	assert_string_equal(buf_str(&b), "");
+	report_add(&rep, "x.test", 443, "not_allowed", "baseline_policy", 1);
+	assert_int_equal(run_report_format(&rep, &legacy, &b), 0);
+	assert_string_equal(buf_str(&b),
+	    "paddock: the proxy blocked 1 request during the run:\n"
+	    "  x.test:443  not_allowed  1x\n"
+	    "    allow: add \"x.test\" = \"allow\" under [network.domains] in "
+	    "/u.toml\n");
+	buf_clear(&b);
+	assert_int_equal(run_report_format(&rep, &quoted, &b), 0);
+	assert_non_null(strstr(buf_str(&b),
+	    "under [permissions.\"my \\\"box\\\"\".network.domains]\n"));
+	buf_done(&b);
+	run_report_done(&rep);
+}
+
+static void
+test_run_report_is_bounded(void **state)
+{
+	struct run_report_where w = { .file = "/u.toml" };
+	struct run_report rep = { 0 };
+	char host[32];
+	struct buf b;
+
+	(void)state;
+	for (int i = 0; i < LIMIT_RUN_REPORT_ENTRIES + 5; i++) {
+		(void)snprintf(host, sizeof(host), "h%03d.test", i);
+		report_add(&rep, host, 443, "not_allowed", "baseline_policy",
+		    i == 0 ? 2 : 1);
+	}
+	assert_int_equal(rep.n, LIMIT_RUN_REPORT_ENTRIES);
+	assert_int_equal(rep.other, 5);
+	buf_init(&b, 0);
+	assert_int_equal(run_report_format(&rep, &w, &b), 0);
+	assert_non_null(strstr(buf_str(&b), "blocked 262 requests"));
+	assert_non_null(
+	    strstr(buf_str(&b), "  h000.test:443  not_allowed  2x\n"));
+	/* 20 listed; 236 more destinations in the table, 5 beyond it. */
+	assert_non_null(strstr(buf_str(&b),
+	    "  ... and 241 more to at least 237 other destinations\n"));
+	assert_null(strstr(buf_str(&b), "h020.test"));
+	buf_done(&b);
+	run_report_done(&rep);
+}
+
 int
 main(void)
 {
@@ -438,6 +578,10 @@ main(void)
 		    test_run_plan_refuses_symlinked_metadata, setup, teardown),
 		cmocka_unit_test(test_run_env_default_excludes_and_count),
 		cmocka_unit_test(test_run_env_steps_in_order),
+		cmocka_unit_test(test_run_report_counts_orders_and_advises),
+		cmocka_unit_test(
+		    test_run_report_legacy_tables_and_quoted_profiles),
+		cmocka_unit_test(test_run_report_is_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
