@@ -33,6 +33,9 @@ struct run_options {
 	size_t argc;
 	enum run_explain explain;
 	bool quiet; /* no notes on stderr */
+	/* Where the proxy's audit events go: a file, "-" for stderr, or
+	 * NULL (nowhere). */
+	const char *audit;
 	/* The paddock binary, for GIT_SSH_COMMAND through 'paddock connect'
 	 * (absolute), or NULL. */
 	const char *self_exe;

@@ -22,6 +22,7 @@ struct cmd_run_args {
 	enum run_explain explain;
 	bool json;
 	bool quiet;
+	const char *audit; /* --audit FILE|- */
 };
 
 static void
@@ -45,6 +46,9 @@ cmd_run_usage(FILE *f)
 	    "                     network, environment) instead of running\n"
 	    "  --format text|json the --explain format (default text)\n"
 	    "  --quiet            no notes on stderr (withheld variables)\n"
+	    "  --audit FILE|-     write the proxy's audit events (JSON lines) "
+	    "to FILE\n"
+	    "                     or stderr\n"
 	    "  -h, --help         show this help\n"
 	    "\n%s",
 	    cfgopts_help);
@@ -76,6 +80,15 @@ cmd_run_arg(void *userdata, int argc, char **argv, int *i)
 		a->quiet = true;
 		(*i)++;
 		return -1;
+	}
+	m = cli_option_value(argc, argv, i, "--audit", &v);
+	if (m > 0 && v[0]) {
+		a->audit = v;
+		return -1;
+	}
+	if (m > 0) {
+		(void)fputs("paddock: --audit takes a file or '-'\n", stderr);
+		return CLI_EXIT_USAGE;
 	}
 	m = cli_option_value(argc, argv, i, "--format", &v);
 	if (m > 0 && (streq(v, "text") || streq(v, "json"))) {
@@ -138,6 +151,7 @@ cmd_run(int argc, char **argv)
 	ro.argc = (size_t)(argc - a.cmd_index);
 	ro.explain = a.explain;
 	ro.quiet = a.quiet;
+	ro.audit = a.audit;
 	ro.self_exe = n > 0 ? self : NULL;
 	rc = run_main(cfg, &ro);
 	config_free(cfg);
