@@ -231,10 +231,14 @@ run_explain_json(const struct sandbox_plan *p, const struct childenv *env,
 		if (!run_explain_listener_shown(p, i, &n))
 			continue;
 		run_explain_listener(l, addr, sizeof(addr));
+		/* TCP listeners: one each; UDP sockets say so, and how
+		 * many there are at that address. */
 		(void)json_array_append_new(listeners,
-		    json_pack("{s:s, s:s, s:s, s:i}", "frontend", l->role,
-			"address", addr, "transport",
-			l->datagram ? "udp" : "tcp", "count", (int)n));
+		    l->datagram ? json_pack("{s:s, s:s, s:s, s:i}", "frontend",
+				      l->role, "address", addr, "transport",
+				      "udp", "count", (int)n) :
+				  json_pack("{s:s, s:s}", "frontend", l->role,
+				      "address", addr));
 	}
 	return json_pack("{s:o, s:s, s:{s:s, s:o}, s:{s:i, s:b, s:o}, "
 			 "s:{s:o, s:[s,s,s,s]}, s:{s:s, s:o}, s:o*}",

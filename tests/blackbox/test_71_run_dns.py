@@ -252,7 +252,7 @@ def test_explain_shows_the_dns_server_and_resolv_conf(box):
     r = box.run("true", args=("--explain", "--format", "json"))
     assert r.returncode == 0, r.stderr
     plan = json.loads(r.stdout)
-    lst = {(x["frontend"], x["transport"], x["count"])
+    lst = {(x["frontend"], x.get("transport", "tcp"), x.get("count", 1))
            for x in plan["network"]["listeners"]}
     assert lst == {("http", "tcp", 1), ("socks5", "tcp", 1),
                    ("socks5-udp", "udp", 16), ("dns", "udp", 1)}
