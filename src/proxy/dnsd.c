@@ -43,6 +43,7 @@ struct dnsd_question {
 	struct policy_addr addrs[LIMIT_DNS_ADDRS];
 	size_t n_addrs;
 	struct dns_lookup *lookup; /* NULL when none is in flight */
+	int lookup_err;            /* of the judgement's lookup */
 };
 
 TAILQ_HEAD(dnsd_questions, dnsd_question);
@@ -178,6 +179,7 @@ dnsd_judge_cb(void *arg, int err, const struct policy_addr *addrs, size_t n)
 	struct dnsd_question *x = arg;
 
 	x->lookup = NULL;
+	x->lookup_err = err;
 	x->n_addrs = err < 0 ? 0 : n;
 	if (x->n_addrs)
 		memcpy(x->addrs, addrs, n * sizeof(*addrs));
@@ -206,7 +208,15 @@ dnsd_judge(struct dnsd_question *x)
 	    x->v.next != POLICY_NEXT_DONE) {
 		log_info("dns: refused %s from %s: %s", LOG_US(x->q.name),
 		    x->client, policy_verdict_reason(&x->v, x->v.reason));
-		dnsd_answer(x, DNSMSG_RCODE_REFUSED);
+		/* Refused because the name did not resolve (fail closed):
+		 * say what the lookup said, so that a client does not take
+		 * a missing name for a policy matter. */
+		if (x->v.unresolved)
+			dnsd_answer(x,
+			    x->lookup_err == -ENXIO ? DNSMSG_RCODE_NXDOMAIN :
+						      DNSMSG_RCODE_SERVFAIL);
+		else
+			dnsd_answer(x, DNSMSG_RCODE_REFUSED);
 		return;
 	}
 	dnsd_addresses(x);

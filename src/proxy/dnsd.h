@@ -14,8 +14,9 @@
  * Allowed: A and AAAA questions get the addresses paddock's own resolver
  * (dns.h) gives (RFC 6761 loopback for localhost), without the non-public
  * ones when the verdict allows public addresses only; other types get an
- * empty NOERROR answer; a name that does not exist NXDOMAIN. Refused or
- * denied: REFUSED. Malformed: FORMERR (or nothing, for a datagram that is
+ * empty NOERROR answer; a name that does not exist NXDOMAIN (also when
+ * the policy's own lookup found none), a failed lookup SERVFAIL. Refused
+ * or denied: REFUSED. Malformed: FORMERR (or nothing, for a datagram that is
  * no query). Nothing ever blocks the worker's loop.
  */
 #pragma once

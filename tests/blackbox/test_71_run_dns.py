@@ -38,11 +38,11 @@ RESOLV = ("# paddock run: names are answered by paddock, within the network\n"
           "options edns0\n")
 
 
-def net(domains, denied=(), socks=False, udp=False):
+def net(domains, denied=(), socks=False, udp=False, local=True):
     text = ('enabled = true\n'
             f'allowed_domains = {json.dumps(domains)}\n'
             f'denied_domains = {json.dumps(list(denied))}\n'
-            'allow_local_binding = true\n'
+            f'allow_local_binding = {str(local).lower()}\n'
             'proxy_url = "http://127.0.0.1:0"\n')
     if socks:
         text += ('enable_socks5 = true\n'
@@ -160,6 +160,39 @@ def test_denied_and_unlisted_names_are_refused_and_audited(nsbox, ns):
                        ("unlisted.test", "not_allowed")}
     assert all(e["network.policy.decision"] == "deny"
                for e in dns_events(audit))
+
+
+def test_local_answers_are_refused_without_allow_local_binding(nsbox, ns):
+    # As for a CONNECT: an allowed name that leads to a local address is
+    # refused (not_allowed_local) unless allow_local_binding is on; a
+    # name that does not exist is NXDOMAIN.
+    nsbox.write_config(network=net(["*.allowed.test", "allowed.test"],
+                                   local=False))
+    audit = audit_path(nsbox)
+    r = nsbox.py(
+        "import socket\n"
+        "for name in ('allowed.test', 'missing.allowed.test'):\n"
+        "    try:\n"
+        "        socket.getaddrinfo(name, 80)\n"
+        "        print(name, 'resolved')\n"
+        "    except socket.gaierror as e:\n"
+        "        print(name, e.errno == socket.EAI_NONAME)\n",
+        args=("--audit", audit))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "allowed.test False\nmissing.allowed.test True\n"
+    reasons = {(e["server.address"], e["network.policy.reason"])
+               for e in dns_events(audit)}
+    assert ("allowed.test", "not_allowed_local") in reasons
+    nsbox.write_config(network=net(["*.allowed.test"], local=True))
+    r = nsbox.py(
+        "import socket\n"
+        "try:\n"
+        "    socket.getaddrinfo('missing.allowed.test', 80)\n"
+        "    print('resolved')\n"
+        "except socket.gaierror as e:\n"
+        "    print(e.errno == socket.EAI_NONAME)\n")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "True\n"
 
 
 # ---------------------------------------------------------------------------
