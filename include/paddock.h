@@ -58,6 +58,7 @@ enum paddock_protocol {
 	PADDOCK_PROTOCOL_SOCKS5_TCP,
 	PADDOCK_PROTOCOL_SOCKS5_UDP,
 	PADDOCK_PROTOCOL_HTTPS, /* a request inside an intercepted tunnel */
+	PADDOCK_PROTOCOL_DNS,   /* a name asked of paddock run's DNS server */
 };
 
 /* Borrowed by the callee; valid only for the duration of the call. */

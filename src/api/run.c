@@ -27,6 +27,7 @@
 #include "api/run_explain.h"
 #include "api/run_plan.h"
 #include "api/run_report.h"
+#include "api/run_udp.h"
 #include "audit/audit.h"
 #include "audit/blocked.h"
 #include "config/config.h"
@@ -84,6 +85,8 @@ run_listener(struct run *r, const struct config_listen_addr *a,
 	memset(l, 0, sizeof(*l));
 	l->family = a->family;
 	l->port = port;
+	(void)snprintf(l->role, sizeof(l->role), "%s",
+	    r->plan->n_listeners == 0 ? "http" : "socks5");
 	if (inet_pton(a->family, a->host, l->addr) != 1)
 		return -EINVAL;
 	if (a->family == AF_INET6)
@@ -141,7 +144,13 @@ run_network(struct run *r, char *err, size_t errsz)
 		r->frontend_of[1] = PROXY_FRONTEND_SOCKS5;
 		rc = run_listener(r, &net->socks_addr, RUN_DEFAULT_SOCKS_PORT,
 		    r->socks, sizeof(r->socks));
+		/* UDP ASSOCIATE needs relay sockets in the namespace too. */
+		if (rc >= 0 && net->enable_socks5_udp)
+			rc = run_udp_relays(r->plan, 1);
 	}
+	/* DNS: a server in the namespace, and resolv.conf naming it. */
+	if (rc >= 0)
+		rc = run_udp_dns(r->plan);
 	if (rc < 0) {
 		(void)snprintf(err, errsz, "invalid listener address");
 		return rc;
@@ -302,9 +311,12 @@ run_proxy_start(struct run *r)
 	}
 	(void)strlcpy(r->settings.execution_id, r->execution_id,
 	    sizeof(r->settings.execution_id));
-	/* The UDP relay would live outside the namespace, out of reach. */
-	r->settings.socks5_udp = false;
+	/* DNS and the UDP relays: sockets the child made in the namespace
+	 * too. */
+	run_udp_settings(r->plan, r->listen_fds, &r->settings);
 	for (size_t i = 0; i < r->plan->n_listeners; i++) {
+		if (r->plan->listeners[i].datagram)
+			continue;
 		r->settings.listen_premade[r->frontend_of[i]] = true;
 		r->settings.listen_fd[r->frontend_of[i]] = r->listen_fds[i];
 	}

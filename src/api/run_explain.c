@@ -42,6 +42,43 @@ run_explain_listener(const struct sandbox_listener *l, char *out, size_t sz)
 	    host, l->port);
 }
 
+/* The lines of a generated file that are not comments, "; "-joined. */
+static int
+run_explain_text_lines(struct buf *b, const char *text)
+{
+	const char *sep = " ";
+	int r = 0;
+
+	while (r >= 0 && *text) {
+		size_t len = strcspn(text, "\n");
+
+		if (len > 0 && text[0] != '#') {
+			r = buf_printf(b, "%s%.*s", sep, (int)len, text);
+			sep = "; ";
+		}
+		text += len + (text[len] == '\n');
+	}
+	return r < 0 ? r : buf_printf(b, ")\n");
+}
+
+/* Listener i, unless it is one more UDP relay after the first (those
+ * are summed up on the first one's line). */
+static bool
+run_explain_listener_shown(const struct sandbox_plan *p, size_t i,
+    size_t *ret_count)
+{
+	const struct sandbox_listener *l = &p->listeners[i];
+	size_t n = 1;
+
+	if (i > 0 && streq(l->role, p->listeners[i - 1].role))
+		return false;
+	while (
+	    i + n < p->n_listeners && streq(p->listeners[i + n].role, l->role))
+		n++;
+	*ret_count = n;
+	return true;
+}
+
 static const char *
 run_explain_root(const struct sandbox_plan *p)
 {
@@ -69,6 +106,12 @@ run_explain_text(const struct sandbox_plan *p, const struct childenv *env,
 		if (op->type == SANDBOX_OP_MKDIR ||
 		    op->type == SANDBOX_OP_TOUCH)
 			continue;
+		if (op->type == SANDBOX_OP_FILE) {
+			r = buf_printf(b, "  %-9s %s (generated:", "file",
+			    op->path);
+			r = r < 0 ? r : run_explain_text_lines(b, op->src);
+			continue;
+		}
 		r = buf_printf(b, "  %-9s %s%s%s\n",
 		    sandbox_op_type_name(op->type), op->path,
 		    op->src && op->type == SANDBOX_OP_SYMLINK ? " -> " : "",
@@ -99,9 +142,18 @@ run_explain_text(const struct sandbox_plan *p, const struct childenv *env,
 				"listeners" :
 				"own namespace, loopback only");
 	for (size_t i = 0; r >= 0 && i < p->n_listeners; i++) {
-		run_explain_listener(&p->listeners[i], addr, sizeof(addr));
-		r = buf_printf(b, "  listener %s (%s)\n", addr,
-		    i == 0 ? "http" : "socks5");
+		const struct sandbox_listener *l = &p->listeners[i];
+		size_t n;
+
+		if (!run_explain_listener_shown(p, i, &n))
+			continue;
+		run_explain_listener(l, addr, sizeof(addr));
+		if (n > 1)
+			r = buf_printf(b, "  %zu udp sockets %s (%s)\n", n,
+			    addr, l->role);
+		else
+			r = buf_printf(b, "  %s %s (%s)\n",
+			    l->datagram ? "udp" : "listener", addr, l->role);
 	}
 	if (r >= 0)
 		r = buf_printf(b, "\nenvironment:\n");
@@ -154,10 +206,11 @@ run_explain_json(const struct sandbox_plan *p, const struct childenv *env,
 		    op->type == SANDBOX_OP_TOUCH)
 			continue;
 		(void)json_array_append_new(mounts,
-		    json_pack("{s:s, s:s, s:s*}", "op",
+		    json_pack("{s:s, s:s, s:s*, s:s*}", "op",
 			sandbox_op_type_name(op->type), "path", op->path,
 			"target",
-			op->type == SANDBOX_OP_SYMLINK ? op->src : NULL));
+			op->type == SANDBOX_OP_SYMLINK ? op->src : NULL, "text",
+			op->type == SANDBOX_OP_FILE ? op->src : NULL));
 	}
 	for (size_t i = 0; rules && i < p->n_rules; i++)
 		(void)json_array_append_new(rules,
@@ -172,10 +225,20 @@ run_explain_json(const struct sandbox_plan *p, const struct childenv *env,
 		(void)json_array_append_new(denied,
 		    json_string(sandbox_seccomp_denied[i]));
 	for (size_t i = 0; listeners && i < p->n_listeners; i++) {
-		run_explain_listener(&p->listeners[i], addr, sizeof(addr));
+		const struct sandbox_listener *l = &p->listeners[i];
+		size_t n;
+
+		if (!run_explain_listener_shown(p, i, &n))
+			continue;
+		run_explain_listener(l, addr, sizeof(addr));
+		/* TCP listeners: one each; UDP sockets say so, and how
+		 * many there are at that address. */
 		(void)json_array_append_new(listeners,
-		    json_pack("{s:s, s:s}", "frontend",
-			i == 0 ? "http" : "socks5", "address", addr));
+		    l->datagram ? json_pack("{s:s, s:s, s:s, s:i}", "frontend",
+				      l->role, "address", addr, "transport",
+				      "udp", "count", (int)n) :
+				  json_pack("{s:s, s:s}", "frontend", l->role,
+				      "address", addr));
 	}
 	return json_pack("{s:o, s:s, s:{s:s, s:o}, s:{s:i, s:b, s:o}, "
 			 "s:{s:o, s:[s,s,s,s]}, s:{s:s, s:o}, s:o*}",

@@ -36,6 +36,8 @@ blocked_protocol_label(enum policy_protocol p)
 		return "socks5-udp";
 	case POLICY_PROTOCOL_HTTPS:
 		return "https";
+	case POLICY_PROTOCOL_DNS:
+		return "dns";
 	default:
 		return "unknown";
 	}

@@ -47,6 +47,7 @@ static const char *const policy_protocol_names[_POLICY_PROTOCOL_MAX] = {
 	[POLICY_PROTOCOL_HTTPS] = "https",
 	[POLICY_PROTOCOL_SOCKS5_TCP] = "socks5_tcp",
 	[POLICY_PROTOCOL_SOCKS5_UDP] = "socks5_udp",
+	[POLICY_PROTOCOL_DNS] = "dns",
 };
 
 static const char *const policy_mode_names[_POLICY_MODE_MAX] = {

@@ -37,6 +37,7 @@ enum policy_protocol {
 	POLICY_PROTOCOL_SOCKS5_TCP,
 	POLICY_PROTOCOL_SOCKS5_UDP,
 	POLICY_PROTOCOL_HTTPS, /* a request inside an intercepted tunnel */
+	POLICY_PROTOCOL_DNS,   /* a name asked of paddock run's DNS server */
 	_POLICY_PROTOCOL_MAX,
 };
 

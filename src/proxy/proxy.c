@@ -29,6 +29,7 @@
 #include "audit/linewriter.h"
 #include "policy/policy.h"
 #include "proxy/decision.h"
+#include "proxy/udprelay.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 #include "tls/certgen.h"
@@ -55,6 +56,8 @@ struct proxy {
 	struct proxy_conf *conf;
 	uint64_t generation;
 	int listen_fds[_PROXY_FRONTEND_MAX];
+	int dns_fd;              /* our duplicate, -1: no DNS server */
+	struct udprelay *relays; /* premade UDP relays, or NULL */
 	struct proxy_listen bound[_PROXY_FRONTEND_MAX];
 	bool bound_valid[_PROXY_FRONTEND_MAX];
 	struct worker **workers;
@@ -405,9 +408,13 @@ proxy_evthread_init(void)
 	proxy_evthread_result = evthread_use_pthreads();
 }
 
+static int proxy_adopt_udp(struct proxy *p, const struct proxy_settings *s);
+
 int
 proxy_new(const struct proxy_settings *s, struct proxy **ret)
 {
+	int r;
+
 	struct proxy *p;
 
 	if (!s->policy)
@@ -420,6 +427,8 @@ proxy_new(const struct proxy_settings *s, struct proxy **ret)
 		return -ENOMEM;
 	p->settings = *s;
 	p->settings.policy = NULL;
+	p->settings.udp_relay_fds = NULL; /* borrowed only during the call */
+	p->dns_fd = -1;
 	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
 		p->listen_fds[i] = -1;
 	atomic_init(&p->sessions, 0);
@@ -430,6 +439,11 @@ proxy_new(const struct proxy_settings *s, struct proxy **ret)
 	if (!p->conf) {
 		(void)proxy_free(p);
 		return -ENOMEM;
+	}
+	r = proxy_adopt_udp(p, s);
+	if (r < 0) {
+		(void)proxy_free(p);
+		return r;
 	}
 	*ret = p;
 	return 0;
@@ -506,6 +520,36 @@ proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
 	if ((unsigned)fe >= _PROXY_FRONTEND_MAX || !p->bound_valid[fe])
 		return -ENOENT;
 	*ret = p->bound[fe];
+	return 0;
+}
+
+int
+proxy_get_dns_fd(const struct proxy *p)
+{
+	return p->dns_fd;
+}
+
+struct udprelay *
+proxy_get_udp_relays(struct proxy *p)
+{
+	return p->relays;
+}
+
+/* The sockets paddock run made for the DNS server and the UDP relays:
+ * our own duplicates. */
+static int
+proxy_adopt_udp(struct proxy *p, const struct proxy_settings *s)
+{
+	if (s->dns_premade) {
+		p->dns_fd = fcntl(s->dns_fd, F_DUPFD_CLOEXEC, 3);
+		if (p->dns_fd < 0)
+			return -errno;
+	}
+	if (s->n_udp_relay_fds > 0) {
+		p->relays = udprelay_new(s->udp_relay_fds, s->n_udp_relay_fds);
+		if (!p->relays)
+			return -ENOMEM;
+	}
 	return 0;
 }
 
@@ -796,6 +840,8 @@ proxy_public_protocol(enum policy_protocol pr)
 		return PADDOCK_PROTOCOL_SOCKS5_UDP;
 	case POLICY_PROTOCOL_HTTPS:
 		return PADDOCK_PROTOCOL_HTTPS;
+	case POLICY_PROTOCOL_DNS:
+		return PADDOCK_PROTOCOL_DNS;
 	case POLICY_PROTOCOL_HTTP:
 	default:
 		return PADDOCK_PROTOCOL_HTTP;
@@ -991,6 +1037,9 @@ proxy_free(struct proxy *p)
 	proxy_conf_unref(p->conf);
 	proxy_log_mitm_stats(p);
 	p->mitm = mitm_certs_free(p->mitm); /* no session is left to use it */
+	p->relays = udprelay_free(p->relays);
+	if (p->dns_fd >= 0)
+		(void)close(p->dns_fd);
 	(void)pthread_cond_destroy(&p->dcond);
 	(void)pthread_mutex_destroy(&p->dlock);
 	(void)pthread_mutex_destroy(&p->lock);

@@ -33,6 +33,7 @@ struct mitm_certs;
 struct policy;
 struct policy_request;
 struct policy_verdict;
+struct udprelay;
 struct upstream;
 struct worker;
 
@@ -94,6 +95,15 @@ struct proxy_settings {
 	bool listen_premade[_PROXY_FRONTEND_MAX];
 	int listen_fd[_PROXY_FRONTEND_MAX];
 	bool socks5_udp; /* SOCKS5 UDP ASSOCIATE is served */
+	/* paddock run: a bound UDP socket in the sandbox's network
+	 * namespace that the DNS server (dnsd.h) answers on. Borrowed. */
+	bool dns_premade;
+	int dns_fd;
+	/* paddock run: bound UDP sockets in that namespace that SOCKS5 UDP
+	 * associations relay on, since the proxy cannot bind any there
+	 * (udprelay.h); none: associations bind their own. Borrowed. */
+	const int *udp_relay_fds;
+	size_t n_udp_relay_fds;
 	bool allow_upstream_proxy;
 	bool allow_local_binding; /* for the child environment */
 	struct policy *policy;    /* the proxy takes its own reference */
@@ -208,6 +218,12 @@ struct proxy *proxy_free(struct proxy *p);
 
 /* The current snapshot, with a new reference. Thread-safe. */
 struct proxy_conf *proxy_get_conf(struct proxy *p);
+
+/* The DNS server's socket (worker 0 serves it), or -1. */
+int proxy_get_dns_fd(const struct proxy *p);
+
+/* The premade SOCKS5 UDP relay sockets, or NULL (bind your own). */
+struct udprelay *proxy_get_udp_relays(struct proxy *p);
 
 /* Session accounting across all workers, for the session cap. Counting
  * a new session returns true when the cap is reached: the caller stops

@@ -30,6 +30,7 @@
 #include "proxy/judge.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
+#include "proxy/udprelay.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 #include "util/size.h"
@@ -73,6 +74,7 @@ enum {
 struct socks5_udp {
 	struct session *s;
 	int client_fd;
+	struct udprelay *pool; /* client_fd is the pool's (paddock run) */
 	struct event *client_ev;
 	int out_fd[_UDP_OUT_MAX];
 	struct event *out_ev[_UDP_OUT_MAX];
@@ -690,12 +692,26 @@ session_socks5_udp_bind_relay(struct socks5_udp *u,
 		((struct sockaddr_in *)&ss)->sin_port = 0;
 	else
 		((struct sockaddr_in6 *)&ss)->sin6_port = 0;
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	u->client_fd = fd;
-	if (bind(fd, (struct sockaddr *)&ss, len) < 0)
-		return -errno;
+	u->pool = proxy_get_udp_relays(worker_get_proxy(u->s->worker));
+	if (u->pool) {
+		/* paddock run: the listener is in the sandbox's network
+		 * namespace, and so must the relay be; its child made a few
+		 * for us. */
+		fd = udprelay_take(u->pool, (struct sockaddr *)&ss);
+		if (fd < 0) {
+			u->pool = NULL;
+			return fd;
+		}
+		u->client_fd = fd;
+	} else {
+		fd = socket(ss.ss_family,
+		    SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		u->client_fd = fd;
+		if (bind(fd, (struct sockaddr *)&ss, len) < 0)
+			return -errno;
+	}
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
 		return -errno;
@@ -763,7 +779,9 @@ session_socks5_udp_free(struct socks5_udp *u)
 		event_free(u->client_ev);
 	if (u->idle)
 		event_free(u->idle);
-	if (u->client_fd >= 0)
+	if (u->pool)
+		udprelay_give(u->pool, u->client_fd);
+	else if (u->client_fd >= 0)
 		(void)close(u->client_fd);
 	free(u);
 	return NULL;

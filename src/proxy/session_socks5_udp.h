@@ -19,6 +19,10 @@
  * delivered only from an address a datagram of this association was sent
  * to after an allow.
  *
+ * Inside paddock run the relay socket is not bound here but taken from
+ * the ones the sandbox's child made (udprelay.h), and given back at the
+ * end; when all are in use, the association is refused.
+ *
  * The association ends with its session: when the TCP connection ends, or
  * after the idle timeout without a datagram either way.
  */

@@ -24,6 +24,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "proxy/dnsd.h"
 #include "proxy/pool.h"
 #include "proxy/session.h"
 #include "proxy/session_http.h"
@@ -64,6 +65,7 @@ struct worker {
 	struct worker_sessions graveyard;
 	struct pool *pool;
 	struct splice_pipes *pipes;
+	struct dnsd *dnsd; /* paddock run's DNS server (worker 0) */
 	bool stopping;
 };
 
@@ -320,6 +322,7 @@ worker_begin_stop(struct worker *w)
 	w->stopping = true;
 	(void)event_del(w->retry);
 	worker_close_listeners(w);
+	w->dnsd = dnsd_free(w->dnsd);
 	pool_flush(w->pool);
 	for (s = TAILQ_FIRST(&w->live); s; s = next) {
 		next = TAILQ_NEXT(s, link);
@@ -426,6 +429,12 @@ worker_new(struct proxy *p, unsigned index,
 	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
 		if (worker_listen(w, (enum proxy_frontend)i, listen_fds[i]) < 0)
 			return worker_free(w);
+	/* One loop answers DNS: questions are few and cheap. */
+	if (index == 0 && proxy_get_dns_fd(p) >= 0) {
+		w->dnsd = dnsd_new(w, proxy_get_dns_fd(p));
+		if (!w->dnsd)
+			return worker_free(w);
+	}
 	return w;
 }
 
@@ -500,6 +509,7 @@ worker_free(struct worker *w)
 	if (!w)
 		return NULL;
 	worker_close_listeners(w);
+	w->dnsd = dnsd_free(w->dnsd);
 	w->pool = pool_free(w->pool);
 	w->pipes = splice_pipes_free(w->pipes);
 	if (w->dns)

@@ -48,6 +48,10 @@ enum sandbox_op_type {
 	SANDBOX_OP_SYMLINK,   /* path: a symlink to src */
 	SANDBOX_OP_DEVPTS,    /* path: a private devpts instance */
 	SANDBOX_OP_PROC,      /* path: a fresh /proc of the pid namespace */
+	/* path: read-only, holding the text src (a copy on the setup
+	 * tmpfs bound over it) when path is a regular file in the view or
+	 * can be made there; else nothing (best effort: resolv.conf) */
+	SANDBOX_OP_FILE,
 	_SANDBOX_OP_MAX,
 };
 
@@ -57,9 +61,10 @@ const char *sandbox_op_type_name(enum sandbox_op_type t);
 struct sandbox_op {
 	enum sandbox_op_type type;
 	char *path;   /* in the sandbox, absolute */
-	char *src;    /* host path (binds) or link target, else NULL */
+	char *src;    /* host path (binds), link target or file text */
 	char *at_dst; /* "/newroot" + path, made by sandbox_plan_add() */
-	char *at_src; /* "/oldroot" + src for binds, else NULL */
+	char *at_src; /* "/oldroot" + src for binds, the setup tmpfs's
+		       * copy for files, else NULL */
 };
 
 /* A Landlock rule: access bits (LANDLOCK_ACCESS_FS_*) beneath path. */
@@ -74,15 +79,18 @@ enum sandbox_net {
 	_SANDBOX_NET_MAX,
 };
 
-/* A listening socket the child makes inside its network namespace and
- * hands to the parent (sandbox_spawn()'s ret_listen_fds). */
+/* A socket the child makes inside its network namespace and hands to
+ * the parent (sandbox_spawn()'s ret_listen_fds): a listening TCP socket,
+ * or a bound UDP one (datagram). */
 struct sandbox_listener {
 	int family; /* AF_INET or AF_INET6 */
 	uint8_t addr[16];
-	uint16_t port;
+	uint16_t port; /* 0: any free port */
+	bool datagram;
+	char role[16]; /* what it is for, for --explain: "http", "dns" */
 };
 
-#define SANDBOX_LISTENERS_MAX 2
+#define SANDBOX_LISTENERS_MAX 24
 
 /*
  * Missing mechanisms the tests can force (PADDOCK_SANDBOX_FORCE_MISSING,

@@ -173,8 +173,10 @@ sandbox_listen(const struct sandbox_listener *l)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int one = 1;
-	int fd =
-	    socket(l->family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int fd = socket(l->family,
+	    (l->datagram ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC |
+		SOCK_NONBLOCK,
+	    0);
 
 	if (fd < 0)
 		return -errno;
@@ -196,9 +198,11 @@ sandbox_listen(const struct sandbox_listener *l)
 		memcpy(&s4->sin_addr, l->addr, 4);
 		len = sizeof(*s4);
 	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (!l->datagram)
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-	    listen(fd, SOMAXCONN) < 0) {
+	    (!l->datagram && listen(fd, SOMAXCONN) < 0)) {
 		int r = -errno;
 
 		(void)close(fd);
@@ -224,6 +228,45 @@ sandbox_bind(const char *src, const char *dst, bool recursive, uint64_t set)
 	if (mount(src, dst, NULL, MS_BIND | (recursive ? MS_REC : 0), NULL) < 0)
 		return -errno;
 	return sandbox_setattr(dst, set, recursive);
+}
+
+/* Write text to a new file at path (mode 0444). */
+static int
+sandbox_make_file(const char *path, const char *text)
+{
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, len);
+	(void)close(fd);
+	if (n < 0 || (size_t)n != len)
+		return n < 0 ? -EIO : -ENOSPC;
+	return 0;
+}
+
+/* The text op->src read-only over op->at_dst: a regular file, or made
+ * when missing and its directory allows. Otherwise nothing happens. */
+static int
+sandbox_file(const struct sandbox_op *op)
+{
+	const uint64_t ro = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+	struct stat st;
+	int r;
+
+	if (lstat(op->at_dst, &st) < 0) {
+		if (errno != ENOENT || mknod(op->at_dst, S_IFREG | 0444, 0) < 0)
+			return 0;
+	} else if (!S_ISREG(st.st_mode)) {
+		return 0;
+	}
+	r = sandbox_make_file(op->at_src, op->src);
+	if (r == 0)
+		r = sandbox_bind(op->at_src, op->at_dst, false, ro);
+	return r;
 }
 
 static int
@@ -277,6 +320,9 @@ sandbox_op_run(const struct sandbox_plan *p, const struct sandbox_op *op)
 		if (mount("devpts", op->at_dst, "devpts", MS_NOSUID | MS_NOEXEC,
 			"newinstance,ptmxmode=0666,mode=620") < 0)
 			r = -errno;
+		break;
+	case SANDBOX_OP_FILE:
+		r = sandbox_file(op);
 		break;
 	case SANDBOX_OP_PROC:
 		if (p->force_missing & SANDBOX_FORCE_PROC)

@@ -40,6 +40,7 @@ static const char *const sandbox_op_names[_SANDBOX_OP_MAX] = {
 	[SANDBOX_OP_SYMLINK] = "symlink",
 	[SANDBOX_OP_DEVPTS] = "devpts",
 	[SANDBOX_OP_PROC] = "proc",
+	[SANDBOX_OP_FILE] = "file",
 };
 
 const char *
@@ -118,9 +119,15 @@ sandbox_plan_add(struct sandbox_plan *p, enum sandbox_op_type type,
 	op->src = src ? strdup(src) : NULL;
 	op->at_dst = sandbox_join("/newroot", path);
 	op->at_src = bind && src ? sandbox_join("/oldroot", src) : NULL;
+	/* A file's text goes to the setup tmpfs (the child's "/" then),
+	 * one name per op. */
+	if (type == SANDBOX_OP_FILE &&
+	    asprintf(&op->at_src, "/.file%zu", p->n_ops) < 0)
+		op->at_src = NULL;
 	p->n_ops++;
 	if (!op->path || (src && !op->src) || !op->at_dst ||
-	    (bind && src && !op->at_src))
+	    ((bind || type == SANDBOX_OP_FILE) && src && !op->at_src) ||
+	    (type == SANDBOX_OP_FILE && !src))
 		return -ENOMEM;
 	return 0;
 }

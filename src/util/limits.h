@@ -93,6 +93,15 @@
 #define LIMIT_SOCKS5_UDP_QUEUE_BYTES (64u * 1024)
 #define LIMIT_SOCKS5_UDP_BURST       64
 #define LIMIT_SOCKS5_UDP_DATAGRAM    65535 /* the largest datagram relayed */
+/* paddock run: UDP relay sockets made inside the sandbox per SOCKS5
+ * listener (the UDP associations open at once). */
+#define LIMIT_SOCKS5_UDP_RELAYS 16
+
+/* paddock run's DNS server: questions being answered at once (more are
+ * answered SERVFAIL), datagrams read per wake-up, the TTL of answers. */
+#define LIMIT_DNSD_PENDING 128
+#define LIMIT_DNSD_BURST   32
+#define LIMIT_DNSD_TTL_S   30
 
 /* Names and addresses. */
 #define LIMIT_DNS_ADDRS           16   /* addresses kept per lookup */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
@@ -22,6 +23,7 @@
 #include "proxy/decision.h"
 #include "proxy/eyeballs.h"
 #include "proxy/proxy.h"
+#include "proxy/udprelay.h"
 #include "proxy/upstream.h"
 #include "util/buf.h"
 #include "wire/errmap.h"
@@ -429,11 +431,65 @@ test_proxy_parts_decider_survives_restart(void **state)
 	policy_unref(s.policy);
 }
 
+/* A UDP socket bound to 127.0.0.1 (any port). */
+static int
+udp_bound(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+static void
+test_proxy_parts_udprelay_takes_longest_free_and_drains(void **state)
+{
+	struct sockaddr_in lo = { .sin_family = AF_INET }, other = lo, at;
+	socklen_t len = sizeof(at);
+	int fds[2] = { udp_bound(), udp_bound() };
+	struct udprelay *r;
+	int a, b, c, s;
+	char buf[8];
+
+	(void)state;
+	lo.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	other.sin_addr.s_addr = htonl(0x7f000002);
+	r = udprelay_new(fds, 2);
+	assert_non_null(r);
+	/* The set keeps duplicates. */
+	(void)close(fds[0]);
+	(void)close(fds[1]);
+	assert_int_equal(udprelay_take(r, (struct sockaddr *)&other),
+	    -EADDRNOTAVAIL);
+	a = udprelay_take(r, (struct sockaddr *)&lo);
+	b = udprelay_take(r, (struct sockaddr *)&lo);
+	assert_true(a >= 0 && b >= 0 && a != b);
+	assert_int_equal(udprelay_take(r, (struct sockaddr *)&lo), -EAGAIN);
+	/* A datagram left for a's association is gone once a is back. */
+	assert_int_equal(getsockname(a, (struct sockaddr *)&at, &len), 0);
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(sendto(s, "old", 3, 0, (struct sockaddr *)&at, len),
+	    3);
+	udprelay_give(r, a);
+	udprelay_give(r, b);
+	/* a was given back first: it is taken first. */
+	c = udprelay_take(r, (struct sockaddr *)&lo);
+	assert_int_equal(c, a);
+	assert_true(recv(c, buf, sizeof(buf), MSG_DONTWAIT) < 0);
+	(void)close(s);
+	assert_null(udprelay_free(r));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_parts_decider_survives_restart),
+		cmocka_unit_test(
+		    test_proxy_parts_udprelay_takes_longest_free_and_drains),
 		cmocka_unit_test(test_proxy_parts_env_has_every_variable),
 		cmocka_unit_test(test_proxy_parts_env_socks_takes_all_proxy),
 		cmocka_unit_test(test_proxy_parts_env_quotes_for_each_shell),
