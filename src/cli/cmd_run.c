@@ -4,6 +4,7 @@
  *
  *	paddock run -- make test
  *	paddock run --explain --format json -- sh
+ *	paddock run --ask --landlock-only -- curl https://example.org
  */
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/run.h"
+#include "api/run_ask.h"
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -22,6 +24,8 @@ struct cmd_run_args {
 	enum run_explain explain;
 	bool json;
 	bool quiet;
+	bool landlock_only;
+	bool ask;
 };
 
 static void
@@ -45,6 +49,17 @@ cmd_run_usage(FILE *f)
 	    "                     network, environment) instead of running\n"
 	    "  --format text|json the --explain format (default text)\n"
 	    "  --quiet            no notes on stderr (withheld variables)\n"
+	    "  --ask              ask on the terminal about each request "
+	    "outside the\n"
+	    "                     allowlist: allow once, for this run, or "
+	    "deny\n"
+	    "                     (no answer in 30 s, or "
+	    "PADDOCK_ASK_TIMEOUT, denies)\n"
+	    "  --landlock-only    the weaker fallback without user "
+	    "namespaces:\n"
+	    "                     Landlock and seccomp on the host as it is, "
+	    "the\n"
+	    "                     proxy on host loopback (docs/sandbox.md)\n"
 	    "  -h, --help         show this help\n"
 	    "\n%s",
 	    cfgopts_help);
@@ -74,6 +89,16 @@ cmd_run_arg(void *userdata, int argc, char **argv, int *i)
 	}
 	if (streq(arg, "--quiet")) {
 		a->quiet = true;
+		(*i)++;
+		return -1;
+	}
+	if (streq(arg, "--ask")) {
+		a->ask = true;
+		(*i)++;
+		return -1;
+	}
+	if (streq(arg, "--landlock-only")) {
+		a->landlock_only = true;
 		(*i)++;
 		return -1;
 	}
@@ -123,6 +148,13 @@ cmd_run(int argc, char **argv)
 	}
 	if (a.json)
 		a.explain = RUN_EXPLAIN_JSON;
+	if (run_ask_timeout_from_env(&ro.ask_timeout_ms) < 0) {
+		(void)fputs("paddock: PADDOCK_ASK_TIMEOUT takes a duration "
+			    "such as 500ms, 10s or 2m\n",
+		    stderr);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
 	/* The access log and per-request lines would mix with the
 	 * command's own stderr; warnings and errors remain. */
 	log_set_level(a.quiet ? LOG_LEVEL_ERR : LOG_LEVEL_WARN);
@@ -138,6 +170,8 @@ cmd_run(int argc, char **argv)
 	ro.argc = (size_t)(argc - a.cmd_index);
 	ro.explain = a.explain;
 	ro.quiet = a.quiet;
+	ro.ask = a.ask;
+	ro.landlock_only = a.landlock_only;
 	ro.self_exe = n > 0 ? self : NULL;
 	rc = run_main(cfg, &ro);
 	config_free(cfg);

@@ -114,6 +114,13 @@ struct sandbox_plan {
 	char **exec_paths; /* candidates for argv[0] (PATH search), NULL-t. */
 	char **envp;       /* NULL-terminated */
 	unsigned force_missing; /* SANDBOX_FORCE_* */
+	/* The weaker fallback without namespaces (sandbox_landlock.c): the
+	 * host's own filesystem under Landlock alone, TCP connect only to
+	 * net_ports (none at all when n_net_ports is 0), no TCP bind, no
+	 * UDP or raw sockets. ops and listeners stay empty. */
+	bool landlock_only;
+	uint16_t net_ports[SANDBOX_LISTENERS_MAX];
+	size_t n_net_ports;
 
 	/* Filled by sandbox_plan_finish(). */
 	int landlock_abi;
@@ -166,10 +173,23 @@ const char *sandbox_landlock_access_name(uint64_t access, int abi);
 
 /*
  * Compile the seccomp filter for this machine's architecture into a BPF
- * program (caller frees *ret). Returns 0, -ENOMEM or a negative errno
+ * program (caller frees *ret). With landlock_only, inet sockets are
+ * further limited to TCP streams (no UDP, no SCTP or MPTCP): Landlock's
+ * network rules only know TCP. Returns 0, -ENOMEM or a negative errno
  * from libseccomp.
  */
-int sandbox_seccomp_build(uint8_t **ret, size_t *ret_len);
+int sandbox_seccomp_build(bool landlock_only, uint8_t **ret, size_t *ret_len);
+
+/* The Landlock ABI --landlock-only needs (TCP port rules). */
+#define SANDBOX_LANDLOCK_ONLY_ABI 4
+
+/*
+ * The fixed part of a --landlock-only plan, called by
+ * sandbox_plan_finish(): Landlock rules for the harmless devices, the
+ * terminals of our stdin/stdout/stderr and /proc (read), no mounts.
+ * Returns 0 or -ENOMEM.
+ */
+int sandbox_landlock_only_rules(struct sandbox_plan *p);
 
 /* The system calls the filter refuses, one name per line (--explain). */
 extern const char *const sandbox_seccomp_denied[];
