@@ -44,7 +44,8 @@ enum sandbox_op_type {
 	SANDBOX_OP_BIND_DEV,  /* host device node src on path */
 	SANDBOX_OP_MASK_DIR,  /* path: empty, mode 000, read-only */
 	SANDBOX_OP_MASK_FILE, /* path: an empty file of mode 000, read-only */
-	SANDBOX_OP_TMPFS,     /* path: a writable tmpfs (/dev/shm) */
+	SANDBOX_OP_TMPFS,     /* path: a writable tmpfs (src: its mount
+				 options, NULL for mode=1777) */
 	SANDBOX_OP_SYMLINK,   /* path: a symlink to src */
 	SANDBOX_OP_DEVPTS,    /* path: a private devpts instance */
 	SANDBOX_OP_PROC,      /* path: a fresh /proc of the pid namespace */

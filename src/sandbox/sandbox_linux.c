@@ -277,7 +277,7 @@ sandbox_op_run(const struct sandbox_plan *p, const struct sandbox_op *op)
 		break;
 	case SANDBOX_OP_TMPFS:
 		if (mount("tmpfs", op->at_dst, "tmpfs", MS_NOSUID | MS_NODEV,
-			"mode=1777") < 0)
+			op->src ? op->src : "mode=1777") < 0)
 			r = -errno;
 		break;
 	case SANDBOX_OP_SYMLINK:

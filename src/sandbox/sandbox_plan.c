@@ -277,9 +277,13 @@ sandbox_plan_dev(struct sandbox_plan *p)
 	char path[32], src[32];
 	int r;
 
+	/* Not sticky and world-writable: in such a directory the kernel
+	 * refuses O_CREAT on a file of another owner (may_create_in_sticky),
+	 * and the devices belong to root, so '> /dev/null' failed for any
+	 * other user. */
 	r = sandbox_plan_add(p, SANDBOX_OP_MKDIR, "/dev", NULL);
 	if (r >= 0)
-		r = sandbox_plan_add(p, SANDBOX_OP_TMPFS, "/dev", NULL);
+		r = sandbox_plan_add(p, SANDBOX_OP_TMPFS, "/dev", "mode=0755");
 	for (size_t i = 0; r >= 0 && i < sizeof(devs) / sizeof(devs[0]); i++) {
 		(void)snprintf(path, sizeof(path), "/dev/%s", devs[i]);
 		(void)snprintf(src, sizeof(src), "/dev/%s", devs[i]);

@@ -369,6 +369,13 @@ def test_tiocsti_and_io_uring_are_refused(box):
     assert r.stdout == "tiocsti 1\nio_uring 1\n"
 
 
+def test_dev_null_takes_redirections(box):
+    # The shell opens it with O_CREAT; a sticky world-writable /dev made
+    # that fail for every user but root.
+    r = box.sh("echo x > /dev/null && echo ok")
+    assert (r.returncode, r.stdout) == (0, "ok\n"), r.stderr
+
+
 def test_compiler_writes_into_the_workspace(box):
     with open(os.path.join(box.ws, "hello.c"), "w") as f:
         f.write('#include <stdio.h>\nint main(void){puts("built");}\n')
