@@ -133,8 +133,7 @@ run_ask_decider(const struct paddock_request *req, struct paddock_decision *d,
 	    strchr(host, ':') ? "[%s]:%u" : "%s:%u", host, req->port);
 	(void)strlcpy(job->protocol, run_ask_protocol(req->protocol),
 	    sizeof(job->protocol));
-	run_ask_copy(job->method, sizeof(job->method),
-	    req->method ? req->method : "-");
+	run_ask_copy(job->method, sizeof(job->method), req->method);
 	job->decision = d;
 	(void)pthread_mutex_lock(&a->lock);
 	if (run_ask_is_allowed(a, job->key)) {
@@ -228,10 +227,10 @@ run_ask_prompt(struct run_ask *a, const struct run_ask_job *job)
 	/* Keys typed before the question are not its answer. */
 	(void)tcflush(a->tty, TCIFLUSH);
 	(void)snprintf(text, sizeof(text),
-	    "\r\npaddock: %s is not in the allowlist (%s %s).\r\n"
+	    "\r\npaddock: %s is not in the allowlist (%s%s%s).\r\n"
 	    "  allow [o]nce, allow for this [r]un, or [d]eny? "
 	    "(denied in %llu s) ",
-	    job->key, job->protocol, job->method,
+	    job->key, job->protocol, job->method[0] ? " " : "", job->method,
 	    (unsigned long long)((a->timeout_ms + 999) / 1000));
 	run_ask_say(a, text);
 	for (;;) {

@@ -141,6 +141,17 @@ def test_allow_for_this_run_covers_later_requests(box, origin):
     assert b"not in the allowlist" not in t.seen
 
 
+def test_socks5_requests_are_asked_too(box, origin):
+    t = Tty(box, curl(origin.port).replace("--noproxy ''",
+                                          "--noproxy '' -x \"$ALL_PROXY\""))
+    q = t.wait_for("(denied in 30 s) ")
+    assert f"127.0.0.1:{origin.port} is not in the allowlist (socks5-tcp)" \
+        in q
+    t.answer("o")
+    rc, out, err = t.finish()
+    assert (rc, out) == (0, "200\n"), err
+
+
 def test_denied_hosts_are_never_asked(box, origin):
     # 127.0.0.2 is on the deny list: refused without a question; the
     # first question is about the next request.
