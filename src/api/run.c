@@ -23,6 +23,7 @@
 
 #include "api/childenv.h"
 #include "api/proxy_settings.h"
+#include "api/run_ask.h"
 #include "api/run_env.h"
 #include "api/run_explain.h"
 #include "api/run_plan.h"
@@ -58,6 +59,7 @@ struct run {
 	struct proxy_settings settings;
 	bool settings_init;
 	struct proxy *proxy;
+	struct run_ask *ask;
 	int listen_fds[SANDBOX_LISTENERS_MAX];
 	int frontend_of[SANDBOX_LISTENERS_MAX];
 	char ca_dir[PATH_MAX]; /* CODEX_HOME/proxy */
@@ -121,6 +123,9 @@ run_lookup(void *userdata, const char *name)
 	return NULL;
 }
 
+static int run_network_env(struct run *r, char *err, size_t errsz);
+static int run_network_host(struct run *r, char *err, size_t errsz);
+
 static int
 run_network(struct run *r, char *err, size_t errsz)
 {
@@ -138,23 +143,41 @@ run_network(struct run *r, char *err, size_t errsz)
 		return 0;
 	r->socks_on = net->enable_socks5;
 	r->frontend_of[0] = PROXY_FRONTEND_HTTP;
-	rc = run_listener(r, &net->http_addr, RUN_DEFAULT_HTTP_PORT, r->http,
+	/* --landlock-only: the proxy listens on the host (port 0 is an
+	 * ephemeral port), and is started here, so that the plan's TCP
+	 * rules and the environment name the ports it got. */
+	if (r->o->landlock_only && r->o->explain == RUN_EXPLAIN_NONE)
+		return run_network_host(r, err, errsz);
+	rc = run_listener(r, &net->http_addr,
+	    r->o->landlock_only ? 0 : RUN_DEFAULT_HTTP_PORT, r->http,
 	    sizeof(r->http));
 	if (rc >= 0 && r->socks_on) {
 		r->frontend_of[1] = PROXY_FRONTEND_SOCKS5;
-		rc = run_listener(r, &net->socks_addr, RUN_DEFAULT_SOCKS_PORT,
-		    r->socks, sizeof(r->socks));
-		/* UDP ASSOCIATE needs relay sockets in the namespace too. */
-		if (rc >= 0 && net->enable_socks5_udp)
+		rc = run_listener(r, &net->socks_addr,
+		    r->o->landlock_only ? 0 : RUN_DEFAULT_SOCKS_PORT, r->socks,
+		    sizeof(r->socks));
+		/* UDP ASSOCIATE needs relay sockets in the namespace too
+		 * (--landlock-only refuses UDP). */
+		if (rc >= 0 && net->enable_socks5_udp && !r->o->landlock_only)
 			rc = run_udp_relays(r->plan, 1);
 	}
 	/* DNS: a server in the namespace, and resolv.conf naming it. */
-	if (rc >= 0)
+	if (rc >= 0 && !r->o->landlock_only)
 		rc = run_udp_dns(r->plan);
 	if (rc < 0) {
 		(void)snprintf(err, errsz, "invalid listener address");
 		return rc;
 	}
+	return run_network_env(r, err, errsz);
+}
+
+/* The proxy variables for r->http and r->socks. */
+static int
+run_network_env(struct run *r, char *err, size_t errsz)
+{
+	const struct config_network *net = config_get_network(r->cfg);
+	int rc;
+
 	rc = childenv_build(&r->env, r->http, r->socks_on ? r->socks : NULL,
 	    net->allow_local_binding);
 	if (rc >= 0 && r->socks_on && r->o->self_exe)
@@ -233,7 +256,10 @@ run_prepare(struct run *r, char *err, size_t errsz)
 	r->plan->force_missing = sandbox_force_missing_from_env();
 	/* The CA exists before the plan is made, so its key is masked. */
 	rc = run_ca_ensure(r, err, errsz);
-	if (rc >= 0)
+	if (rc >= 0 && r->o->landlock_only)
+		rc = run_plan_landlock_build(r->cfg, run_lookup(r, "TMPDIR"),
+		    r->plan, err, errsz);
+	else if (rc >= 0)
 		rc = run_plan_build(r->cfg, run_lookup(r, "TMPDIR"),
 		    r->o->explain != RUN_EXPLAIN_NONE, r->plan, &r->created,
 		    err, errsz);
@@ -312,15 +338,28 @@ run_proxy_start(struct run *r)
 	(void)strlcpy(r->settings.execution_id, r->execution_id,
 	    sizeof(r->settings.execution_id));
 	/* DNS and the UDP relays: sockets the child made in the namespace
-	 * too. */
+	 * too (none under --landlock-only, which refuses UDP). */
 	run_udp_settings(r->plan, r->listen_fds, &r->settings);
-	for (size_t i = 0; i < r->plan->n_listeners; i++) {
+	for (size_t i = 0; !r->o->landlock_only && i < r->plan->n_listeners;
+	     i++) {
 		if (r->plan->listeners[i].datagram)
 			continue;
 		r->settings.listen_premade[r->frontend_of[i]] = true;
 		r->settings.listen_fd[r->frontend_of[i]] = r->listen_fds[i];
 	}
+	/* Questions wait in line behind each other's prompts: the proxy
+	 * gives up on one only after a few prompts' time. */
+	if (r->o->ask &&
+	    r->settings.limits.decider_timeout_ms <
+		4 * r->o->ask_timeout_ms + 1000)
+		r->settings.limits.decider_timeout_ms =
+		    4 * r->o->ask_timeout_ms + 1000;
 	rc = proxy_new(&r->settings, &r->proxy);
+	if (rc >= 0 && r->o->ask) {
+		rc = run_ask_new(r->o->ask_timeout_ms, &r->ask);
+		if (rc >= 0)
+			proxy_set_decider(r->proxy, run_ask_decider, r->ask);
+	}
 	if (rc >= 0) {
 		run_proxy_hooks(r);
 		rc = proxy_start(r->proxy, err, sizeof(err));
@@ -329,6 +368,57 @@ run_proxy_start(struct run *r)
 		(void)snprintf(r->error, sizeof(r->error),
 		    "cannot start the proxy: %s", err[0] ? err : strerror(-rc));
 	return rc;
+}
+
+/* --landlock-only: start the proxy on the host now; the command may
+ * connect to its ports and nothing else. */
+static int
+run_network_host(struct run *r, char *err, size_t errsz)
+{
+	static const enum proxy_frontend fes[] = { PROXY_FRONTEND_HTTP,
+		PROXY_FRONTEND_SOCKS5 };
+
+	int rc = run_proxy_start(r);
+
+	if (rc < 0) {
+		(void)snprintf(err, errsz, "the proxy did not start");
+		return rc;
+	}
+	for (size_t i = 0; i < (r->socks_on ? 2u : 1u); i++) {
+		struct sandbox_listener *l = &r->plan->listeners[i];
+		struct proxy_listen pl;
+		char *text = i == 0 ? r->http : r->socks;
+
+		rc = proxy_get_address(r->proxy, fes[i], &pl);
+		if (rc < 0) {
+			(void)snprintf(err, errsz,
+			    "the proxy has no %s listener",
+			    proxy_frontend_name(fes[i]));
+			return rc;
+		}
+		(void)proxy_listen_format(&pl, text, sizeof(r->http));
+		memset(l, 0, sizeof(*l));
+		(void)strlcpy(l->role, proxy_frontend_name(fes[i]),
+		    sizeof(l->role));
+		l->family = pl.addr.ss_family;
+		if (l->family == AF_INET6) {
+			const struct sockaddr_in6 *s6 =
+			    (const struct sockaddr_in6 *)&pl.addr;
+
+			memcpy(l->addr, &s6->sin6_addr, 16);
+			l->port = ntohs(s6->sin6_port);
+		} else {
+			const struct sockaddr_in *s4 =
+			    (const struct sockaddr_in *)&pl.addr;
+
+			memcpy(l->addr, &s4->sin_addr, 4);
+			l->port = ntohs(s4->sin_port);
+		}
+		r->frontend_of[i] = (int)fes[i];
+		r->plan->n_listeners++;
+		r->plan->net_ports[r->plan->n_net_ports++] = l->port;
+	}
+	return run_network_env(r, err, errsz);
 }
 
 static void
@@ -484,7 +574,8 @@ run_start(struct run *r)
 	/* For run_signal() and embedders' event loops. Without one (an old
 	 * kernel) signals go by pid, which stays ours until it is reaped. */
 	r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (r->net_proxy) {
+	/* --landlock-only started the proxy with the plan. */
+	if (r->net_proxy && !r->o->landlock_only) {
 		rc = run_proxy_start(r);
 		if (rc < 0) {
 			(void)sandbox_release(sync, false, &e);
@@ -540,6 +631,7 @@ run_finish(struct run *r)
 			r->listen_fds[i] = -1;
 		}
 	r->proxy = proxy_free(r->proxy);
+	r->ask = run_ask_free(r->ask); /* after the proxy that asked */
 	run_plan_created_remove(r->created);
 	r->created = NULL;
 }

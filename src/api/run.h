@@ -51,6 +51,13 @@ struct run_options {
 	size_t argc;
 	enum run_explain explain;
 	bool quiet; /* no notes on stderr */
+	/* The fallback without namespaces: Landlock and seccomp only, the
+	 * proxy on the host's loopback (docs/sandbox.md). */
+	bool landlock_only;
+	/* Ask on the terminal about requests outside the allowlist
+	 * (run_ask.h), each prompt denying after ask_timeout_ms. */
+	bool ask;
+	uint64_t ask_timeout_ms;
 	/* The paddock binary, for GIT_SSH_COMMAND through 'paddock connect'
 	 * (absolute), or NULL. */
 	const char *self_exe;

@@ -79,9 +79,22 @@ run_explain_listener_shown(const struct sandbox_plan *p, size_t i,
 	return true;
 }
 
+/* The network line of a --landlock-only plan. */
+static const char *
+run_explain_host_net(const struct sandbox_plan *p, bool net_proxy)
+{
+	(void)p;
+	return net_proxy ? "the host's (--landlock-only): TCP connect only to "
+			   "the proxy's ports below, no TCP bind, no UDP" :
+			   "the host's (--landlock-only): no TCP connect or "
+			   "bind, no UDP";
+}
+
 static const char *
 run_explain_root(const struct sandbox_plan *p)
 {
+	if (p->landlock_only)
+		return "the host's, by Landlock alone";
 	return p->root_write ? "writable" :
 	    p->root_read     ? "read-only" :
 			       "empty";
@@ -135,12 +148,16 @@ run_explain_text(const struct sandbox_plan *p, const struct childenv *env,
 		r = buf_printf(b,
 		    ", clone with CLONE_NEW*, clone3, ioctl TIOCSTI and "
 		    "TIOCLINUX; sockets other than unix, inet, inet6 and "
-		    "netlink route; raw sockets\n"
+		    "netlink route; raw sockets%s\n"
 		    "privileges: no_new_privs, no capabilities, new session\n"
 		    "\nnetwork: %s\n",
-		    net_proxy ? "own namespace, loopback and the proxy's "
-				"listeners" :
-				"own namespace, loopback only");
+		    p->landlock_only ? "; inet sockets other than TCP streams "
+				       "(UDP, SCTP, MPTCP)" :
+				       "",
+		    p->landlock_only ? run_explain_host_net(p, net_proxy) :
+			net_proxy ? "own namespace, loopback and the proxy's "
+				    "listeners" :
+				    "own namespace, loopback only");
 	for (size_t i = 0; r >= 0 && i < p->n_listeners; i++) {
 		const struct sandbox_listener *l = &p->listeners[i];
 		size_t n;
@@ -152,8 +169,11 @@ run_explain_text(const struct sandbox_plan *p, const struct childenv *env,
 			r = buf_printf(b, "  %zu udp sockets %s (%s)\n", n,
 			    addr, l->role);
 		else
-			r = buf_printf(b, "  %s %s (%s)\n",
-			    l->datagram ? "udp" : "listener", addr, l->role);
+			r = buf_printf(b, "  %s %s (%s)%s\n",
+			    l->datagram ? "udp" : "listener", addr, l->role,
+			    l->port == 0 ? ", an ephemeral port chosen at "
+					   "start" :
+					   "");
 	}
 	if (r >= 0)
 		r = buf_printf(b, "\nenvironment:\n");
@@ -196,7 +216,7 @@ run_explain_json(const struct sandbox_plan *p, const struct childenv *env,
 {
 	json_t *mounts = json_array(), *rules = json_array();
 	json_t *argv = json_array(), *denied = json_array();
-	json_t *listeners = json_array();
+	json_t *listeners = json_array(), *ports;
 	char addr[80];
 
 	for (size_t i = 0; mounts && i < p->n_ops; i++) {
@@ -240,14 +260,23 @@ run_explain_json(const struct sandbox_plan *p, const struct childenv *env,
 				  json_pack("{s:s, s:s}", "frontend", l->role,
 				      "address", addr));
 	}
-	return json_pack("{s:o, s:s, s:{s:s, s:o}, s:{s:i, s:b, s:o}, "
-			 "s:{s:o, s:[s,s,s,s]}, s:{s:s, s:o}, s:o*}",
+	ports = p->landlock_only ? json_array() : NULL;
+	for (size_t i = 0; ports && i < p->n_listeners; i++)
+		(void)json_array_append_new(ports,
+		    json_integer(p->listeners[i].port));
+	return json_pack("{s:s, s:o, s:s, s:{s:s, s:o}, s:{s:i, s:b, s:o}, "
+			 "s:{s:o, s:[s,s,s,s], s:b}, s:{s:s, s:o, s:o*}, s:o*}",
+	    "sandbox", p->landlock_only ? "landlock-only" : "namespaces",
 	    "command", argv, "cwd", p->cwd, "filesystem", "root",
 	    run_explain_root(p), "mounts", mounts, "landlock", "abi",
 	    p->landlock_abi, "scoped", p->landlock_abi >= 6, "rules", rules,
 	    "seccomp", "denied", denied, "socket_families", "unix", "inet",
-	    "inet6", "netlink_route", "network", "mode",
-	    net_proxy ? "proxy" : "none", "listeners", listeners, "environment",
+	    "inet6", "netlink_route", "inet_tcp_only", p->landlock_only,
+	    "network", "mode",
+	    p->landlock_only ? (net_proxy ? "host-proxy" : "host-none") :
+		net_proxy    ? "proxy" :
+			       "none",
+	    "listeners", listeners, "tcp_connect_ports", ports, "environment",
 	    run_explain_json_env(p, env, net_proxy));
 }
 

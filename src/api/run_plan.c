@@ -27,8 +27,7 @@ static const char *const run_plan_minimal[] = { "/bin", "/sbin", "/usr", "/etc",
 	NULL };
 
 /* The metadata protected under every writable root. */
-static const char *const run_plan_protected[] = { ".git", ".codex", ".agents",
-	NULL };
+const char *const run_plan_protected[] = { ".git", ".codex", ".agents", NULL };
 
 static size_t
 run_plan_depth(const char *path)
@@ -42,8 +41,7 @@ run_plan_depth(const char *path)
 	return n;
 }
 
-/* path is p or lies beneath it (component-wise). */
-static bool
+bool
 run_plan_is_under(const char *path, const char *p)
 {
 	size_t len = strlen(p);
@@ -202,6 +200,12 @@ run_plan_access(const struct run_plan_paths *paths, const char *path)
 	return m ? m->access : CONFIG_FS_ACCESS_NONE;
 }
 
+const struct run_plan_entry *
+run_plan_parent(const struct run_plan_paths *paths, size_t i)
+{
+	return run_plan_match(paths, paths->v[i].path, i);
+}
+
 /* mkdir every component of path below the root, then the mount point
  * itself (a directory or an empty file). */
 static int
@@ -283,9 +287,7 @@ run_plan_entries(const struct run_plan_paths *paths, struct sandbox_plan *plan)
 	return r;
 }
 
-/* "gitdir: <path>" in a .git file, resolved against its directory;
- * canonical, or NULL. */
-static char *
+char *
 run_plan_gitdir(const char *root, const char *dotgit)
 {
 	char text[PATH_MAX + 16], joined[PATH_MAX * 2], real[PATH_MAX];
@@ -448,7 +450,7 @@ run_plan_sockets(const struct run_plan_paths *paths,
  * interception in use, the directory itself is readable, so the child can
  * read the CA bundle its environment names.
  */
-static int
+int
 run_plan_ca(const struct config *cfg, struct run_plan_paths *paths)
 {
 	char dir[PATH_MAX], path[PATH_MAX];

@@ -52,6 +52,25 @@ void run_plan_paths_done(struct run_plan_paths *p);
 enum config_fs_access run_plan_access(const struct run_plan_paths *paths,
     const char *path);
 
+/* The entry above paths->v[i] (the most specific strictly containing
+ * it), or NULL. Borrowed. */
+const struct run_plan_entry *run_plan_parent(const struct run_plan_paths *paths,
+    size_t i);
+
+/* path is p or lies beneath it (component-wise). */
+bool run_plan_is_under(const char *path, const char *p);
+
+/* ".git", ".codex", ".agents": protected under every writable root. */
+extern const char *const run_plan_protected[];
+
+/* "gitdir: <path>" in the .git file dotgit, resolved against root;
+ * canonical (caller frees), or NULL. */
+char *run_plan_gitdir(const char *root, const char *dotgit);
+
+/* Add the interception CA's directory (read, when interception is on)
+ * and none entries for its keys to paths. Returns 0 or -ENOMEM. */
+int run_plan_ca(const struct config *cfg, struct run_plan_paths *paths);
+
 /*
  * Add the filesystem part of plan (ops and Landlock rules) for cfg, and
  * its cwd. Unless dry_run, missing protected metadata directories are
@@ -61,6 +80,18 @@ enum config_fs_access run_plan_access(const struct run_plan_paths *paths,
  */
 int run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
     struct sandbox_plan *plan, char ***ret_created, char *err, size_t errsz);
+
+/*
+ * The --landlock-only variant (run_plan_landlock.c): Landlock rules only,
+ * no mounts, nothing created on the host. A none entry inside a readable
+ * or writable one cannot be expressed and is refused (-EINVAL with the
+ * entry named in err). Read-only paths inside a writable root (the
+ * protected metadata, read entries) are carved out by granting write on
+ * each other entry of their directories instead of the directory itself.
+ * Returns 0, -ENOMEM or -EINVAL.
+ */
+int run_plan_landlock_build(const struct config *cfg, const char *tmpdir,
+    struct sandbox_plan *plan, char *err, size_t errsz);
 
 /* rmdir() every placeholder (only empty ones go) and free the list.
  * Accepts NULL. */

@@ -4,6 +4,7 @@
  *
  *	paddock run -- make test
  *	paddock run --explain --format json -- sh
+ *	paddock run --ask --landlock-only -- curl https://example.org
  */
 #include <limits.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "api/run.h"
+#include "api/run_ask.h"
 #include "cli/cfgopts.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -23,6 +25,8 @@ struct cmd_run_args {
 	bool json;
 	bool quiet;
 	const char *audit_arg; /* --audit FILE|- */
+	bool landlock_only;
+	bool ask;
 };
 
 static void
@@ -53,6 +57,17 @@ cmd_run_usage(FILE *f)
 	    "  --quiet            no notes on stderr (withheld variables, "
 	    "the\n"
 	    "                     summary of blocked requests at exit)\n"
+	    "  --ask              ask on the terminal about each request "
+	    "outside the\n"
+	    "                     allowlist: allow once, for this run, or "
+	    "deny\n"
+	    "                     (no answer in 30 s, or "
+	    "PADDOCK_ASK_TIMEOUT, denies)\n"
+	    "  --landlock-only    the weaker fallback without user "
+	    "namespaces:\n"
+	    "                     Landlock and seccomp on the host as it is, "
+	    "the\n"
+	    "                     proxy on host loopback (docs/sandbox.md)\n"
 	    "  -h, --help         show this help\n"
 	    "\n%s",
 	    cfgopts_help);
@@ -98,6 +113,16 @@ cmd_run_arg(void *userdata, int argc, char **argv, int *i)
 	}
 	if (m < 0)
 		return CLI_EXIT_USAGE;
+	if (streq(arg, "--ask")) {
+		a->ask = true;
+		(*i)++;
+		return -1;
+	}
+	if (streq(arg, "--landlock-only")) {
+		a->landlock_only = true;
+		(*i)++;
+		return -1;
+	}
 	m = cli_option_value(argc, argv, i, "--format", &v);
 	if (m > 0 && (streq(v, "text") || streq(v, "json"))) {
 		a->json = streq(v, "json");
@@ -144,6 +169,13 @@ cmd_run(int argc, char **argv)
 	}
 	if (a.json)
 		a.explain = RUN_EXPLAIN_JSON;
+	if (run_ask_timeout_from_env(&ro.ask_timeout_ms) < 0) {
+		(void)fputs("paddock: PADDOCK_ASK_TIMEOUT takes a duration "
+			    "such as 500ms, 10s or 2m\n",
+		    stderr);
+		rc = CLI_EXIT_USAGE;
+		goto out;
+	}
 	/* The access log and per-request lines would mix with the
 	 * command's own stderr; warnings and errors remain. */
 	log_set_level(a.quiet ? LOG_LEVEL_ERR : LOG_LEVEL_WARN);
@@ -159,6 +191,8 @@ cmd_run(int argc, char **argv)
 	ro.argc = (size_t)(argc - a.cmd_index);
 	ro.explain = a.explain;
 	ro.quiet = a.quiet;
+	ro.ask = a.ask;
+	ro.landlock_only = a.landlock_only;
 	ro.self_exe = n > 0 ? self : NULL;
 	ro.audit_arg = a.audit_arg;
 	rc = run_main(cfg, &ro);

@@ -44,7 +44,8 @@ enum sandbox_op_type {
 	SANDBOX_OP_BIND_DEV,  /* host device node src on path */
 	SANDBOX_OP_MASK_DIR,  /* path: empty, mode 000, read-only */
 	SANDBOX_OP_MASK_FILE, /* path: an empty file of mode 000, read-only */
-	SANDBOX_OP_TMPFS,     /* path: a writable tmpfs (/dev/shm) */
+	SANDBOX_OP_TMPFS,     /* path: a writable tmpfs (src: its mount
+				 options, NULL for mode=1777) */
 	SANDBOX_OP_SYMLINK,   /* path: a symlink to src */
 	SANDBOX_OP_DEVPTS,    /* path: a private devpts instance */
 	SANDBOX_OP_PROC,      /* path: a fresh /proc of the pid namespace */
@@ -122,6 +123,13 @@ struct sandbox_plan {
 	char **exec_paths; /* candidates for argv[0] (PATH search), NULL-t. */
 	char **envp;       /* NULL-terminated */
 	unsigned force_missing; /* SANDBOX_FORCE_* */
+	/* The weaker fallback without namespaces (sandbox_landlock.c): the
+	 * host's own filesystem under Landlock alone, TCP connect only to
+	 * net_ports (none at all when n_net_ports is 0), no TCP bind, no
+	 * UDP or raw sockets. ops and listeners stay empty. */
+	bool landlock_only;
+	uint16_t net_ports[SANDBOX_LISTENERS_MAX];
+	size_t n_net_ports;
 
 	/* Filled by sandbox_plan_finish(). */
 	int landlock_abi;
@@ -174,10 +182,23 @@ const char *sandbox_landlock_access_name(uint64_t access, int abi);
 
 /*
  * Compile the seccomp filter for this machine's architecture into a BPF
- * program (caller frees *ret). Returns 0, -ENOMEM or a negative errno
+ * program (caller frees *ret). With landlock_only, inet sockets are
+ * further limited to TCP streams (no UDP, no SCTP or MPTCP): Landlock's
+ * network rules only know TCP. Returns 0, -ENOMEM or a negative errno
  * from libseccomp.
  */
-int sandbox_seccomp_build(uint8_t **ret, size_t *ret_len);
+int sandbox_seccomp_build(bool landlock_only, uint8_t **ret, size_t *ret_len);
+
+/* The Landlock ABI --landlock-only needs (TCP port rules). */
+#define SANDBOX_LANDLOCK_ONLY_ABI 4
+
+/*
+ * The fixed part of a --landlock-only plan, called by
+ * sandbox_plan_finish(): Landlock rules for the harmless devices, the
+ * terminals of our stdin/stdout/stderr and /proc (read), no mounts.
+ * Returns 0 or -ENOMEM.
+ */
+int sandbox_landlock_only_rules(struct sandbox_plan *p);
 
 /* The system calls the filter refuses, one name per line (--explain). */
 extern const char *const sandbox_seccomp_denied[];

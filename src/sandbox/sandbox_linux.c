@@ -36,6 +36,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,16 @@
 #ifndef LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
 #define LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET (1ULL << 0)
 #define LANDLOCK_SCOPE_SIGNAL               (1ULL << 1)
+#endif
+#ifndef LANDLOCK_RULE_NET_PORT
+#define LANDLOCK_RULE_NET_PORT          2
+#define LANDLOCK_ACCESS_NET_BIND_TCP    (1ULL << 0)
+#define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+
+struct landlock_net_port_attr {
+	uint64_t allowed_access;
+	uint64_t port;
+};
 #endif
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
@@ -309,7 +320,7 @@ sandbox_op_run(const struct sandbox_plan *p, const struct sandbox_op *op)
 		break;
 	case SANDBOX_OP_TMPFS:
 		if (mount("tmpfs", op->at_dst, "tmpfs", MS_NOSUID | MS_NODEV,
-			"mode=1777") < 0)
+			op->src ? op->src : "mode=1777") < 0)
 			r = -errno;
 		break;
 	case SANDBOX_OP_SYMLINK:
@@ -415,6 +426,14 @@ sandbox_landlock(int sync, const struct sandbox_plan *p)
 		    LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LANDLOCK_SCOPE_SIGNAL;
 		size = sizeof(attr);
 	}
+	/* Without a network namespace, Landlock is what keeps TCP to the
+	 * proxy's ports: connecting elsewhere and binding are refused. */
+	if (p->landlock_only) {
+		attr.handled_access_net = LANDLOCK_ACCESS_NET_BIND_TCP |
+		    LANDLOCK_ACCESS_NET_CONNECT_TCP;
+		if (size < offsetof(struct sandbox_landlock_attr, scoped))
+			size = offsetof(struct sandbox_landlock_attr, scoped);
+	}
 	if (p->force_missing & SANDBOX_FORCE_LANDLOCK)
 		sandbox_die(sync, SANDBOX_STAGE_LANDLOCK, EOPNOTSUPP, -1);
 	rs = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
@@ -436,6 +455,16 @@ sandbox_landlock(int sync, const struct sandbox_plan *p)
 			    (int)i);
 		(void)close(pb.parent_fd);
 	}
+	for (size_t i = 0; p->landlock_only && i < p->n_net_ports; i++) {
+		struct landlock_net_port_attr np = {
+			.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP,
+			.port = p->net_ports[i],
+		};
+
+		if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_NET_PORT,
+			&np, 0) < 0)
+			sandbox_die(sync, SANDBOX_STAGE_LANDLOCK, errno, -1);
+	}
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		sandbox_die(sync, SANDBOX_STAGE_NO_NEW_PRIVS, errno, -1);
 	/* The kernel either enforces the whole ruleset or fails here. */
@@ -447,13 +476,17 @@ sandbox_landlock(int sync, const struct sandbox_plan *p)
 /* Empty the bounding and ambient sets, then the effective, permitted and
  * inheritable ones: the command (even uid 0 inside) execs with none. */
 static void
-sandbox_drop_caps(int sync)
+sandbox_drop_caps(int sync, const struct sandbox_plan *p)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
 
+	/* Outside a user namespace an unprivileged user may not shrink the
+	 * bounding set (CAP_SETPCAP); with no_new_privs already set and
+	 * the sets below emptied, no exec can gain a capability anyway. */
 	for (int cap = 0; cap < 64; cap++)
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
+		    errno != EINVAL && !(p->landlock_only && errno == EPERM))
 			sandbox_die(sync, SANDBOX_STAGE_CAPS, errno, cap);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		sandbox_die(sync, SANDBOX_STAGE_CAPS, errno, -1);
@@ -487,6 +520,9 @@ sandbox_command(int sync, const struct sandbox_plan *p)
 	int err = ENOENT;
 
 	(void)setsid();
+	/* No pid namespace to take it down with its init. */
+	if (p->landlock_only)
+		(void)prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_DFL;
 	for (int sig = 1; sig < NSIG; sig++)
@@ -510,8 +546,25 @@ sandbox_command(int sync, const struct sandbox_plan *p)
  * exit with the command's status. Every signal is blocked here, so the
  * ones sent from outside wait in the queue instead of being dropped (an
  * init ignores signals it has no handler for). */
+/*
+ * --landlock-only has no pid namespace whose end kills what is left. With
+ * Landlock's signal scope (ABI 6), kill(-1) reaches exactly the processes
+ * of this sandbox's domain (those outside refuse the signal); without it,
+ * only the command's process group.
+ */
+static void
+sandbox_kill_tree(const struct sandbox_plan *p, pid_t cmd)
+{
+	if (!p->landlock_only)
+		return;
+	if (p->landlock_abi >= 6)
+		(void)kill(-1, SIGKILL);
+	else
+		(void)kill(-cmd, SIGKILL);
+}
+
 _Noreturn static void
-sandbox_init(pid_t cmd)
+sandbox_init(const struct sandbox_plan *p, pid_t cmd)
 {
 	sigset_t all;
 
@@ -522,6 +575,11 @@ sandbox_init(pid_t cmd)
 
 		if (sig < 0)
 			continue;
+		if (p->landlock_only && sig == SIGRTMAX) {
+			/* paddock died (the parent-death signal). */
+			sandbox_kill_tree(p, cmd);
+			_exit(128 + SIGKILL);
+		}
 		if (sig != SIGCHLD) {
 			(void)kill(-cmd, sig);
 			continue;
@@ -534,6 +592,7 @@ sandbox_init(pid_t cmd)
 				break;
 			if (w != cmd)
 				continue;
+			sandbox_kill_tree(p, cmd);
 			if (WIFSIGNALED(status))
 				_exit(128 + WTERMSIG(status));
 			_exit(WEXITSTATUS(status));
@@ -541,19 +600,56 @@ sandbox_init(pid_t cmd)
 	}
 }
 
+/* Start the command and stay as its reaper: the second half of both
+ * modes, once every layer is in place. */
+_Noreturn static void
+sandbox_child_run(int sync, const struct sandbox_plan *p)
+{
+	char go = 0;
+	pid_t cmd;
+
+	if (read(sync, &go, 1) != 1 || go != 'g')
+		_exit(126);
+	cmd = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	if (cmd < 0)
+		sandbox_die(sync, SANDBOX_STAGE_FORK, errno, -1);
+	if (cmd == 0)
+		sandbox_command(sync, p);
+	(void)close(sync);
+	sandbox_init(p, cmd);
+}
+
+/* --landlock-only: no namespaces and no mounts; Landlock (files and TCP),
+ * the capabilities and seccomp on the host as it is. Orphans of the
+ * command come back to this process (a subreaper) instead of the host's
+ * init. */
+_Noreturn static void
+sandbox_child_landlock_only(int sync, const struct sandbox_plan *p)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		sandbox_die(sync, SANDBOX_STAGE_FORK, errno, -1);
+	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	sandbox_landlock(sync, p);
+	sandbox_drop_caps(sync, p);
+	sandbox_seccomp(sync, p);
+	sandbox_send(sync, SANDBOX_STAGE_READY, 0, -1, NULL, 0);
+	sandbox_child_run(sync, p);
+}
+
 _Noreturn static void
 sandbox_child(int sync, const struct sandbox_plan *p)
 {
 	int fds[SANDBOX_LISTENERS_MAX];
 	sigset_t all;
-	char go = 0;
-	pid_t cmd;
 	int r;
 
 	(void)sigfillset(&all);
 	(void)sigprocmask(SIG_SETMASK, &all, NULL);
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+	if (prctl(PR_SET_PDEATHSIG, p->landlock_only ? SIGRTMAX : SIGKILL, 0, 0,
+		0) < 0)
 		_exit(126);
+	if (p->landlock_only)
+		sandbox_child_landlock_only(sync, p);
 	r = sandbox_maps(p);
 	if (r < 0)
 		sandbox_die(sync, SANDBOX_STAGE_UIDMAP, -r, -1);
@@ -573,22 +669,14 @@ sandbox_child(int sync, const struct sandbox_plan *p)
 	}
 	sandbox_mounts(sync, p);
 	sandbox_landlock(sync, p);
-	sandbox_drop_caps(sync);
+	sandbox_drop_caps(sync, p);
 	sandbox_seccomp(sync, p);
 	/* Ready: the parent serves the listeners from outside. */
 	sandbox_send(sync, SANDBOX_STAGE_READY, 0, -1, fds,
 	    (int)p->n_listeners);
 	for (size_t i = 0; i < p->n_listeners; i++)
 		(void)close(fds[i]);
-	if (read(sync, &go, 1) != 1 || go != 'g')
-		_exit(126);
-	cmd = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-	if (cmd < 0)
-		sandbox_die(sync, SANDBOX_STAGE_FORK, errno, -1);
-	if (cmd == 0)
-		sandbox_command(sync, p);
-	(void)close(sync);
-	sandbox_init(cmd);
+	sandbox_child_run(sync, p);
 }
 
 static int
@@ -656,15 +744,17 @@ sandbox_spawn(struct sandbox_plan *p, pid_t *ret_pid, int *ret_sync_fd,
     int ret_listen_fds[SANDBOX_LISTENERS_MAX], struct sandbox_error *ret_error)
 {
 	struct clone_args ca = {
-		.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID |
-		    CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
+		.flags = p->landlock_only ?
+		    0 :
+		    CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET |
+			CLONE_NEWIPC | CLONE_NEWUTS,
 		.exit_signal = SIGCHLD,
 	};
 	int sv[2], status, r;
 	pid_t pid;
 
 	*ret_error = (struct sandbox_error){ SANDBOX_STAGE_USERNS, 0, -1 };
-	if (p->force_missing & SANDBOX_FORCE_USERNS) {
+	if ((p->force_missing & SANDBOX_FORCE_USERNS) && !p->landlock_only) {
 		ret_error->err = EPERM;
 		return -EPERM;
 	}

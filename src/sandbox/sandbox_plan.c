@@ -284,9 +284,13 @@ sandbox_plan_dev(struct sandbox_plan *p)
 	char path[32], src[32];
 	int r;
 
+	/* Not sticky and world-writable: in such a directory the kernel
+	 * refuses O_CREAT on a file of another owner (may_create_in_sticky),
+	 * and the devices belong to root, so '> /dev/null' failed for any
+	 * other user. */
 	r = sandbox_plan_add(p, SANDBOX_OP_MKDIR, "/dev", NULL);
 	if (r >= 0)
-		r = sandbox_plan_add(p, SANDBOX_OP_TMPFS, "/dev", NULL);
+		r = sandbox_plan_add(p, SANDBOX_OP_TMPFS, "/dev", "mode=0755");
 	for (size_t i = 0; r >= 0 && i < sizeof(devs) / sizeof(devs[0]); i++) {
 		(void)snprintf(path, sizeof(path), "/dev/%s", devs[i]);
 		(void)snprintf(src, sizeof(src), "/dev/%s", devs[i]);
@@ -329,21 +333,27 @@ sandbox_plan_finish(struct sandbox_plan *p, const char **reterr_what)
 	uint64_t all;
 	int r;
 
-	r = sandbox_plan_dev(p);
-	if (r >= 0)
-		r = sandbox_plan_add(p, SANDBOX_OP_MKDIR, "/proc", NULL);
-	if (r >= 0)
-		r = sandbox_plan_add(p, SANDBOX_OP_PROC, "/proc", NULL);
-	if (r >= 0)
-		r = sandbox_plan_add_rule(p, "/proc",
-		    sandbox_landlock_read(true) |
-			LANDLOCK_ACCESS_FS_WRITE_FILE);
+	if (p->landlock_only) {
+		r = sandbox_landlock_only_rules(p);
+	} else {
+		r = sandbox_plan_dev(p);
+		if (r >= 0)
+			r = sandbox_plan_add(p, SANDBOX_OP_MKDIR, "/proc",
+			    NULL);
+		if (r >= 0)
+			r = sandbox_plan_add(p, SANDBOX_OP_PROC, "/proc", NULL);
+		if (r >= 0)
+			r = sandbox_plan_add_rule(p, "/proc",
+			    sandbox_landlock_read(true) |
+				LANDLOCK_ACCESS_FS_WRITE_FILE);
+	}
 	if (r < 0)
 		return r;
 	p->landlock_abi = (p->force_missing & SANDBOX_FORCE_LANDLOCK) ?
 	    0 :
 	    sandbox_landlock_abi();
-	if (p->landlock_abi < 1) {
+	if (p->landlock_abi < 1 ||
+	    (p->landlock_only && p->landlock_abi < SANDBOX_LANDLOCK_ONLY_ABI)) {
 		*reterr_what = "landlock";
 		return -ENOSYS;
 	}
@@ -365,7 +375,7 @@ sandbox_plan_finish(struct sandbox_plan *p, const char **reterr_what)
 	    (unsigned)geteuid(), (unsigned)geteuid());
 	(void)snprintf(p->gid_map, sizeof(p->gid_map), "%u %u 1\n",
 	    (unsigned)getegid(), (unsigned)getegid());
-	r = sandbox_seccomp_build(&p->bpf, &p->bpf_len);
+	r = sandbox_seccomp_build(p->landlock_only, &p->bpf, &p->bpf_len);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
@@ -433,7 +443,8 @@ sandbox_error_fix(const struct sandbox_error *e)
 			       "kernel.apparmor_restrict_unprivileged_userns=0'"
 			       " "
 			       "(Ubuntu) or a non-zero "
-			       "user.max_user_namespaces";
+			       "user.max_user_namespaces; or run with "
+			       "--landlock-only (weaker, see docs/sandbox.md)";
 		return NULL;
 	case SANDBOX_STAGE_LANDLOCK:
 		return "the kernel has no Landlock; boot with "
@@ -475,6 +486,13 @@ sandbox_error_format(const struct sandbox_plan *p,
 	}
 	if (e->stage == SANDBOX_STAGE_EXEC && p && p->argv)
 		detail = p->argv[0];
+	/* A Landlock too old for the fallback is not "no Landlock". */
+	if (e->stage == SANDBOX_STAGE_LANDLOCK && e->err == ENOSYS && p &&
+	    p->landlock_only && p->landlock_abi >= 1)
+		return buf_printf(out,
+		    "--landlock-only needs Landlock ABI %d or later (TCP "
+		    "rules, Linux 6.7); this kernel has ABI %d",
+		    SANDBOX_LANDLOCK_ONLY_ABI, p->landlock_abi);
 	r = buf_printf(out, "%s%s%s%s: %s", what, detail ? " ('" : "",
 	    detail ? detail : "", detail ? "')" : "", strerror(e->err));
 	if (r >= 0 && fix)

@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <linux/netlink.h>
+#include <netinet/in.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -107,6 +108,40 @@ sandbox_seccomp_sockets(scmp_filter_ctx ctx)
 	return r;
 }
 
+/*
+ * --landlock-only: Landlock's network rules see TCP only, so every other
+ * inet socket is refused at creation: datagrams (UDP, ICMP ping sockets),
+ * SEQPACKET, RDM and DCCP, and the stream protocols that are not TCP
+ * (SCTP, MPTCP). The type's flags (SOCK_CLOEXEC, SOCK_NONBLOCK) live
+ * above the low four bits and are ignored.
+ */
+static int
+sandbox_seccomp_tcp_only(scmp_filter_ctx ctx)
+{
+	static const unsigned types[] = { SOCK_DGRAM, SOCK_SEQPACKET, SOCK_RDM,
+		SOCK_DCCP };
+	static const unsigned protos[] = { IPPROTO_SCTP, IPPROTO_MPTCP };
+	static const unsigned afs[] = { AF_INET, AF_INET6 };
+	int r = 0;
+
+	for (size_t a = 0; a < 2 && r == 0; a++) {
+		for (size_t i = 0;
+		     i < sizeof(types) / sizeof(types[0]) && r == 0; i++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+			    SCMP_SYS(socket), 2,
+			    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, afs[a]),
+			    SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, types[i]));
+		for (size_t i = 0;
+		     i < sizeof(protos) / sizeof(protos[0]) && r == 0; i++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES),
+			    SCMP_SYS(socket), 2,
+			    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, afs[a]),
+			    SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+				protos[i]));
+	}
+	return r;
+}
+
 static int
 sandbox_seccomp_rules(scmp_filter_ctx ctx)
 {
@@ -145,7 +180,7 @@ sandbox_seccomp_rules(scmp_filter_ctx ctx)
 }
 
 int
-sandbox_seccomp_build(uint8_t **ret, size_t *ret_len)
+sandbox_seccomp_build(bool landlock_only, uint8_t **ret, size_t *ret_len)
 {
 	scmp_filter_ctx ctx;
 	_cleanup_close_ int fd = -1;
@@ -163,6 +198,8 @@ sandbox_seccomp_build(uint8_t **ret, size_t *ret_len)
 		    SCMP_ACT_KILL_PROCESS);
 	if (r == 0)
 		r = sandbox_seccomp_rules(ctx);
+	if (r == 0 && landlock_only)
+		r = sandbox_seccomp_tcp_only(ctx);
 	if (r < 0)
 		goto out;
 	fd = memfd_create("paddock-seccomp", MFD_CLOEXEC);

@@ -60,6 +60,7 @@
 #define LIMIT_DNS_TIMEOUT_MS       2000   /* (*) dns-timeout, fails closed */
 #define LIMIT_DECIDER_TIMEOUT_MS   30000  /* (*) decider-timeout */
 #define LIMIT_SHUTDOWN_GRACE_MS    5000   /* (*) shutdown-grace */
+#define LIMIT_ASK_TIMEOUT_MS       30000  /* run --ask: a prompt denies */
 #define LIMIT_LINGER_MS            2000   /* reading after a final answer */
 #define LIMIT_ACCEPT_RETRY_MS      1000   /* a paused listener tries again */
 #define LIMIT_EYEBALLS_DELAY_MS    250    /* RFC 8305 §5 attempt delay */
@@ -71,6 +72,7 @@
 #define LIMIT_SESSIONS_MAX    (1u << 20)
 #define LIMIT_WORKERS         64    /* worker threads (event loops) */
 #define LIMIT_DECIDER_QUEUE   4096  /* requests waiting for the decider */
+#define LIMIT_ASK_QUEUE       256   /* run --ask: requests waiting to ask */
 #define LIMIT_LOG_QUEUE       65536 /* (*) log-queue: lines in flight */
 #define LIMIT_LOG_QUEUE_BYTES (16u * 1024 * 1024) /* and their bytes */
 #define LIMIT_LOG_DRAIN_MS    2000 /* writing what is left at exit */

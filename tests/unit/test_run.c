@@ -311,6 +311,80 @@ test_run_plan_build_mounts_and_metadata(void **state)
 	config_free(cfg);
 }
 
+/* The access of the rule on path, or 0 when there is none. */
+static uint64_t
+find_rule(const struct sandbox_plan *p, const char *path)
+{
+	for (size_t i = 0; i < p->n_rules; i++)
+		if (streq(p->rules[i].path, path))
+			return p->rules[i].access;
+	return 0;
+}
+
+static void
+test_run_plan_landlock_carves_read_only_paths(void **state)
+{
+	struct sandbox_plan *plan = sandbox_plan_new();
+	struct config *cfg;
+	char err[512] = "", text[1024];
+
+	(void)state;
+	mkdirs("ws/src/deep");
+	mkdirs("ws/gd");
+	mkdirs("ws/docs/x");
+	mkdirs("out");
+	write_file("ws/.git", "gitdir: gd\n");
+	write_file("ws/notes", "n\n");
+	assert_int_equal(symlink(at("out"), at("ws/link")), 0);
+	(void)snprintf(text, sizeof(text),
+	    "default_permissions = \"p\"\n"
+	    "[permissions.p.filesystem]\n"
+	    "\":minimal\" = \"read\"\n"
+	    "\":project_roots\" = { \".\" = \"write\", \"docs\" = "
+	    "\"read\" }\n");
+	cfg = load(text);
+	assert_int_equal(run_plan_landlock_build(cfg, NULL, plan, err,
+			     sizeof(err)),
+	    0);
+	assert_true(plan->landlock_only);
+	assert_int_equal(plan->n_ops, 0);
+	assert_int_equal(find_rule(plan, "/usr"), sandbox_landlock_read(true));
+	/* The top of the workspace is read-only: .git, its gitdir, the
+	 * missing .codex and .agents, and docs sit there. */
+	assert_int_equal(find_rule(plan, at("ws")),
+	    sandbox_landlock_read(true));
+	assert_int_equal(find_rule(plan, at("ws/src")), ~0ULL);
+	assert_int_equal(find_rule(plan, at("ws/notes")), ~0ULL);
+	assert_int_equal(find_rule(plan, at("ws/docs")),
+	    sandbox_landlock_read(true));
+	assert_int_equal(find_rule(plan, at("ws/.git")), 0);
+	assert_int_equal(find_rule(plan, at("ws/gd")), 0);
+	assert_int_equal(find_rule(plan, at("ws/link")), 0);
+	assert_int_equal(find_rule(plan, at("out")), 0);
+	assert_int_equal(find_rule(plan, at("ws/src/deep")), 0);
+	/* Nothing is made on the host. */
+	assert_int_equal(access(at("ws/.codex"), F_OK), -1);
+	sandbox_plan_free(plan);
+	config_free(cfg);
+
+	/* A none entry inside a granted one cannot be expressed. */
+	(void)snprintf(text, sizeof(text),
+	    "default_permissions = \"p\"\n"
+	    "[permissions.p.filesystem]\n"
+	    "\":minimal\" = \"read\"\n"
+	    "\":project_roots\" = { \".\" = \"write\", \"docs/x\" = "
+	    "\"none\" }\n");
+	cfg = load(text);
+	plan = sandbox_plan_new();
+	assert_int_equal(run_plan_landlock_build(cfg, NULL, plan, err,
+			     sizeof(err)),
+	    -EINVAL);
+	assert_non_null(strstr(err, "cannot hide"));
+	assert_non_null(strstr(err, at("ws/docs/x")));
+	sandbox_plan_free(plan);
+	config_free(cfg);
+}
+
 static void
 test_run_plan_refuses_symlinked_metadata(void **state)
 {
@@ -576,6 +650,9 @@ main(void)
 		    test_run_plan_build_mounts_and_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_plan_refuses_symlinked_metadata, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_plan_landlock_carves_read_only_paths, setup,
+		    teardown),
 		cmocka_unit_test(test_run_env_default_excludes_and_count),
 		cmocka_unit_test(test_run_env_steps_in_order),
 		cmocka_unit_test(test_run_report_counts_orders_and_advises),
