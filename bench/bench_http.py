@@ -43,7 +43,8 @@ import subprocess
 import sys
 import tempfile
 
-from benchutil import Server, cpu_during, free_port, per_unit, xfmt
+from benchutil import (Server, cpu_during, free_port, per_unit,
+                       start_paddock, xfmt)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BULK_BYTES = 512 << 20
@@ -88,30 +89,6 @@ http {{
 """)
     return Server("nginx", ["nginx", "-c", conf, "-e", f"{tmp}/nginx.err"],
                   port)
-
-
-def start_paddock(tmp, build):
-    d = os.path.join(tmp, "paddock")
-    os.makedirs(d)
-    conf = os.path.join(d, "config.toml")
-    with open(conf, "w") as f:
-        f.write("""default_permissions = "bench"
-[permissions.bench.filesystem]
-":root" = "read"
-[permissions.bench.network]
-enabled = true
-proxy_url = "http://127.0.0.1:0"
-enable_socks5 = false
-allow_local_binding = true
-[permissions.bench.network.domains]
-"127.0.0.1" = "allow"
-""")
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    return Server("paddock", [os.path.join(build, "paddock"), "--log-level",
-                              "warn", "proxy", "--config", conf,
-                              "--system-config", "", "--home", d,
-                              "--cwd", d], 0, env=env,
-                  ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
 
 
 def start_squid(tmp):

@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchutil import Server
+from benchutil import start_paddock
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HELPERS = os.path.join(ROOT, "tests", "blackbox", "helpers")
@@ -38,30 +38,6 @@ from piecewise import BODY, timed  # noqa: E402
 PATTERNS = ("split", "chunks", "trailers", "whole")
 CLIENTS = ("fresh", "kept-alive", "tunnel")
 TARGET_MS = 1.0
-
-
-def start_paddock(tmp, build):
-    d = os.path.join(tmp, "paddock")
-    os.makedirs(d)
-    conf = os.path.join(d, "config.toml")
-    with open(conf, "w") as f:
-        f.write("""default_permissions = "bench"
-[permissions.bench.filesystem]
-":root" = "read"
-[permissions.bench.network]
-enabled = true
-proxy_url = "http://127.0.0.1:0"
-enable_socks5 = false
-allow_local_binding = true
-[permissions.bench.network.domains]
-"127.0.0.1" = "allow"
-""")
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    return Server("paddock", [os.path.join(build, "paddock"), "--log-level",
-                              "warn", "proxy", "--config", conf,
-                              "--system-config", "", "--home", d,
-                              "--cwd", d], 0, env=env,
-                  ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
 
 
 class Client:

@@ -150,3 +150,30 @@ def children(pid):
 def xfmt(r):
     """A ratio as the tables print it: "2.41x", or "n/a"."""
     return "n/a" if r is None else f"{r:,.2f}x"
+
+
+def start_paddock(tmp, build):
+    """paddock proxy with its HTTP listener on a free port, allowing
+    127.0.0.1, its access log off (--log-level warn): the proxy the HTTP
+    benchmarks measure (bench_http.py, bench_latency.py)."""
+    d = os.path.join(tmp, "paddock")
+    os.makedirs(d)
+    conf = os.path.join(d, "config.toml")
+    with open(conf, "w") as f:
+        f.write("""default_permissions = "bench"
+[permissions.bench.filesystem]
+":root" = "read"
+[permissions.bench.network]
+enabled = true
+proxy_url = "http://127.0.0.1:0"
+enable_socks5 = false
+allow_local_binding = true
+[permissions.bench.network.domains]
+"127.0.0.1" = "allow"
+""")
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    return Server("paddock", [os.path.join(build, "paddock"), "--log-level",
+                              "warn", "proxy", "--config", conf,
+                              "--system-config", "", "--home", d,
+                              "--cwd", d], 0, env=env,
+                  ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
