@@ -152,9 +152,15 @@ def curl_parse(out):
 
 
 def direct(server, argv, parse):
-    """The client on the host against paddock proxy: (parsed, CPU s)."""
+    """The client on the host against paddock proxy: (parsed, CPU s).
+
+    In a session of its own, as paddock run puts the command: with the
+    scheduler's autogroups on (kernel.sched_autogroup_enabled), a new
+    session is a new group with its own share of the CPUs, and on a busy
+    machine a client in the benchmark's session would get less than the
+    one inside paddock run."""
     r, cpu = cpu_during(server, subprocess.run, argv, capture_output=True,
-                        text=True)
+                        text=True, start_new_session=True)
     return parse(r.stdout) if r.returncode == 0 else None, cpu
 
 
