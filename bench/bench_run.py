@@ -35,6 +35,7 @@ import datetime
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -43,7 +44,8 @@ import tempfile
 import threading
 import time
 
-from benchutil import Server, cpu_during, cpu_seconds, per_unit, xfmt
+from benchutil import (Server, cpu_during, cpu_seconds, per_unit,
+                       tree_cpu_seconds, xfmt)
 from bench_http import BULK_BYTES, start_nginx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -151,17 +153,26 @@ def curl_parse(out):
     return float(parts[2]) / (1 << 20), int(parts[1]) / (1 << 30)
 
 
+def children_cpu():
+    """CPU seconds of this process's children that were waited for."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def direct(server, argv, parse):
-    """The client on the host against paddock proxy: (parsed, CPU s).
+    """The client on the host against paddock proxy: (parsed, paddock's
+    CPU s, the client's CPU s).
 
     In a session of its own, as paddock run puts the command: with the
     scheduler's autogroups on (kernel.sched_autogroup_enabled), a new
     session is a new group with its own share of the CPUs, and on a busy
     machine a client in the benchmark's session would get less than the
     one inside paddock run."""
+    before = children_cpu()
     r, cpu = cpu_during(server, subprocess.run, argv, capture_output=True,
                         text=True, start_new_session=True)
-    return parse(r.stdout) if r.returncode == 0 else None, cpu
+    client = children_cpu() - before
+    return parse(r.stdout) if r.returncode == 0 else None, cpu, client
 
 
 # Inside paddock run: say ready, wait for "go", run the client, mark its
@@ -173,19 +184,22 @@ INSIDE = ('echo ready; read go || exit 1; "$@"; s=$?; echo; '
 
 def inside(run_argv, tmp, argv, parse):
     """The client inside paddock run: (parsed, CPU s of the paddock
-    process, its proxy threads included, over the client's run)."""
+    process, its proxy threads included, over the client's run, the
+    client's CPU s). The client's is what the rest of paddock run's tree
+    spent: the shell waits for it, so it lands in the shell's cutime."""
     err = tempfile.TemporaryFile(dir=tmp)
     p = subprocess.Popen(run_argv + ["--", "/bin/sh", "-c", INSIDE, "sh",
                                      *argv],
                          cwd=tmp, stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=err, text=True)
-    out, cpu, status = [], None, None
+    out, cpu, client, status = [], None, None, None
     # A client that hangs must not hang the benchmark.
     watchdog = threading.Timer(WRK_SECONDS + 300, p.kill)
     watchdog.start()
     try:
         if p.stdout.readline() == "ready\n":
             before = cpu_seconds(p.pid)
+            rest = tree_cpu_seconds(p.pid) - before
             p.stdin.write("go\n")
             p.stdin.flush()
             for line in p.stdout:
@@ -194,6 +208,7 @@ def inside(run_argv, tmp, argv, parse):
                     break
                 out.append(line)
             cpu = cpu_seconds(p.pid) - before
+            client = tree_cpu_seconds(p.pid) - cpu - before - rest
             p.stdin.write("\n")
             p.stdin.flush()
     finally:
@@ -208,8 +223,8 @@ def inside(run_argv, tmp, argv, parse):
         print(f"bench: inside paddock run: {argv[0]} exit {status}, paddock "
               f"exit {rc}: {err.read().decode(errors='replace')[:300]}",
               file=sys.stderr)
-        return None, None
-    return parse("".join(out)), cpu
+        return None, None, None
+    return parse("".join(out)), cpu, client
 
 
 def throughput(build, tmp, conf, run_argv, rounds):
@@ -229,13 +244,16 @@ def throughput(build, tmp, conf, run_argv, rounds):
                                "--cwd", tmp], 0, env=env,
                    ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
     samples = {(where, kind): [] for where in ("direct", "inside")
-               for kind in ("ka", "ka_cpu", "bulk", "bulk_cpu")}
+               for kind in ("ka", "ka_cpu", "ka_client", "bulk", "bulk_cpu",
+                            "bulk_client")}
 
     def record(where, kind, got, scale):
-        parsed, cpu = got
+        parsed, cpu, client = got
         samples[(where, kind)].append(parsed[0] if parsed else None)
         samples[(where, kind + "_cpu")].append(
             per_unit(cpu, parsed[1], scale) if parsed else None)
+        samples[(where, kind + "_client")].append(
+            per_unit(client, parsed[1], scale) if parsed else None)
 
     try:
         for _ in range(rounds):
@@ -347,16 +365,19 @@ def main():
     lines += [
         "",
         "| throughput | keep-alive req/s | paddock CPU µs/req | "
-        "CONNECT MiB/s | paddock CPU s/GiB |",
-        "|---|---:|---:|---:|---:|",
+        "client CPU µs/req | CONNECT MiB/s | paddock CPU s/GiB | "
+        "client CPU s/GiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     label = {"direct": "client on the host -> paddock proxy",
              "inside": "client inside paddock run -> its listener"}
     for where in ("direct", "inside"):
         lines.append(f"| {label[where]} | {fmt(tp[(where, 'ka')])} | "
                      f"{fmt(tp[(where, 'ka_cpu')], 1)} | "
+                     f"{fmt(tp[(where, 'ka_client')], 1)} | "
                      f"{fmt(tp[(where, 'bulk')])} | "
-                     f"{fmt(tp[(where, 'bulk_cpu')], 2)} |")
+                     f"{fmt(tp[(where, 'bulk_cpu')], 2)} | "
+                     f"{fmt(tp[(where, 'bulk_client')], 2)} |")
     checks = []
     for user, _ in users:
         checks.append((f"start-up vs bwrap ({user})",
@@ -375,6 +396,9 @@ def main():
         ("paddock CPU per GiB, inside / direct",
          ratio(tp[("inside", "bulk_cpu")], tp[("direct", "bulk_cpu")]), None,
          True),
+        ("client CPU per request, inside / direct",
+         ratio(tp[("inside", "ka_client")], tp[("direct", "ka_client")]),
+         None, True),
     ]
     lines += ["", "| paddock run | measured | target | |",
               "|---|---:|---:|---|"]
