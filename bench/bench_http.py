@@ -13,6 +13,12 @@ work on the machine hits every peer alike):
   abs. bulk    the same download in absolute form (curl -x), MB/s
   idle RSS     resident memory per idle CONNECT tunnel, 10,000 of them
 
+and, beside every rate, what each proxy itself spent: CPU µs per request
+or connection, CPU s per GiB for the downloads (utime + stime of its
+process tree from /proc/PID/stat over the measurement). On a shared
+machine the rates move with whatever else runs; the CPU ratios are the
+ones to steer by.
+
 and compares paddock with the targets: keep-alive at least 3x squid, new
 connections at least 2x squid, CONNECT bulk at least 0.9x direct, absolute
 bulk at least 0.8x direct, at most 20 KiB per idle tunnel. Prints a
@@ -37,7 +43,8 @@ import subprocess
 import sys
 import tempfile
 
-from benchutil import Server, free_port
+from benchutil import (Server, cpu_during, free_port, per_unit,
+                       start_paddock, xfmt)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BULK_BYTES = 512 << 20
@@ -82,30 +89,6 @@ http {{
 """)
     return Server("nginx", ["nginx", "-c", conf, "-e", f"{tmp}/nginx.err"],
                   port)
-
-
-def start_paddock(tmp, build):
-    d = os.path.join(tmp, "paddock")
-    os.makedirs(d)
-    conf = os.path.join(d, "config.toml")
-    with open(conf, "w") as f:
-        f.write("""default_permissions = "bench"
-[permissions.bench.filesystem]
-":root" = "read"
-[permissions.bench.network]
-enabled = true
-proxy_url = "http://127.0.0.1:0"
-enable_socks5 = false
-allow_local_binding = true
-[permissions.bench.network.domains]
-"127.0.0.1" = "allow"
-""")
-    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
-    return Server("paddock", [os.path.join(build, "paddock"), "--log-level",
-                              "warn", "proxy", "--config", conf,
-                              "--system-config", "", "--home", d,
-                              "--cwd", d], 0, env=env,
-                  ready=r"paddock: listening http=127\.0\.0\.1:(\d+)")
 
 
 def start_squid(tmp):
@@ -219,7 +202,7 @@ def start_relay(origin_port):
 
 
 def wrk(url, proxy_port=None, close=False):
-    """Requests per second, or None when anything failed."""
+    """(requests per second, requests), or None when anything failed."""
     argv = ["wrk", "-t1", f"-c{WRK_CONNECTIONS}", f"-d{WRK_SECONDS}s",
             "--latency"]
     if close:
@@ -240,14 +223,15 @@ def wrk(url, proxy_port=None, close=False):
     if script:
         os.unlink(script.name)
     m = re.search(r"Requests/sec:\s+([\d.]+)", r.stdout)
+    total = re.search(r"(\d+) requests in", r.stdout)
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", r.stdout)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), "
                        r"write (\d+), timeout (\d+)", r.stdout)
-    if not m or bad:
+    if not m or not total or bad:
         return None
     if errors and not close and sum(map(int, errors.groups())) > 0:
         return None
-    return float(m.group(1))
+    return float(m.group(1)), int(total.group(1))
 
 
 def curl_bulk(url, proxy_port=None, tunnel=False, runs=3):
@@ -342,7 +326,8 @@ def fmt(v, digits=0):
 
 
 STARTERS = {
-    "paddock": lambda tmp, build: start_paddock(tmp, build),
+    "paddock": lambda tmp, build: start_paddock(
+        os.path.join(tmp, "paddock"), build),
     "squid": lambda tmp, build: start_squid(tmp),
     "tinyproxy": lambda tmp, build: start_tinyproxy(tmp),
     "privoxy": lambda tmp, build: start_privoxy(tmp),
@@ -380,8 +365,9 @@ def measure_all(build, rounds):
     small = f"http://127.0.0.1:{origin.port}/small"
     big = f"http://127.0.0.1:{origin.port}/big"
     servers = {}
-    samples = {name: {k: [] for k in ("keepalive", "connect_bulk",
-                                      "abs_bulk", "newconn")}
+    kinds = ("keepalive", "connect_bulk", "abs_bulk", "newconn")
+    samples = {name: {k: [] for k in kinds + tuple(k + "_cpu"
+                                                   for k in kinds)}
                for name in PEERS}
     rows = {name: {"tunnels": tunnels, "rss": None} for name in PEERS}
     try:
@@ -391,15 +377,29 @@ def measure_all(build, rounds):
         def port(name):
             return servers[name].port if name in servers else None
 
+        def requests(name, kind, close):
+            """One wrk run: the rate, and the proxy's CPU µs/request."""
+            out, cpu = cpu_during(servers.get(name), wrk, small, port(name),
+                                  close=close)
+            samples[name][kind].append(out[0] if out else None)
+            samples[name][kind + "_cpu"].append(
+                per_unit(cpu, out[1], 1e6) if out else None)
+
+        def bulk(name, kind, tunnel):
+            """One download: MB/s, and the proxy's CPU s/GiB."""
+            rate, cpu = cpu_during(servers.get(name), curl_bulk, big,
+                                   port(name), tunnel=tunnel, runs=1)
+            samples[name][kind].append(rate)
+            samples[name][kind + "_cpu"].append(
+                per_unit(cpu, BULK_BYTES / (1 << 30), 1) if rate else None)
+
         for _ in range(rounds):
             for name in PEERS:
-                samples[name]["keepalive"].append(wrk(small, port(name)))
+                requests(name, "keepalive", False)
         for _ in range(rounds):
             for name in PEERS:
-                samples[name]["connect_bulk"].append(
-                    curl_bulk(big, port(name), tunnel=True, runs=1))
-                samples[name]["abs_bulk"].append(
-                    curl_bulk(big, port(name), runs=1))
+                bulk(name, "connect_bulk", True)
+                bulk(name, "abs_bulk", False)
         for name in PEERS[1:]:
             rows[name]["rss"] = idle_tunnels(servers[name], origin.port,
                                              tunnels)
@@ -411,16 +411,15 @@ def measure_all(build, rounds):
         relay.kill()
         relay.wait()
         ok = [v for v in relay_bulk if v is not None]
-        rows["splice relay"] = {"keepalive": None, "newconn": None,
-                                "rss": None, "tunnels": 0,
-                                "connect_bulk": statistics.median(ok)
-                                if ok else None, "abs_bulk": None}
+        rows["splice relay"] = {k: None for k in samples["direct"]}
+        rows["splice relay"].update(
+            rss=None, tunnels=0,
+            connect_bulk=statistics.median(ok) if ok else None)
         # New connections last: their TIME_WAIT sockets must not crowd
         # the other measurements.
         for _ in range(rounds):
             for name in PEERS:
-                samples[name]["newconn"].append(
-                    wrk(small, port(name), close=True))
+                requests(name, "newconn", True)
     finally:
         for srv in servers.values():
             srv.stop()
@@ -476,11 +475,15 @@ def main():
                      "--bench")
     print("bench: measuring direct, paddock, squid, tinyproxy and privoxy "
           f"({rounds} rounds)...", flush=True)
+    load_before = os.getloadavg()
     rows = run_isolated(args)
+    load_after = os.getloadavg()
     tunnels = rows["paddock"]["tunnels"]
 
     lines = [
-        f"Measured {machine()}; an nginx origin and every peer side by "
+        f"Measured {machine()}; load average (1 min) {load_before[0]:.1f} "
+        f"before, {load_after[0]:.1f} after; an nginx origin and every "
+        "peer side by "
         f"side in a network namespace of our own; medians of {rounds} "
         f"interleaved rounds of wrk -t1 -c{WRK_CONNECTIONS} "
         f"-d{WRK_SECONDS}s and of curl fetching {BULK_BYTES >> 20} MiB; "
@@ -488,19 +491,33 @@ def main():
         + (" (the descriptor limit allows no more here)"
            if tunnels < TUNNELS else "") + ".",
         "",
-        "| | keep-alive req/s | new conn/s | CONNECT bulk MB/s | "
-        "absolute-form bulk MB/s | KiB per idle tunnel |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| | keep-alive req/s | proxy CPU µs/req | new conn/s | "
+        "proxy CPU µs/conn | CONNECT bulk MB/s | proxy CPU s/GiB | "
+        "absolute-form bulk MB/s | proxy CPU s/GiB | KiB per idle tunnel |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name in PEERS + ("splice relay",):
         r = rows[name]
         lines.append(f"| {name} | {fmt(r['keepalive'])} | "
-                     f"{fmt(r['newconn'])} | {fmt(r['connect_bulk'])} | "
-                     f"{fmt(r['abs_bulk'])} | {fmt(r['rss'], 1)} |")
+                     f"{fmt(r['keepalive_cpu'])} | {fmt(r['newconn'])} | "
+                     f"{fmt(r['newconn_cpu'])} | {fmt(r['connect_bulk'])} | "
+                     f"{fmt(r['connect_bulk_cpu'], 2)} | "
+                     f"{fmt(r['abs_bulk'])} | {fmt(r['abs_bulk_cpu'], 2)} | "
+                     f"{fmt(r['rss'], 1)} |")
     p, sq, d = rows["paddock"], rows["squid"], rows["direct"]
 
     def ratio(a, b):
         return a / b if a and b else None
+    cpu_kinds = ("keepalive", "newconn", "connect_bulk", "abs_bulk")
+    lines += ["", "Proxy CPU per unit of work relative to paddock's (the "
+              "proxy's CPU / paddock's: above 1 means paddock spends less):",
+              "", "| | per kept-alive request | per new connection | "
+              "per GiB, CONNECT | per GiB, absolute form |",
+              "|---|---:|---:|---:|---:|"]
+    for name in PEERS[2:]:
+        lines.append(f"| {name} | " + " | ".join(
+            xfmt(ratio(rows[name][k + '_cpu'], p[k + '_cpu']))
+            for k in cpu_kinds) + " |")
     checks = [
         ("keep-alive vs squid", ratio(p["keepalive"], sq["keepalive"]), 3.0,
          True),
@@ -511,6 +528,12 @@ def main():
         ("absolute-form bulk vs direct",
          ratio(p["abs_bulk"], d["abs_bulk"]), 0.8, True),
         ("KiB per idle tunnel", p["rss"], 20.0, False),
+        ("CPU per kept-alive request, squid / paddock",
+         ratio(sq["keepalive_cpu"], p["keepalive_cpu"]), None, True),
+        ("CPU per new connection, squid / paddock",
+         ratio(sq["newconn_cpu"], p["newconn_cpu"]), None, True),
+        ("CPU per GiB CONNECT bulk, squid / paddock",
+         ratio(sq["connect_bulk_cpu"], p["connect_bulk_cpu"]), None, True),
     ]
     lines += ["", "*splice relay*: a transparent TCP relay that only calls "
               "splice(2), one thread per direction (no HTTP, no policy), "
@@ -519,10 +542,13 @@ def main():
     lines += ["", "| paddock | measured | target | |", "|---|---:|---:|---|"]
     ok = True
     for what, value, target, higher in checks:
+        unit = "x" if higher else ""
+        if target is None:
+            lines.append(f"| {what} | {fmt(value, 2)}{unit} | reported | |")
+            continue
         met = value is not None and (value >= target if higher
                                      else value <= target)
         ok = ok and met
-        unit = "x" if higher else ""
         lines.append(f"| {what} | {fmt(value, 2)}{unit} | "
                      f"{'>=' if higher else '<='} {target}{unit} | "
                      f"{'met' if met else 'MISSED'} |")

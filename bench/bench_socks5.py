@@ -12,7 +12,12 @@ threads on 127.0.0.1):
   UDP           datagrams per second echoed through one UDP association
 
 The servers run side by side and every figure is the median of 3
-interleaved rounds (each round measures every server in turn).
+interleaved rounds (each round measures every server in turn). Beside
+every rate, what each server itself spent: CPU s per GiB downloaded, CPU
+µs per connection and per echoed datagram (utime + stime of its process
+tree from /proc/PID/stat over the measurement; dante's tree includes its
+child processes). On a shared machine these ratios are the ones to steer
+by.
 
 and checks paddock's targets: CONNECT bulk at least 0.9x direct, new
 connections at least 2x dante's. UDP is reported beside dante's
@@ -33,7 +38,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchutil import Server, free_port
+from benchutil import Server, cpu_during, free_port, per_unit, xfmt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BULK_MIB = 512
@@ -101,13 +106,17 @@ def start_nginx(tmp):
 
 
 def curl_bulk(nginx, socks_port=None):
-    """MB/s of one download, or None."""
-    argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{speed_download}"]
+    """(MB/s, bytes) of one download, or None."""
+    argv = ["curl", "-sS", "-o", "/dev/null", "-w",
+            "%{speed_download} %{size_download}"]
     if socks_port:
         argv += ["--socks5", f"127.0.0.1:{socks_port}"]
     r = subprocess.run(argv + [f"http://127.0.0.1:{nginx.port}/bulk"],
                        capture_output=True, text=True, timeout=600)
-    return float(r.stdout) / 1e6 if r.returncode == 0 else None
+    if r.returncode != 0:
+        return None
+    speed, size = r.stdout.split()
+    return float(speed) / 1e6, int(size)
 
 
 def load(build, *args):
@@ -120,14 +129,16 @@ def load(build, *args):
 
 
 def conns(build, port):
+    """(connections per second, connections), or None."""
     r = load(build, "conns", port, SECONDS, THREADS)
-    return float(r["conns_per_s"]) if r else None
+    return (float(r["conns_per_s"]), int(r["conns"])) if r else None
 
 
 def udp(build, port):
+    """(datagrams echoed per second, datagrams echoed), or None."""
     r = load(build, "udp", port, SECONDS)
-    return float(r["dgrams_per_s"]) if r and float(r["echoed"]) > 0 \
-        else None
+    return (float(r["dgrams_per_s"]), int(r["echoed"])) \
+        if r and int(r["echoed"]) > 0 else None
 
 
 def median(samples):
@@ -140,29 +151,47 @@ def measure_all(build, servers, nginx):
     round all of them in turn, RUNS times, and the median counts, so a
     slow moment of a busy machine hits every peer alike."""
     ports = {"direct": None, **{s.name: s.port for s in servers}}
-    samples = {name: {"bulk": [], "conns": [], "udp": []} for name in ports}
+    by_name = {s.name: s for s in servers}
+    samples = {name: {k: [] for k in ("bulk", "conns", "udp", "bulk_cpu",
+                                      "conns_cpu", "udp_cpu")}
+               for name in ports}
+
+    def sample(name, kind, fn, *args, units=1.0, scale=1e6):
+        out, cpu = cpu_during(by_name.get(name), fn, *args)
+        samples[name][kind].append(out[0] if out else None)
+        if name in by_name:
+            samples[name][kind + "_cpu"].append(
+                per_unit(cpu, out[1] / units, scale) if out else None)
+
     for _ in range(RUNS):
         for name, port in ports.items():
-            samples[name]["bulk"].append(curl_bulk(nginx, port))
+            sample(name, "bulk", curl_bulk, nginx, port, units=1 << 30,
+                   scale=1)
     for kind, fn in (("conns", conns), ("udp", udp)):
         for _ in range(RUNS):
             for name, port in ports.items():
                 if port:
-                    samples[name][kind].append(fn(build, port))
+                    sample(name, kind, fn, build, port)
     return {name: {k: median(v) for k, v in m.items()}
             for name, m in samples.items()}
 
 
-def fmt(v):
-    return "n/a" if v is None else f"{v:,.0f}"
+def fmt(v, digits=0):
+    return "n/a" if v is None else f"{v:,.{digits}f}"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default="build")
+    ap.add_argument("--quick", action="store_true",
+                    help="one round of 2 s runs (a smoke test)")
     args = ap.parse_args()
+    global SECONDS, RUNS
+    if args.quick:
+        SECONDS, RUNS = 2, 1
     if not os.path.exists(os.path.join(args.build, "bench", "socks_load")):
         sys.exit("bench_socks5: socks_load is not built; run make")
+    load_before = os.getloadavg()
     tmp = tempfile.mkdtemp(prefix="paddock-bench-socks5-")
     servers = []
     nginx = start_nginx(tmp)
@@ -176,6 +205,7 @@ def main():
             server.stop()
         nginx.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    load_after = os.getloadavg()
 
     p, d = results["paddock"], results["dante"]
     bulk_ratio = p["bulk"] / results["direct"]["bulk"] if p["bulk"] else 0
@@ -186,22 +216,44 @@ def main():
                 for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.machine())
     lines = [
-        f"Measured {datetime.date.today()} on {cpu}, {os.cpu_count()} "
+        f"Measured {datetime.datetime.now():%Y-%m-%d %H:%M}, median of "
+        f"{RUNS} round{'s' if RUNS > 1 else ''}, on {cpu}, {os.cpu_count()} "
         f"cores, {platform.system()} {platform.release()}; "
-        f"build: {os.path.basename(os.path.abspath(args.build))}.",
+        f"build: {os.path.basename(os.path.abspath(args.build))}; load "
+        f"average (1 min) {load_before[0]:.1f} before, {load_after[0]:.1f} "
+        "after.",
         "",
-        "| | CONNECT bulk (MB/s) | new conns/s | UDP datagrams/s |",
-        "|---|---:|---:|---:|",
+        "| | CONNECT bulk (MB/s) | proxy CPU s/GiB | new conns/s | "
+        "proxy CPU µs/conn | UDP datagrams/s | proxy CPU µs/datagram |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name in ("direct", "paddock", "dante", "microsocks"):
         r = results[name]
-        lines.append(f"| {name} | {fmt(r['bulk'])} | {fmt(r['conns'])} | "
-                     f"{fmt(r['udp'])} |")
+        lines.append(f"| {name} | {fmt(r['bulk'])} | "
+                     f"{fmt(r['bulk_cpu'], 2)} | {fmt(r['conns'])} | "
+                     f"{fmt(r['conns_cpu'])} | {fmt(r['udp'])} | "
+                     f"{fmt(r['udp_cpu'], 1)} |")
+
+    def ratio(a, b):
+        return a / b if a and b else None
+    lines += ["", "Proxy CPU per unit of work relative to paddock's (the "
+              "server's CPU / paddock's: above 1 means paddock spends "
+              "less):", "",
+              "| | per GiB, CONNECT | per new connection | per datagram |",
+              "|---|---:|---:|---:|"]
+    for name in ("dante", "microsocks"):
+        lines.append(f"| {name} | " + " | ".join(
+            xfmt(ratio(results[name][k + '_cpu'], p[k + '_cpu']))
+            for k in ("bulk", "conns", "udp")) + " |")
     lines += [
         "",
         f"- CONNECT bulk: {bulk_ratio:.2f}x direct (target at least 0.9x)",
         f"- new connections: {conns_ratio:.2f}x dante (target at least 2x)",
         "- UDP: " + (f"{udp_ratio:.2f}x dante" if udp_ratio else "n/a"),
+        "- CPU per new connection, dante / paddock: "
+        f"{xfmt(ratio(d['conns_cpu'], p['conns_cpu']))} (reported)",
+        "- CPU per GiB CONNECT bulk, dante / paddock: "
+        f"{xfmt(ratio(d['bulk_cpu'], p['bulk_cpu']))} (reported)",
     ]
     table = "\n".join(lines)
     print(table)

@@ -1,7 +1,8 @@
 """What the benchmarks share: free loopback ports, the peer servers they
-start, stop and measure, paddock itself with a loopback profile, and the
-formatting of their tables (bench_http.py, bench_socks5.py, bench_mitm.py,
-bench_latency.py)."""
+start, stop and measure, paddock itself with a loopback profile, the CPU
+time a process tree spends, and the formatting of their tables
+(bench_http.py, bench_socks5.py, bench_mitm.py, bench_latency.py,
+bench_run.py)."""
 import datetime
 import os
 import platform
@@ -78,9 +79,10 @@ class Server:
         return total
 
     def cpu_seconds(self):
-        """User and system CPU time of the server and its children."""
-        return sum(cpu_seconds(pid)
-                   for pid in [self.proc.pid] + children(self.proc.pid))
+        """User and system CPU time of the server's process tree: every
+        thread of the server and of its live descendants, and what the
+        descendants that already exited spent."""
+        return tree_cpu_seconds(self.proc.pid)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -92,15 +94,44 @@ class Server:
                 self.proc.wait()
 
 
-def cpu_seconds(pid):
-    """utime + stime of one process (/proc/PID/stat), seconds; 0 once it
-    is gone."""
+def cpu_seconds(pid, reaped=False):
+    """utime + stime of one process (/proc/PID/stat: all its threads),
+    seconds; with reaped, also cutime + cstime (its children that exited
+    and were waited for); 0 once it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds of a process tree: pid and its live descendants (each
+    with its threads), plus the descendants already reaped. A difference
+    of two readings is what the tree spent in between."""
+    return sum(cpu_seconds(p, reaped=True) for p in [pid] + children(pid))
+
+
+def cpu_during(server, fn, *args, **kwargs):
+    """(fn's result, CPU seconds the server's process tree spent while fn
+    ran); the CPU is None without a server (a direct measurement)."""
+    before = server.cpu_seconds() if server else None
+    value = fn(*args, **kwargs)
+    if server is None:
+        return value, None
+    return value, server.cpu_seconds() - before
+
+
+def per_unit(cpu, units, scale):
+    """cpu seconds per unit times scale (1e6: µs per request; for bulk,
+    units in GiB and scale 1: s per GiB), or None."""
+    if cpu is None or not units:
+        return None
+    return cpu * scale / units
 
 
 def children(pid):
@@ -117,6 +148,11 @@ def children(pid):
             out.append(int(d))
             out += children(int(d))
     return out
+
+
+def xfmt(r):
+    """A ratio as the tables print it: "2.41x", or "n/a"."""
+    return "n/a" if r is None else f"{r:,.2f}x"
 
 
 def start_paddock(d, build, network="", log_level="warn", env=None,

@@ -203,8 +203,9 @@ load_conns(uint16_t socks, uint64_t seconds, uint64_t threads)
 			load_die("pthread_create");
 	for (uint64_t i = 0; i < threads; i++)
 		(void)pthread_join(t[i], NULL);
-	(void)printf("conns_per_s: %.0f\nfailed: %llu\n",
+	(void)printf("conns_per_s: %.0f\nconns: %llu\nfailed: %llu\n",
 	    (double)atomic_load(&c.ok) / (load_now() - start),
+	    (unsigned long long)atomic_load(&c.ok),
 	    (unsigned long long)atomic_load(&c.failed));
 	free(t);
 	return 0;

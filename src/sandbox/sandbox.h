@@ -237,19 +237,22 @@ int sandbox_error_format(const struct sandbox_plan *p,
     const struct sandbox_error *e, struct buf *out);
 
 /*
- * Start the plan. On success *ret_pid is the child (pid 1 of the new
- * namespace, a child of this process: waitpid() it), ret_listen_fds[i]
- * the listening socket made for p->listeners[i] (caller closes), and the
- * child waits for sandbox_release() before it runs the command.
- * Returns 0, or a negative errno with *ret_error describing the failure
- * (no child left).
+ * Start the plan. Returns as soon as the listeners exist: on success
+ * *ret_pid is the child (pid 1 of the new namespace, a child of this
+ * process: waitpid() it), ret_listen_fds[i] the listening socket made for
+ * p->listeners[i] (caller closes), and the child finishes its setup
+ * (mounts, Landlock, capabilities, seccomp) meanwhile, then waits for
+ * sandbox_release() before it runs the command; sandbox_release() reports
+ * a failure of that setup. Returns 0, or a negative errno with
+ * *ret_error describing the failure (no child left).
  */
 int sandbox_spawn(struct sandbox_plan *p, pid_t *ret_pid, int *ret_sync_fd,
     int ret_listen_fds[SANDBOX_LISTENERS_MAX], struct sandbox_error *ret_error);
 
 /*
  * Let the child run the command (go = true) or make it exit (go = false),
- * then wait until the command is running or setup failed. Takes over
+ * then wait until the command is running or the rest of the setup, the
+ * fork or the exec failed. Takes over
  * sync_fd. Returns 0 once the command runs (exec succeeded), or a
  * negative errno with *ret_error (the child then exits; waitpid() it).
  */

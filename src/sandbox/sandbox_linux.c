@@ -7,14 +7,16 @@
  * sandbox_error over the sync socket, and the child exits.
  *
  * The sync socket (SOCK_SEQPACKET, close-on-exec) carries, in order:
- *   child -> parent  "ready" (a struct sandbox_error with stage
- *                    _SANDBOX_STAGE_MAX) with the listening sockets, or
- *                    an error;
+ *   child -> parent  "listening" (a struct sandbox_error with stage
+ *                    _SANDBOX_STAGE_MAX) with the listening sockets, as
+ *                    soon as they exist, or an error;
  *   parent -> child  one byte: 'g' to run the command, anything else (or
- *                    EOF) to exit;
- *   child -> parent  an error if the fork, chdir or exec failed, else
- *                    nothing: the exec closes the command's copy and the
- *                    parent reads EOF.
+ *                    EOF) to exit; the child reads it once the rest of
+ *                    its setup is done, so the parent starts its proxy on
+ *                    the sockets while the child mounts and confines;
+ *   child -> parent  an error if the rest of the setup, the fork, chdir
+ *                    or exec failed, else nothing: the exec closes the
+ *                    command's copy and the parent reads EOF.
  */
 #include "sandbox/sandbox.h"
 
@@ -35,6 +37,7 @@
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -542,6 +545,19 @@ sandbox_command(int sync, const struct sandbox_plan *p)
 	_exit(err == ENOENT ? 127 : 126);
 }
 
+struct sandbox_command_args {
+	int sync;
+	const struct sandbox_plan *p;
+};
+
+static int
+sandbox_command_main(void *arg)
+{
+	const struct sandbox_command_args *a = arg;
+
+	sandbox_command(a->sync, a->p);
+}
+
 /* pid 1: forward signals to the command's process group, reap everyone,
  * exit with the command's status. Every signal is blocked here, so the
  * ones sent from outside wait in the queue instead of being dropped (an
@@ -605,16 +621,23 @@ sandbox_init(const struct sandbox_plan *p, pid_t cmd)
 _Noreturn static void
 sandbox_child_run(int sync, const struct sandbox_plan *p)
 {
+	/* The command's process borrows this process's memory until its
+	 * exec (CLONE_VM | CLONE_VFORK, as posix_spawn does): no page table
+	 * to copy and none to tear down at the exec, which a fork of a
+	 * process mapping all of paddock costs. It runs on this array of
+	 * our stack while we are suspended. */
+	long stack[4096];
+	struct sandbox_command_args args = { sync, p };
 	char go = 0;
 	pid_t cmd;
 
 	if (read(sync, &go, 1) != 1 || go != 'g')
 		_exit(126);
-	cmd = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	cmd =
+	    clone(sandbox_command_main, stack + sizeof(stack) / sizeof(*stack),
+		CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
 	if (cmd < 0)
 		sandbox_die(sync, SANDBOX_STAGE_FORK, errno, -1);
-	if (cmd == 0)
-		sandbox_command(sync, p);
 	(void)close(sync);
 	sandbox_init(p, cmd);
 }
@@ -667,15 +690,17 @@ sandbox_child(int sync, const struct sandbox_plan *p)
 			sandbox_die(sync, SANDBOX_STAGE_LISTENER, -fds[i],
 			    (int)i);
 	}
-	sandbox_mounts(sync, p);
-	sandbox_landlock(sync, p);
-	sandbox_drop_caps(sync, p);
-	sandbox_seccomp(sync, p);
-	/* Ready: the parent serves the listeners from outside. */
+	/* The parent serves the listeners from outside; it starts doing so
+	 * while we finish (a connection made before waits in the backlog,
+	 * and none can be made before the command runs anyway). */
 	sandbox_send(sync, SANDBOX_STAGE_READY, 0, -1, fds,
 	    (int)p->n_listeners);
 	for (size_t i = 0; i < p->n_listeners; i++)
 		(void)close(fds[i]);
+	sandbox_mounts(sync, p);
+	sandbox_landlock(sync, p);
+	sandbox_drop_caps(sync, p);
+	sandbox_seccomp(sync, p);
 	sandbox_child_run(sync, p);
 }
 
@@ -801,11 +826,13 @@ sandbox_release(int sync_fd, bool go, struct sandbox_error *ret_error)
 	ssize_t n;
 
 	do
-		n = write(sync_fd, &c, 1);
+		n = send(sync_fd, &c, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	if (go && n == 1)
+	/* A child whose setup failed has sent why and exited: the send
+	 * fails, the reason is still there to read. */
+	if (go)
 		r = sandbox_recv(sync_fd, ret_error, NULL, 0);
-	else if (go) {
+	if (go && r == 0 && n != 1) {
 		*ret_error =
 		    (struct sandbox_error){ SANDBOX_STAGE_FORK, EPIPE, -1 };
 		r = -EPIPE;

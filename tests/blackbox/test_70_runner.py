@@ -550,13 +550,19 @@ def test_host_unix_and_abstract_sockets_are_unreachable(box):
 # Refusals, the environment, --explain.
 # ---------------------------------------------------------------------------
 
+@pytest.mark.parametrize("network", [False, True],
+                         ids=["network-off", "network-on"])
 @pytest.mark.parametrize("mechanism,words", [
     ("userns", "kernel.unprivileged_userns_clone"),
     ("landlock", "CONFIG_SECURITY_LANDLOCK"),
     ("seccomp", "CONFIG_SECCOMP_FILTER"),
     ("proc", "/proc is partly hidden"),
 ])
-def test_missing_mechanism_stops_before_exec(box, mechanism, words):
+def test_missing_mechanism_stops_before_exec(box, mechanism, words, network):
+    # With the network on, the proxy starts on the listeners while the
+    # child finishes its setup: a failure after them still stops the run.
+    if network:
+        box.write_config(network=PROXY_ON)
     r = box.sh("echo ran > ran.txt",
                env={"PADDOCK_SANDBOX_FORCE_MISSING": mechanism})
     assert r.returncode == 1
