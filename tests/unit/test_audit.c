@@ -127,7 +127,7 @@ test_audit_event_fields(void **state)
 		if (!json_object_get(j, event_keys[i]))
 			fail_msg("no %s in %s", event_keys[i], text);
 	assert_string_equal(jstr(j, "event.name"),
-	    "paddock.network_proxy.policy_decision");
+	    "codex.network_proxy.policy_decision");
 	assert_string_equal(jstr(j, "event.timestamp"),
 	    "2026-01-01T00:00:00.123Z");
 	assert_string_equal(jstr(j, "network.policy.scope"), "non_domain");
