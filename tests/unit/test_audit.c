@@ -29,6 +29,7 @@
 #include "audit/blocked.h"
 #include "audit/linewriter.h"
 #include "audit/otlp.h"
+#include "audit/otlp.pb-c.h"
 #include "audit/otlp_encode.h"
 #include "policy/policy.h"
 #include "util/buf.h"
@@ -1102,6 +1103,112 @@ test_audit_otlp_proto_field_numbers(void **state)
 	buf_done(&b);
 }
 
+/* What we write parses with the code protoc-c generates from
+ * src/audit/otlp.proto, to the same values, for many records. */
+static void
+test_audit_otlp_proto_parses_with_generated_code(void **state)
+{
+	struct audit_event ev[300];
+	Paddock__Otlp__ExportLogsServiceRequest *req;
+	Paddock__Otlp__ResourceLogs *rl;
+	Paddock__Otlp__ScopeLogs *sl;
+	struct buf b;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(ev); i++) {
+		otlp_event(&ev[i]);
+		ev[i].port = (uint16_t)(i * 997);
+		ev[i].override = i % 2;
+	}
+	buf_init(&b, 0);
+	assert_int_equal(otlp_encode_proto(ev, ELEMENTSOF(ev), &otlp_res,
+			     1767225601000000042ull, &b),
+	    0);
+	req = paddock__otlp__export_logs_service_request__unpack(NULL, b.len,
+	    (const uint8_t *)b.data);
+	assert_non_null(req);
+	assert_int_equal(req->n_resource_logs, 1);
+	rl = req->resource_logs[0];
+	assert_int_equal(rl->resource->n_attributes, 3);
+	assert_string_equal(rl->resource->attributes[2]->key, "env");
+	assert_string_equal(rl->resource->attributes[2]->value->string_value,
+	    "prod");
+	assert_int_equal(rl->n_scope_logs, 1);
+	sl = rl->scope_logs[0];
+	assert_string_equal(sl->scope->name, OTLP_SCOPE_NAME);
+	assert_string_equal(sl->scope->version, "9.8.7");
+	assert_int_equal(sl->n_log_records, ELEMENTSOF(ev));
+	for (size_t i = 0; i < ELEMENTSOF(ev); i++) {
+		Paddock__Otlp__LogRecord *lr = sl->log_records[i];
+		struct otlp_attr attrs[OTLP_ATTRS_MAX];
+		char ts[AUDIT_TIMESTAMP_BYTES];
+		size_t n = otlp_encode_attrs(&ev[i], NULL, ts, attrs);
+
+		assert_true(lr->time_unix_nano == 1767225600123000000ull);
+		assert_true(
+		    lr->observed_time_unix_nano == 1767225601000000042ull);
+		assert_int_equal(lr->severity_number, 9);
+		assert_string_equal(lr->severity_text, "INFO");
+		assert_string_equal(lr->body->string_value, AUDIT_EVENT_NAME);
+		assert_int_equal(lr->n_attributes, n);
+		for (size_t j = 0; j < n; j++) {
+			Paddock__Otlp__AnyValue *v = lr->attributes[j]->value;
+
+			assert_string_equal(lr->attributes[j]->key,
+			    attrs[j].key);
+			if (attrs[j].type == OTLP_ATTR_INT) {
+				assert_int_equal(v->value_case,
+				    PADDOCK__OTLP__ANY_VALUE__VALUE_INT_VALUE);
+				assert_int_equal(v->int_value, attrs[j].i);
+			} else if (attrs[j].type == OTLP_ATTR_BOOL) {
+				assert_int_equal(v->value_case,
+				    PADDOCK__OTLP__ANY_VALUE__VALUE_BOOL_VALUE);
+				assert_int_equal(!!v->bool_value, attrs[j].b);
+			} else {
+				assert_string_equal(v->string_value,
+				    attrs[j].s);
+			}
+		}
+	}
+	paddock__otlp__export_logs_service_request__free_unpacked(req, NULL);
+	buf_done(&b);
+}
+
+static void
+test_audit_otlp_json_escapes_strings(void **state)
+{
+	struct audit_meta meta = { .conversation_id = "a\"b\\c\n\x01",
+		.app_version = "1.0" };
+	struct otlp_resource res = otlp_res;
+	struct audit_event ev;
+	struct buf b;
+	json_t *j, *attrs;
+
+	(void)state;
+	res.meta = &meta;
+	otlp_event(&ev);
+	buf_init(&b, 0);
+	assert_int_equal(otlp_encode_json(&ev, 1, &res, 1, &b), 0);
+	j = parse(buf_str(&b));
+	attrs = json_object_get(
+	    json_array_get(
+		json_object_get(
+		    json_array_get(
+			json_object_get(json_array_get(json_object_get(j,
+							   "resourceLogs"),
+					    0),
+			    "scopeLogs"),
+			0),
+		    "logRecords"),
+		0),
+	    "attributes");
+	assert_string_equal(jstr(otlp_attr_value(attrs, "conversation.id"),
+				"stringValue"),
+	    "a\"b\\c\n\x01");
+	json_decref(j);
+	buf_done(&b);
+}
+
 static void
 test_audit_otlp_queue_drops_oldest_and_counts(void **state)
 {
@@ -1177,6 +1284,9 @@ main(void)
 		    test_audit_linewriter_free_gives_up_on_a_stuck_fd),
 		cmocka_unit_test(test_audit_otlp_json_fields_and_types),
 		cmocka_unit_test(test_audit_otlp_proto_field_numbers),
+		cmocka_unit_test(
+		    test_audit_otlp_proto_parses_with_generated_code),
+		cmocka_unit_test(test_audit_otlp_json_escapes_strings),
 		cmocka_unit_test(test_audit_otlp_queue_drops_oldest_and_counts),
 		cmocka_unit_test(test_audit_otlp_settings_copy_and_compare),
 	};
