@@ -200,6 +200,7 @@ class Collector:
         self.decode_bodies = decode_bodies
         self.cond = threading.Condition()
         self.requests = []
+        self.bodies = self.body_bytes = 0  # undecoded ones
         self.mode = "ok"
         self.fail_left = 0
         self.retry_after = None
@@ -229,6 +230,9 @@ class Collector:
 
     def _handle(self, h, body):
         if not self.decode_bodies:
+            with self.cond:
+                self.bodies += 1
+                self.body_bytes += len(body)
             self._answer(h, 200, None)
             return
         records = decode(h.headers.get("Content-Type"), body)
@@ -313,6 +317,8 @@ def main():
         sys.stdin.read()  # until our parent closes stdin
     finally:
         c.close()
+        print(f"otlp-collector: {c.bodies} requests, {c.body_bytes} bytes",
+              flush=True)
 
 
 if __name__ == "__main__":
