@@ -110,7 +110,8 @@ otlp_settings_add_header(struct otlp_settings *s, const char *name,
 	s->headers = nv;
 	buf_init(&line, 0);
 	/* curl sends "Name:" for an empty value only as "Name;". */
-	if (buf_printf(&line, value[0] ? "%s: %s" : "%s;", name, value) < 0) {
+	if ((value[0] ? buf_printf(&line, "%s: %s", name, value) :
+			buf_printf(&line, "%s;", name)) < 0) {
 		buf_done(&line);
 		return -ENOMEM;
 	}
