@@ -317,3 +317,26 @@ def test_config_show_redacts_header_values_and_resolves_tls(paddock,
     assert o["header_names"] == ["x-api-key"]
     assert o["ca_certificate"] == str(tmp_path / "certs" / "ca.pem")
     assert o["environment"] == "dev" and o["protocol"] == "binary"
+
+
+def test_paddock_run_exports_its_proxy_decisions(paddock, tmp_path,
+                                                 collector):
+    import subprocess
+    if subprocess.run(["unshare", "-Urmnpf", "true"],
+                      capture_output=True).returncode != 0:
+        pytest.skip("user namespaces are unavailable: paddock run cannot "
+                    "start its sandbox here")
+    cfg = tmp_path / "config.toml"
+    cfg.write_text('default_permissions = "t"\n'
+                   '[permissions.t.filesystem]\n":root" = "read"\n'
+                   '[permissions.t.network]\nenabled = true\n'
+                   '[otel.exporter.otlp-http]\n'
+                   f'endpoint = "{collector.endpoint}"\n'
+                   'protocol = "json"\n')
+    r = paddock("run", "--config", str(cfg), "--system-config", "",
+                "--home", str(tmp_path), "--cwd", str(tmp_path), "--",
+                "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                "http://denied.example.org/secret")
+    assert r.rc == 0 and r.out == "403", (r.rc, r.out, r.err)
+    # paddock run has stopped its proxy, so the export was flushed.
+    assert hosts(collector.accepted()) == ["denied.example.org"]
