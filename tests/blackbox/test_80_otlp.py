@@ -182,7 +182,9 @@ def test_a_hung_collector_does_not_slow_requests(start_proxy, collector):
         t0 = time.monotonic()
         deny(p, i)
         worst = max(worst, time.monotonic() - t0)
-    assert worst < 1.0, f"a request took {worst:.3f}s while the collector hung"
+    # Milliseconds normally; the bound leaves room for a loaded CI machine
+    # and is far below the exporter's 10 s request timeout.
+    assert worst < 2.0, f"a request took {worst:.3f}s while the collector hung"
     collector.release()
     stop(p)
 
