@@ -8,10 +8,14 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "audit/otlp.h"
 #include "config/config.h"
 #include "policy/policy.h"
+#include "util/limits.h"
+#include "util/strparse.h"
 
 static int
 proxy_settings_listen(const struct config_listen_addr *a,
@@ -35,6 +39,52 @@ proxy_settings_listen(const struct config_listen_addr *a,
 	if (inet_pton(AF_INET, a->host, &in->sin_addr) != 1)
 		return -EINVAL;
 	ret->len = sizeof(*in);
+	return 0;
+}
+
+/*
+ * [otel] -> the exporter's settings. PADDOCK_OTLP_QUEUE (records, 1 to
+ * LIMIT_OTLP_QUEUE_MAX) sizes the queue: a tuning and test knob the
+ * reference has no key for (docs/observability.md).
+ */
+static int
+proxy_settings_otlp(const struct config *cfg, struct proxy_settings *ret,
+    char *err, size_t errsz)
+{
+	const struct config_otel *o = config_get_otel(cfg);
+	const char *q = secure_getenv("PADDOCK_OTLP_QUEUE");
+	struct otlp_settings *s;
+	uint64_t n = 0;
+	int r = 0;
+
+	if (o->exporter != CONFIG_OTEL_EXPORTER_OTLP_HTTP)
+		return 0;
+	if (q &&
+	    (strparse_u64_str(q, LIMIT_OTLP_QUEUE_MAX, &n) < 0 || n == 0)) {
+		(void)snprintf(err, errsz,
+		    "PADDOCK_OTLP_QUEUE takes a number of records from 1 to "
+		    "%u",
+		    (unsigned)LIMIT_OTLP_QUEUE_MAX);
+		return -EINVAL;
+	}
+	s = otlp_settings_new(o->endpoint, o->environment);
+	if (!s)
+		r = -ENOMEM;
+	if (r >= 0) {
+		s->json = o->protocol == CONFIG_OTEL_PROTOCOL_JSON;
+		s->queue = (size_t)n;
+		r = otlp_settings_set_tls(s, o->ca_certificate,
+		    o->client_certificate, o->client_private_key);
+	}
+	for (size_t i = 0; r >= 0 && i < o->n_headers; i++)
+		r = otlp_settings_add_header(s, o->headers[i].name,
+		    o->headers[i].value);
+	if (r < 0) {
+		(void)snprintf(err, errsz, "out of memory");
+		otlp_settings_free(s);
+		return r;
+	}
+	ret->otlp = s;
 	return 0;
 }
 
@@ -70,8 +120,13 @@ proxy_settings_from_config(const struct config *cfg, struct proxy_settings *ret,
 		(void)snprintf(err, errsz, "CODEX_HOME is too long");
 		return -ENAMETOOLONG;
 	}
+	r = proxy_settings_otlp(cfg, ret, err, errsz);
+	if (r < 0)
+		return r;
 	config_policy_settings(cfg, &ps);
 	r = policy_new(&ps, &ret->policy, &perr);
+	if (r < 0) /* nothing stays allocated on failure */
+		ret->otlp = otlp_settings_free(ret->otlp);
 	if (r == -EINVAL)
 		(void)snprintf(err, errsz, "%s", perr.message);
 	else if (r < 0)
@@ -83,4 +138,5 @@ void
 proxy_settings_done(struct proxy_settings *s)
 {
 	s->policy = policy_unref(s->policy);
+	s->otlp = otlp_settings_free(s->otlp);
 }

@@ -56,6 +56,7 @@ struct audit {
 	char *meta_text[4];
 	struct audit_meta meta;
 	struct blocked *blocked;
+	struct otlp *otlp; /* borrowed */
 	pthread_t thread;
 	bool thread_started;
 	struct audit_item delivering; /* the thread's own */
@@ -203,11 +204,16 @@ audit_submit(struct audit *a, const struct policy_request *req,
 		return;
 	(void)clock_gettime(CLOCK_REALTIME, &now);
 	ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	if (a->sink != AUDIT_SINK_NONE) {
+	if (a->sink != AUDIT_SINK_NONE || a->otlp) {
 		for (size_t i = 0; i < v->n_events; i++) {
 			item.kind = AUDIT_ITEM_EVENT;
 			audit_event_init(&item.event, req, v, i, ms);
-			audit_enqueue(a, &item);
+			/* The exporter has its own ring: it never waits
+			 * behind the JSON lines, nor they behind it. */
+			if (a->otlp)
+				otlp_push(a->otlp, &item.event);
+			if (a->sink != AUDIT_SINK_NONE)
+				audit_enqueue(a, &item);
 		}
 	}
 	if (v->decision == POLICY_DECISION_ALLOW)
@@ -344,6 +350,7 @@ audit_new(const struct audit_settings *s, struct audit **ret)
 		return -ENOMEM;
 	}
 	a->sink = s->sink;
+	a->otlp = s->otlp;
 	a->audit_fn = s->audit_fn;
 	a->audit_userdata = s->audit_userdata;
 	a->blocked_fn = s->blocked_fn;

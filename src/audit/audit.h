@@ -21,6 +21,7 @@
 
 #include "audit/audit_event.h"
 #include "audit/blocked.h"
+#include "audit/otlp.h"
 #include "paddock.h"
 #include "policy/policy.h"
 
@@ -41,6 +42,10 @@ struct audit_settings {
 	void *blocked_userdata;
 	struct audit_meta meta; /* optional metadata; copied */
 	size_t queue;           /* queue length; 0 means LIMIT_AUDIT_QUEUE */
+	/* Optional OTLP exporter (audit/otlp.h) that gets a copy of every
+	 * audit event, whatever the sink. Borrowed: it must outlive the
+	 * audit runtime. */
+	struct otlp *otlp;
 };
 
 /* The sink for `paddock proxy --audit ARG`: "-" is stderr, anything else

@@ -18,7 +18,7 @@
 #include "policy/policy.h"
 #include "util/limits.h"
 
-#define AUDIT_EVENT_NAME "paddock.network_proxy.policy_decision"
+#define AUDIT_EVENT_NAME "codex.network_proxy.policy_decision"
 
 /* "2026-01-01T00:00:00.000Z" and its terminator. */
 #define AUDIT_TIMESTAMP_BYTES 25

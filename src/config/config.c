@@ -68,6 +68,7 @@ config_free(struct config *cfg)
 	toml_value_free(cfg->tree);
 	config_network_done(&cfg->net);
 	config_shellenv_done(&cfg->shell_env);
+	config_otel_done(&cfg->otel);
 	free(cfg->rule_specs);
 	config_requirements_done(&cfg->req);
 	config_writable_roots_free(cfg->roots, cfg->n_roots);
@@ -177,6 +178,8 @@ config_load(const struct config_options *opts, struct config_diags *d,
 		r = config_network_load(cfg, d);
 	if (r >= 0)
 		r = config_shellenv_load(cfg);
+	if (r >= 0)
+		r = config_otel_load(cfg, d);
 	if (r >= 0)
 		r = config_requirements_check(cfg, d);
 	if (r >= 0 && config_diags_oom(d))

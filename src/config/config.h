@@ -445,6 +445,48 @@ struct config_network {
 	struct config_listen_addr socks_addr;
 };
 
+/*
+ * [otel] (docs/observability.md): where audit events are exported as OTLP
+ * log records. Header values have their ${VAR} references expanded from
+ * the environment at load; TLS paths are absolute (relative ones resolved
+ * against CODEX_HOME).
+ */
+enum config_otel_exporter {
+	CONFIG_OTEL_EXPORTER_NONE,
+	CONFIG_OTEL_EXPORTER_OTLP_HTTP,
+	_CONFIG_OTEL_EXPORTER_MAX,
+};
+
+enum config_otel_protocol {
+	CONFIG_OTEL_PROTOCOL_BINARY, /* application/x-protobuf */
+	CONFIG_OTEL_PROTOCOL_JSON,   /* application/json */
+	_CONFIG_OTEL_PROTOCOL_MAX,
+};
+
+struct config_otel_header {
+	char *name;
+	char *value; /* expanded: may be a secret, never shown */
+};
+
+struct config_otel {
+	char *environment; /* "dev" unless set */
+	enum config_otel_exporter exporter;
+	char *endpoint; /* the full URL POSTed to; NULL for none */
+	enum config_otel_protocol protocol;
+	struct config_otel_header *headers;
+	size_t n_headers;
+	char *ca_certificate; /* absolute paths, or NULL */
+	char *client_certificate;
+	char *client_private_key;
+};
+
+/* The effective [otel] settings (borrowed). */
+const struct config_otel *config_get_otel(const struct config *cfg);
+
+/* "none", "otlp-http"; "binary", "json". */
+const char *config_otel_exporter_name(enum config_otel_exporter e);
+const char *config_otel_protocol_name(enum config_otel_protocol p);
+
 /* The effective network settings (borrowed). */
 const struct config_network *config_get_network(const struct config *cfg);
 

@@ -149,6 +149,7 @@ struct config {
 
 	struct config_network net;
 	struct config_shell_env shell_env;
+	struct config_otel otel;
 	struct policy_rule_spec *rule_specs;
 	struct config_req_set req;
 };
@@ -362,6 +363,12 @@ int config_shellenv_load(struct config *cfg);
 void config_shellenv_done(struct config_shell_env *e);
 
 void config_network_done(struct config_network *net);
+
+/* [otel] (config_otel.c), after the merge: the exporter, its endpoint,
+ * headers (with ${VAR} expanded) and TLS files. Errors go to d. Returns 0
+ * or -ENOMEM. */
+int config_otel_load(struct config *cfg, struct config_diags *d);
+void config_otel_done(struct config_otel *o);
 
 /* Listener addresses (config_addr.c): parse value as spec network §1.3 and
  * resolve to a bind address. Returns 0, or -EINVAL with a reason in err. */

@@ -389,6 +389,30 @@ config_json_mark_required(json_t *net, const struct config_network *n)
 	return json_object_set_new(net, "required_denied_domains", req);
 }
 
+/* [otel] with header names only: values are usually credentials. */
+static json_t *
+config_json_otel(const struct config_otel *o)
+{
+	json_t *names = json_array();
+	json_t *j;
+
+	for (size_t i = 0; names && i < o->n_headers; i++)
+		if (json_array_append_new(names,
+			config_json_text(o->headers[i].name)) < 0) {
+			json_decref(names);
+			return NULL;
+		}
+	j = json_pack("{s:o,s:s,s:o,s:s,s:o,s:o,s:o,s:o}", "environment",
+	    config_json_text(o->environment), "exporter",
+	    config_otel_exporter_name(o->exporter), "endpoint",
+	    config_json_text(o->endpoint), "protocol",
+	    config_otel_protocol_name(o->protocol), "header_names", names,
+	    "ca_certificate", config_json_text(o->ca_certificate),
+	    "client_certificate", config_json_text(o->client_certificate),
+	    "client_private_key", config_json_text(o->client_private_key));
+	return j;
+}
+
 json_t *
 config_to_json(const struct config *cfg, const struct config_diags *diags)
 {
@@ -413,6 +437,7 @@ config_to_json(const struct config *cfg, const struct config_diags *diags)
 	    !config_json_set(o, "network", config_json_network(&cfg->net)) ||
 	    config_json_mark_required(json_object_get(o, "network"),
 		&cfg->net) < 0 ||
+	    !config_json_set(o, "otel", config_json_otel(&cfg->otel)) ||
 	    !config_json_set(o, "requirements",
 		config_json_requirements(cfg)) ||
 	    !config_json_set(o, "warnings", config_json_warnings(diags))) {

@@ -102,7 +102,6 @@ static const char *const config_root_ignored[] = {
 	"notify",
 	"openai_base_url",
 	"oss_provider",
-	"otel",
 	"personality",
 	"plan_mode_reasoning_effort",
 	"plugins",
@@ -414,6 +413,41 @@ static const struct config_node config_projects = {
 	.absolute_keys = true,
 };
 
+/* The reference's [otel] keys for its own telemetry, which paddock does
+ * not produce. Keep it sorted. */
+static const char *const config_otel_ignored[] = {
+	"log_user_prompt",
+	"metrics_exporter",
+	"trace_exporter",
+	NULL,
+};
+
+/* exporter is "none" or a one-key table; config_otel.c checks its shape
+ * (the schema has no "either a word or a table"). */
+static const struct config_node config_otel_exporter = {
+	.kind = CONFIG_KIND_ANY,
+};
+
+static const struct config_key config_otel_fields[] = {
+	{ "environment", &config_string, "\"dev\"",
+	    "The env resource attribute of exported records." },
+	{ "exporter", &config_otel_exporter, "\"none\"",
+	    "\"none\", or { otlp-http = { endpoint, protocol = \"binary\" | "
+	    "\"json\", headers = { name = value }, tls = { ca-certificate, "
+	    "client-certificate, client-private-key } } }; otlp-grpc is not "
+	    "supported." },
+	{ 0 },
+};
+
+static const struct config_node config_otel = {
+	.kind = CONFIG_KIND_TABLE,
+	.defname = "Otel",
+	.doc = "OpenTelemetry export of the audit events "
+	       "(docs/observability.md).",
+	.fields = config_otel_fields,
+	.ignored = config_otel_ignored,
+};
+
 static const struct config_key config_root_fields[] = {
 	{ "sandbox_mode", &config_sandbox_mode, NULL,
 	    "Legacy sandbox mode; without it and without default_permissions "
@@ -438,6 +472,8 @@ static const struct config_key config_root_fields[] = {
 	    "overrides them key by key." },
 	{ "shell_environment_policy", &config_shell_env, NULL,
 	    "The environment of commands paddock run starts." },
+	{ "otel", &config_otel, NULL,
+	    "OpenTelemetry export of the audit events." },
 	{ 0 },
 };
 

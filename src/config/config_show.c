@@ -76,6 +76,23 @@ config_show_header(struct config_show_ctx *c)
 	free(key);
 }
 
+static bool
+config_show_seg_is(const struct config_show_ctx *c, size_t i, const char *s)
+{
+	return strlen(s) == c->kp.len[i] &&
+	    memcmp(c->kp.seg[i], s, c->kp.len[i]) == 0;
+}
+
+/* Values of otel.exporter.<kind>.headers: usually credentials, so never
+ * printed (docs/observability.md). */
+static bool
+config_show_is_secret(const struct config_show_ctx *c)
+{
+	return c->kp.n == 4 && config_show_seg_is(c, 0, "otel") &&
+	    config_show_seg_is(c, 1, "exporter") &&
+	    config_show_seg_is(c, 3, "headers");
+}
+
 /* The values of t, then its tables under their own headers. */
 static void
 config_show_table(struct config_show_ctx *c, const struct toml_value *t)
@@ -96,7 +113,9 @@ config_show_table(struct config_show_ctx *c, const struct toml_value *t)
 			continue;
 		c->r = toml_format_key(c->out, key, len);
 		config_show_printf(c, " = ");
-		if (c->r >= 0)
+		if (config_show_is_secret(c))
+			config_show_printf(c, "\"(redacted)\"");
+		else if (c->r >= 0)
 			c->r = toml_format_value(c->out, v);
 		config_show_origin(c, v);
 		config_show_printf(c, "\n");
@@ -283,6 +302,25 @@ config_show_network(struct config_show_ctx *c)
 
 /* What the administrator's requirements fixed, with where. */
 static void
+config_show_otel(struct config_show_ctx *c)
+{
+	const struct config_otel *o = &c->cfg->otel;
+
+	config_show_printf(c, "# otel export: %s",
+	    config_otel_exporter_name(o->exporter));
+	if (o->exporter == CONFIG_OTEL_EXPORTER_OTLP_HTTP) {
+		config_show_printf(c, " (%s) to ",
+		    config_otel_protocol_name(o->protocol));
+		config_show_text(c, o->endpoint);
+		config_show_printf(c, ", %zu header%s (values redacted)",
+		    o->n_headers, o->n_headers == 1 ? "" : "s");
+	}
+	config_show_printf(c, ", environment ");
+	config_show_text(c, o->environment);
+	config_show_printf(c, "\n");
+}
+
+static void
 config_show_requirements(struct config_show_ctx *c)
 {
 	size_t n = config_requirements_count(c->cfg);
@@ -328,6 +366,7 @@ config_format_toml(const struct config *cfg, struct buf *out)
 	config_show_fs(&c);
 	config_show_roots(&c);
 	config_show_network(&c);
+	config_show_otel(&c);
 	config_show_requirements(&c);
 	return c.r;
 }

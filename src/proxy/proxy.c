@@ -27,6 +27,7 @@
 
 #include "audit/audit.h"
 #include "audit/linewriter.h"
+#include "audit/otlp.h"
 #include "policy/policy.h"
 #include "proxy/decision.h"
 #include "proxy/udprelay.h"
@@ -79,6 +80,7 @@ struct proxy {
 	bool dquit;
 	/* Reporting, each on its own thread. */
 	struct audit *audit;
+	struct otlp *otlp;       /* OTLP export; outlives audit */
 	bool log_writer;         /* holds a linewriter_stderr_ref() */
 	struct mitm_certs *mitm; /* interception: the CA, leaves, contexts */
 };
@@ -429,6 +431,7 @@ proxy_new(const struct proxy_settings *s, struct proxy **ret)
 	p->settings.policy = NULL;
 	p->settings.udp_relay_fds = NULL; /* borrowed only during the call */
 	p->dns_fd = -1;
+	p->settings.otlp = NULL; /* the caller's; p->otlp has a copy */
 	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
 		p->listen_fds[i] = -1;
 	atomic_init(&p->sessions, 0);
@@ -444,6 +447,13 @@ proxy_new(const struct proxy_settings *s, struct proxy **ret)
 	if (r < 0) {
 		(void)proxy_free(p);
 		return r;
+	}
+	if (s->otlp) {
+		r = otlp_new(s->otlp, &p->otlp);
+		if (r < 0) {
+			(void)proxy_free(p);
+			return r;
+		}
 	}
 	*ret = p;
 	return 0;
@@ -674,6 +684,15 @@ proxy_start_audit(struct proxy *p, char *err, size_t errsz)
 	/* Kept out of proxy_set_audit()'s copy: the run owns its id. */
 	p->audit_settings.meta.execution_id =
 	    p->settings.execution_id[0] ? p->settings.execution_id : NULL;
+	if (p->otlp) {
+		r = otlp_start(p->otlp);
+		if (r < 0) {
+			(void)snprintf(err, errsz,
+			    "cannot start the OTLP exporter: %s", strerror(-r));
+			return r;
+		}
+	}
+	p->audit_settings.otlp = p->otlp;
 	(void)sigfillset(&all);
 	(void)pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = audit_new(&p->audit_settings, &p->audit);
@@ -797,6 +816,15 @@ proxy_listen_equal(const struct proxy_listen *a, const struct proxy_listen *b)
 }
 
 int
+proxy_get_otlp_stats(struct proxy *p, struct otlp_stats *ret)
+{
+	if (!p->otlp)
+		return -ENOENT;
+	otlp_stats(p->otlp, ret);
+	return 0;
+}
+
+int
 proxy_reload(struct proxy *p, const struct proxy_settings *s,
     bool *ret_restart_needed)
 {
@@ -812,6 +840,10 @@ proxy_reload(struct proxy *p, const struct proxy_settings *s,
 	}
 	if (ret_restart_needed)
 		*ret_restart_needed = restart;
+	if (!otlp_settings_equal(p->otlp ? otlp_get_settings(p->otlp) : NULL,
+		s->otlp))
+		log_warn("[otel] changed; the OTLP export keeps its settings "
+			 "until paddock proxy is restarted");
 	c = proxy_conf_new(p, s);
 	if (!c)
 		return -ENOMEM;
@@ -981,6 +1013,9 @@ proxy_teardown(struct proxy *p)
 	/* Workers are gone: nothing submits any more. The audit thread and
 	 * the log writer deliver what they have before they stop. */
 	p->audit = audit_free(p->audit);
+	/* Nothing pushes any more: flush the export (bounded wait). */
+	if (p->otlp)
+		otlp_stop(p->otlp);
 	if (p->log_writer)
 		linewriter_stderr_unref();
 	p->log_writer = false;
@@ -1034,6 +1069,7 @@ proxy_free(struct proxy *p)
 		return NULL;
 	(void)proxy_stop(p);
 	proxy_teardown(p);
+	p->otlp = otlp_free(p->otlp);
 	proxy_conf_unref(p->conf);
 	proxy_log_mitm_stats(p);
 	p->mitm = mitm_certs_free(p->mitm); /* no session is left to use it */

@@ -30,6 +30,8 @@
 struct audit_settings;
 struct buf;
 struct mitm_certs;
+struct otlp_settings;
+struct otlp_stats;
 struct policy;
 struct policy_request;
 struct policy_verdict;
@@ -116,6 +118,10 @@ struct proxy_settings {
 	/* Where the interception CA is (CODEX_HOME/proxy), loaded or made
 	 * at proxy_start(); "" = no interception. */
 	char mitm_dir[4096];
+	/* OTLP export of the audit events ([otel]); NULL: none. Owned by
+	 * whoever filled the settings (proxy_settings_done() frees it);
+	 * proxy_new() keeps a copy. */
+	struct otlp_settings *otlp;
 };
 
 /* The immutable snapshot a request is handled under. */
@@ -185,11 +191,16 @@ const char *proxy_sockaddr_format(const struct sockaddr *sa, char *out,
 const char *proxy_listen_format(const struct proxy_listen *l, char *out,
     size_t outsz);
 
+/* The OTLP exporter's counters (for metrics). Returns 0, or -ENOENT when
+ * the proxy exports nothing. Any thread, while the proxy exists. */
+int proxy_get_otlp_stats(struct proxy *p, struct otlp_stats *ret);
+
 /*
  * Apply new settings to a running (or stopped) proxy. The policy, the
  * upstream proxies, the profile and the limits take effect for new
  * requests; listener changes cannot, and *ret_restart_needed (when not
- * NULL) is set when they differ. Returns 0 or -ENOMEM.
+ * NULL) is set when they differ. A changed OTLP export (s->otlp) applies
+ * at the next start only; that is logged. Returns 0 or -ENOMEM.
  */
 int proxy_reload(struct proxy *p, const struct proxy_settings *s,
     bool *ret_restart_needed);

@@ -41,6 +41,19 @@
 #define LIMIT_RUN_REPORT_ENTRIES 256  /* destinations a run's summary counts */
 #define LIMIT_RUN_REPORT_SHOWN   20   /* of which it lists */
 
+/* OTLP export (audit/otlp.h, docs/observability.md). */
+#define LIMIT_OTLP_QUEUE          2048    /* records waiting for export */
+#define LIMIT_OTLP_QUEUE_MAX      1048576 /* PADDOCK_OTLP_QUEUE at most */
+#define LIMIT_OTLP_BATCH          512     /* records per request */
+#define LIMIT_OTLP_DELAY_MS       1000    /* a partial batch waits */
+#define LIMIT_OTLP_TIMEOUT_MS     10000   /* one request, all of it */
+#define LIMIT_OTLP_CONNECT_MS     5000    /* its connection */
+#define LIMIT_OTLP_STOP_MS        2000    /* flushing at stop */
+#define LIMIT_OTLP_BACKOFF_MIN_MS 250     /* first retry, before jitter */
+#define LIMIT_OTLP_BACKOFF_MAX_MS 30000   /* longest backoff */
+#define LIMIT_OTLP_RETRY_AFTER_MS 60000   /* a Retry-After is capped */
+#define LIMIT_OTLP_BODY_BYTES     (64u * 1024 * 1024) /* one request */
+
 /*
  * The proxy data plane (src/proxy). Timeouts are milliseconds of monotonic
  * time. Those marked (*) are defaults a user can override per proxy

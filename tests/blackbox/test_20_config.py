@@ -579,7 +579,7 @@ def test_show_json_shape(tree):
     assert list(doc) == ["layers", "permissions_syntax", "default_permissions",
                          "sandbox_policy", "file_system_sandbox_policy",
                          "network_sandbox_policy", "writable_roots",
-                         "network", "requirements", "warnings"]
+                         "network", "otel", "requirements", "warnings"]
     assert doc["permissions_syntax"] == "profiles"
     assert doc["sandbox_policy"] == {
         "type": "workspace-write",

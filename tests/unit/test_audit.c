@@ -28,7 +28,11 @@
 #include "audit/audit_event.h"
 #include "audit/blocked.h"
 #include "audit/linewriter.h"
+#include "audit/otlp.h"
+#include "audit/otlp.pb-c.h"
+#include "audit/otlp_encode.h"
 #include "policy/policy.h"
+#include "util/buf.h"
 #include "util/compiler.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -127,7 +131,7 @@ test_audit_event_fields(void **state)
 		if (!json_object_get(j, event_keys[i]))
 			fail_msg("no %s in %s", event_keys[i], text);
 	assert_string_equal(jstr(j, "event.name"),
-	    "paddock.network_proxy.policy_decision");
+	    "codex.network_proxy.policy_decision");
 	assert_string_equal(jstr(j, "event.timestamp"),
 	    "2026-01-01T00:00:00.123Z");
 	assert_string_equal(jstr(j, "network.policy.scope"), "non_domain");
@@ -859,6 +863,406 @@ test_audit_linewriter_free_gives_up_on_a_stuck_fd(void **state)
 	(void)close(fds[1]);
 }
 
+/* ---- OTLP encoders ---- */
+
+/* A denied CONNECT to denied.example:8443, at 2026-01-01T00:00:00.123Z. */
+static void
+otlp_event(struct audit_event *ev)
+{
+	struct policy_request req = { .protocol = POLICY_PROTOCOL_HTTPS_CONNECT,
+		.host = "denied.example",
+		.port = 8443,
+		.method = "CONNECT",
+		.client = "127.0.0.1:40000" };
+	struct policy_verdict v;
+
+	verdict_for(POLICY_PROTOCOL_HTTPS_CONNECT, req.host, "CONNECT", false,
+	    true, &v);
+	audit_event_init(ev, &req, &v, 0, 1767225600123);
+}
+
+static const struct otlp_resource otlp_res = { .service_name = "paddock",
+	.service_version = "9.8.7",
+	.environment = "prod" };
+
+static json_t *
+otlp_attr_value(json_t *attrs, const char *key)
+{
+	size_t i;
+	json_t *kv;
+
+	json_array_foreach(attrs, i, kv) {
+		if (strcmp(json_string_value(json_object_get(kv, "key")),
+			key) == 0)
+			return json_object_get(kv, "value");
+	}
+	fail_msg("no attribute %s", key);
+	return NULL;
+}
+
+static void
+test_audit_otlp_json_fields_and_types(void **state)
+{
+	struct audit_event ev[2];
+	struct buf b;
+	json_t *j, *rl, *rec, *attrs, *v;
+
+	(void)state;
+	otlp_event(&ev[0]);
+	otlp_event(&ev[1]);
+	buf_init(&b, 0);
+	assert_int_equal(otlp_encode_json(ev, 2, &otlp_res,
+			     1767225601000000042ull, &b),
+	    0);
+	j = parse(buf_str(&b));
+	rl = json_array_get(json_object_get(j, "resourceLogs"), 0);
+	attrs = json_object_get(json_object_get(rl, "resource"), "attributes");
+	assert_string_equal(jstr(otlp_attr_value(attrs, "service.name"),
+				"stringValue"),
+	    "paddock");
+	assert_string_equal(jstr(otlp_attr_value(attrs, "service.version"),
+				"stringValue"),
+	    "9.8.7");
+	assert_string_equal(jstr(otlp_attr_value(attrs, "env"), "stringValue"),
+	    "prod");
+	v = json_array_get(json_object_get(rl, "scopeLogs"), 0);
+	assert_string_equal(jstr(json_object_get(v, "scope"), "name"),
+	    OTLP_SCOPE_NAME);
+	assert_int_equal(json_array_size(json_object_get(v, "logRecords")), 2);
+	rec = json_array_get(json_object_get(v, "logRecords"), 1);
+	/* OTLP/JSON: 64-bit integers are strings. */
+	assert_string_equal(jstr(rec, "timeUnixNano"), "1767225600123000000");
+	assert_string_equal(jstr(rec, "observedTimeUnixNano"),
+	    "1767225601000000042");
+	assert_int_equal(json_integer_value(
+			     json_object_get(rec, "severityNumber")),
+	    9);
+	assert_string_equal(jstr(rec, "severityText"), "INFO");
+	assert_string_equal(jstr(json_object_get(rec, "body"), "stringValue"),
+	    AUDIT_EVENT_NAME);
+	attrs = json_object_get(rec, "attributes");
+	assert_string_equal(jstr(otlp_attr_value(attrs, "server.port"),
+				"intValue"),
+	    "8443");
+	assert_true(json_is_false(
+	    json_object_get(otlp_attr_value(attrs, "network.policy.override"),
+		"boolValue")));
+	assert_string_equal(jstr(otlp_attr_value(attrs, "server.address"),
+				"stringValue"),
+	    "denied.example");
+	assert_string_equal(jstr(otlp_attr_value(attrs,
+				     "network.transport.protocol"),
+				"stringValue"),
+	    "https_connect");
+	assert_string_equal(jstr(otlp_attr_value(attrs, "event.timestamp"),
+				"stringValue"),
+	    "2026-01-01T00:00:00.123Z");
+	assert_int_equal(json_array_size(attrs), 13);
+	json_decref(j);
+	buf_done(&b);
+}
+
+/* A minimal protobuf wire reader, independent of the generated code, so
+ * the field numbers are checked against the OTLP spec, not against our
+ * own .proto. */
+struct pbf {
+	uint32_t num, wt;
+	uint64_t v;       /* varint, fixed64 */
+	const uint8_t *p; /* length-delimited */
+	size_t n;
+};
+
+static uint64_t
+pb_varint(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+
+	for (unsigned shift = 0; *p < end && shift < 64; shift += 7) {
+		uint8_t c = *(*p)++;
+
+		v |= (uint64_t)(c & 0x7f) << shift;
+		if (!(c & 0x80))
+			return v;
+	}
+	fail_msg("bad varint");
+	return 0;
+}
+
+/* The idx-th field numbered num in [p, p+n). */
+static bool
+pb_find(const uint8_t *p, size_t n, uint32_t num, size_t idx, struct pbf *f)
+{
+	const uint8_t *end = p + n;
+
+	while (p < end) {
+		uint64_t key = pb_varint(&p, end);
+
+		*f = (struct pbf){ .num = (uint32_t)(key >> 3),
+			.wt = (uint32_t)(key & 7) };
+		if (f->wt == 0) {
+			f->v = pb_varint(&p, end);
+		} else if (f->wt == 1) {
+			assert_true(end - p >= 8);
+			memcpy(&f->v, p, 8); /* little-endian host */
+			p += 8;
+		} else if (f->wt == 2) {
+			f->n = (size_t)pb_varint(&p, end);
+			assert_true((size_t)(end - p) >= f->n);
+			f->p = p;
+			p += f->n;
+		} else {
+			fail_msg("unexpected wire type %u", f->wt);
+		}
+		if (f->num == num && idx-- == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The AnyValue of the attribute key in a message whose field num holds
+ * KeyValues. */
+static struct pbf
+pb_attr(const uint8_t *p, size_t n, uint32_t num, const char *key)
+{
+	struct pbf kv, k, v;
+
+	for (size_t i = 0; pb_find(p, n, num, i, &kv); i++) {
+		assert_true(pb_find(kv.p, kv.n, 1, 0, &k));
+		if (k.n == strlen(key) && memcmp(k.p, key, k.n) == 0) {
+			assert_true(pb_find(kv.p, kv.n, 2, 0, &v));
+			return v;
+		}
+	}
+	fail_msg("no attribute %s", key);
+	return (struct pbf){ 0 };
+}
+
+static void
+assert_pb_string(struct pbf any, const char *want)
+{
+	struct pbf s;
+
+	assert_true(pb_find(any.p, any.n, 1, 0, &s)); /* string_value */
+	assert_int_equal(s.wt, 2);
+	assert_int_equal(s.n, strlen(want));
+	assert_memory_equal(s.p, want, s.n);
+}
+
+static void
+test_audit_otlp_proto_field_numbers(void **state)
+{
+	struct audit_event ev;
+	struct buf b;
+	struct pbf rl, res, sl, scope, rec, f, any;
+	const uint8_t *p;
+
+	(void)state;
+	otlp_event(&ev);
+	buf_init(&b, 0);
+	assert_int_equal(otlp_encode_proto(&ev, 1, &otlp_res,
+			     1767225601000000042ull, &b),
+	    0);
+	p = (const uint8_t *)b.data;
+	/* ExportLogsServiceRequest.resource_logs = 1 */
+	assert_true(pb_find(p, b.len, 1, 0, &rl));
+	/* ResourceLogs.resource = 1, Resource.attributes = 1 */
+	assert_true(pb_find(rl.p, rl.n, 1, 0, &res));
+	assert_pb_string(pb_attr(res.p, res.n, 1, "service.name"), "paddock");
+	assert_pb_string(pb_attr(res.p, res.n, 1, "env"), "prod");
+	/* ResourceLogs.scope_logs = 2, ScopeLogs.scope = 1, .name = 1 */
+	assert_true(pb_find(rl.p, rl.n, 2, 0, &sl));
+	assert_true(pb_find(sl.p, sl.n, 1, 0, &scope));
+	assert_true(pb_find(scope.p, scope.n, 1, 0, &f));
+	assert_memory_equal(f.p, OTLP_SCOPE_NAME, f.n);
+	/* ScopeLogs.log_records = 2 */
+	assert_true(pb_find(sl.p, sl.n, 2, 0, &rec));
+	assert_false(pb_find(sl.p, sl.n, 2, 1, &f));
+	/* LogRecord.time_unix_nano = 1 (fixed64) */
+	assert_true(pb_find(rec.p, rec.n, 1, 0, &f));
+	assert_int_equal(f.wt, 1);
+	assert_true(f.v == 1767225600123000000ull);
+	/* observed_time_unix_nano = 11 (fixed64) */
+	assert_true(pb_find(rec.p, rec.n, 11, 0, &f));
+	assert_int_equal(f.wt, 1);
+	assert_true(f.v == 1767225601000000042ull);
+	/* severity_number = 2, severity_text = 3, body = 5 */
+	assert_true(pb_find(rec.p, rec.n, 2, 0, &f));
+	assert_int_equal(f.wt, 0);
+	assert_int_equal(f.v, 9);
+	assert_true(pb_find(rec.p, rec.n, 3, 0, &f));
+	assert_memory_equal(f.p, "INFO", 4);
+	assert_true(pb_find(rec.p, rec.n, 5, 0, &any));
+	assert_pb_string(any, AUDIT_EVENT_NAME);
+	/* attributes = 6; AnyValue.int_value = 3, bool_value = 2 */
+	any = pb_attr(rec.p, rec.n, 6, "server.port");
+	assert_true(pb_find(any.p, any.n, 3, 0, &f));
+	assert_int_equal(f.wt, 0);
+	assert_int_equal(f.v, 8443);
+	any = pb_attr(rec.p, rec.n, 6, "network.policy.override");
+	assert_true(pb_find(any.p, any.n, 2, 0, &f));
+	assert_int_equal(f.wt, 0);
+	assert_int_equal(f.v, 0);
+	assert_pb_string(pb_attr(rec.p, rec.n, 6, "network.policy.decision"),
+	    "deny");
+	buf_done(&b);
+}
+
+/* What we write parses with the code protoc-c generates from
+ * src/audit/otlp.proto, to the same values, for many records. */
+static void
+test_audit_otlp_proto_parses_with_generated_code(void **state)
+{
+	struct audit_event ev[300];
+	Paddock__Otlp__ExportLogsServiceRequest *req;
+	Paddock__Otlp__ResourceLogs *rl;
+	Paddock__Otlp__ScopeLogs *sl;
+	struct buf b;
+
+	(void)state;
+	for (size_t i = 0; i < ELEMENTSOF(ev); i++) {
+		otlp_event(&ev[i]);
+		ev[i].port = (uint16_t)(i * 997);
+		ev[i].override = i % 2;
+	}
+	buf_init(&b, 0);
+	assert_int_equal(otlp_encode_proto(ev, ELEMENTSOF(ev), &otlp_res,
+			     1767225601000000042ull, &b),
+	    0);
+	req = paddock__otlp__export_logs_service_request__unpack(NULL, b.len,
+	    (const uint8_t *)b.data);
+	assert_non_null(req);
+	assert_int_equal(req->n_resource_logs, 1);
+	rl = req->resource_logs[0];
+	assert_int_equal(rl->resource->n_attributes, 3);
+	assert_string_equal(rl->resource->attributes[2]->key, "env");
+	assert_string_equal(rl->resource->attributes[2]->value->string_value,
+	    "prod");
+	assert_int_equal(rl->n_scope_logs, 1);
+	sl = rl->scope_logs[0];
+	assert_string_equal(sl->scope->name, OTLP_SCOPE_NAME);
+	assert_string_equal(sl->scope->version, "9.8.7");
+	assert_int_equal(sl->n_log_records, ELEMENTSOF(ev));
+	for (size_t i = 0; i < ELEMENTSOF(ev); i++) {
+		Paddock__Otlp__LogRecord *lr = sl->log_records[i];
+		struct otlp_attr attrs[OTLP_ATTRS_MAX];
+		char ts[AUDIT_TIMESTAMP_BYTES];
+		size_t n = otlp_encode_attrs(&ev[i], NULL, ts, attrs);
+
+		assert_true(lr->time_unix_nano == 1767225600123000000ull);
+		assert_true(
+		    lr->observed_time_unix_nano == 1767225601000000042ull);
+		assert_int_equal(lr->severity_number, 9);
+		assert_string_equal(lr->severity_text, "INFO");
+		assert_string_equal(lr->body->string_value, AUDIT_EVENT_NAME);
+		assert_int_equal(lr->n_attributes, n);
+		for (size_t j = 0; j < n; j++) {
+			Paddock__Otlp__AnyValue *v = lr->attributes[j]->value;
+
+			assert_string_equal(lr->attributes[j]->key,
+			    attrs[j].key);
+			if (attrs[j].type == OTLP_ATTR_INT) {
+				assert_int_equal(v->value_case,
+				    PADDOCK__OTLP__ANY_VALUE__VALUE_INT_VALUE);
+				assert_int_equal(v->int_value, attrs[j].i);
+			} else if (attrs[j].type == OTLP_ATTR_BOOL) {
+				assert_int_equal(v->value_case,
+				    PADDOCK__OTLP__ANY_VALUE__VALUE_BOOL_VALUE);
+				assert_int_equal(!!v->bool_value, attrs[j].b);
+			} else {
+				assert_string_equal(v->string_value,
+				    attrs[j].s);
+			}
+		}
+	}
+	paddock__otlp__export_logs_service_request__free_unpacked(req, NULL);
+	buf_done(&b);
+}
+
+static void
+test_audit_otlp_json_escapes_strings(void **state)
+{
+	struct audit_meta meta = { .conversation_id = "a\"b\\c\n\x01",
+		.app_version = "1.0" };
+	struct otlp_resource res = otlp_res;
+	struct audit_event ev;
+	struct buf b;
+	json_t *j, *attrs;
+
+	(void)state;
+	res.meta = &meta;
+	otlp_event(&ev);
+	buf_init(&b, 0);
+	assert_int_equal(otlp_encode_json(&ev, 1, &res, 1, &b), 0);
+	j = parse(buf_str(&b));
+	attrs = json_object_get(
+	    json_array_get(
+		json_object_get(
+		    json_array_get(
+			json_object_get(json_array_get(json_object_get(j,
+							   "resourceLogs"),
+					    0),
+			    "scopeLogs"),
+			0),
+		    "logRecords"),
+		0),
+	    "attributes");
+	assert_string_equal(jstr(otlp_attr_value(attrs, "conversation.id"),
+				"stringValue"),
+	    "a\"b\\c\n\x01");
+	json_decref(j);
+	buf_done(&b);
+}
+
+static void
+test_audit_otlp_queue_drops_oldest_and_counts(void **state)
+{
+	struct otlp_settings *s =
+	    otlp_settings_new("http://127.0.0.1:9/v1/logs", "dev");
+	struct otlp_stats st;
+	struct audit_event ev;
+	struct otlp *o;
+
+	(void)state;
+	assert_non_null(s);
+	s->queue = 3;
+	assert_int_equal(otlp_new(s, &o), 0);
+	otlp_event(&ev);
+	/* Not started: nothing is taken off the ring. */
+	for (int i = 0; i < 10; i++)
+		otlp_push(o, &ev);
+	otlp_stats(o, &st);
+	assert_int_equal(st.queued, 3);
+	assert_int_equal(st.dropped, 7);
+	assert_int_equal(st.sent, 0);
+	o = otlp_free(o);
+	s = otlp_settings_free(s);
+}
+
+static void
+test_audit_otlp_settings_copy_and_compare(void **state)
+{
+	struct otlp_settings *a = otlp_settings_new("https://c/v1/logs", NULL);
+	struct otlp_settings *b;
+
+	(void)state;
+	assert_non_null(a);
+	assert_string_equal(a->environment, "dev");
+	assert_int_equal(otlp_settings_add_header(a, "x-k", "v"), 0);
+	assert_int_equal(otlp_settings_add_header(a, "x-empty", ""), 0);
+	assert_string_equal(a->headers[0], "x-k: v");
+	/* curl sends an empty header only in the "Name;" form. */
+	assert_string_equal(a->headers[1], "x-empty;");
+	b = otlp_settings_dup(a);
+	assert_non_null(b);
+	assert_true(otlp_settings_equal(a, b));
+	b->json = true;
+	assert_false(otlp_settings_equal(a, b));
+	assert_false(otlp_settings_equal(a, NULL));
+	assert_true(otlp_settings_equal(NULL, NULL));
+	otlp_settings_free(a);
+	otlp_settings_free(b);
+}
+
 int
 main(void)
 {
@@ -882,6 +1286,13 @@ main(void)
 		    test_audit_linewriter_full_pipe_drops_and_reports),
 		cmocka_unit_test(
 		    test_audit_linewriter_free_gives_up_on_a_stuck_fd),
+		cmocka_unit_test(test_audit_otlp_json_fields_and_types),
+		cmocka_unit_test(test_audit_otlp_proto_field_numbers),
+		cmocka_unit_test(
+		    test_audit_otlp_proto_parses_with_generated_code),
+		cmocka_unit_test(test_audit_otlp_json_escapes_strings),
+		cmocka_unit_test(test_audit_otlp_queue_drops_oldest_and_counts),
+		cmocka_unit_test(test_audit_otlp_settings_copy_and_compare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
