@@ -33,6 +33,7 @@
 #include "util/buf.h"
 #include "util/compiler.h"
 #include "util/limits.h"
+#include "util/log.h"
 #include "util/strutil.h"
 #include "wire/http_head.h"
 
@@ -428,8 +429,10 @@ cmd_status_print_text(const struct cmd_status_summary *sum, double uptime)
 	(void)printf("  top blocked hosts (of %zu buffered blocked "
 		     "requests):\n",
 	    sum->n_blocked);
+	/* A blocked host is what a client asked for: escaped for the
+	 * terminal. */
 	for (size_t i = 0; i < sum->n_top; i++)
-		(void)printf("    %-40s %u\n", sum->top[i].host,
+		(void)printf("    %-40s %u\n", LOG_ES(sum->top[i].host),
 		    sum->top[i].count);
 }
 
