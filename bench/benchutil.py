@@ -52,6 +52,7 @@ class Server:
                 m = re.search(ready, line)
                 if m:
                     self.port = int(m.group(1))
+                    self.ready = m  # further groups for the caller
                     break
             else:
                 sys.exit(f"bench: {name} did not start")

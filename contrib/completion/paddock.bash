@@ -93,7 +93,7 @@ _paddock()
 	--log-level) words=(error warn info debug) ;;
 	--sandbox) words=(read-only workspace-write danger-full-access) ;;
 	--format)
-		if [[ ${path[0]} == run ]]; then
+		if [[ ${path[0]} == run || ${path[0]} == status ]]; then
 			words=(text json)
 		else
 			words=(sh fish json)

@@ -74,7 +74,7 @@ function __paddock_complete
         case --sandbox
             set values read-only workspace-write danger-full-access
         case --format
-            if test "$cmdpath[1]" = run
+            if contains -- "$cmdpath[1]" run status
                 set values text json
             else
                 set values sh fish json

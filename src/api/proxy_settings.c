@@ -114,6 +114,14 @@ proxy_settings_from_config(const struct config *cfg, struct proxy_settings *ret,
 	}
 	ret->frontend_enabled[PROXY_FRONTEND_HTTP] = true;
 	ret->frontend_enabled[PROXY_FRONTEND_SOCKS5] = net->enable_socks5;
+	if (net->admin_url) {
+		if (proxy_settings_listen(&net->admin_addr,
+			&ret->listen[PROXY_FRONTEND_ADMIN]) < 0) {
+			(void)snprintf(err, errsz, "invalid listener address");
+			return -EINVAL;
+		}
+		ret->frontend_enabled[PROXY_FRONTEND_ADMIN] = true;
+	}
 	ret->socks5_udp = net->enable_socks5_udp;
 	if (net->mitm &&
 	    config_mitm_dir(cfg, ret->mitm_dir, sizeof(ret->mitm_dir)) < 0) {

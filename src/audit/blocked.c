@@ -19,6 +19,7 @@ struct blocked {
 	pthread_mutex_t lock;
 	size_t head, n;
 	uint64_t total;
+	uint64_t evicted; /* pushed out unread by a newer record */
 	struct blocked_record ring[LIMIT_BLOCKED_RECORDS];
 };
 
@@ -179,6 +180,8 @@ blocked_push(struct blocked *b, const struct blocked_record *r)
 	if (b->n == LIMIT_BLOCKED_RECORDS) {
 		b->head = (b->head + 1) % LIMIT_BLOCKED_RECORDS;
 		b->n--;
+		if (b->evicted < UINT64_MAX)
+			b->evicted++;
 	}
 	b->ring[(b->head + b->n) % LIMIT_BLOCKED_RECORDS] = *r;
 	b->n++;
@@ -223,6 +226,15 @@ int
 blocked_drain(struct blocked *b, struct blocked_record **ret, size_t *ret_n)
 {
 	return blocked_copy(b, true, ret, ret_n);
+}
+
+void
+blocked_counts(struct blocked *b, size_t *ret_size, uint64_t *ret_evicted)
+{
+	(void)pthread_mutex_lock(&b->lock);
+	*ret_size = b->n;
+	*ret_evicted = b->evicted;
+	(void)pthread_mutex_unlock(&b->lock);
 }
 
 uint64_t

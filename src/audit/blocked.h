@@ -69,5 +69,9 @@ int blocked_snapshot(struct blocked *b, struct blocked_record **ret,
 int blocked_drain(struct blocked *b, struct blocked_record **ret,
     size_t *ret_n);
 
+/* The records buffered now, and those evicted unread because the buffer
+ * was full (saturating). */
+void blocked_counts(struct blocked *b, size_t *ret_size, uint64_t *ret_evicted);
+
 /* Records ever pushed, saturating at UINT64_MAX. */
 uint64_t blocked_total(struct blocked *b);

@@ -30,6 +30,7 @@ int cmd_env(int argc, char **argv);
 int cmd_proxy(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* True for "-h" and "--help". */
 bool cli_is_help(const char *arg);

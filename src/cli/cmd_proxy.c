@@ -7,6 +7,12 @@
  * (a config that fails to load changes nothing), SIGINT and SIGTERM stop
  * accepting, let open exchanges finish for the shutdown grace and exit 0.
  *
+ * Every reload, whatever asks for it (SIGHUP here, POST /reload on the
+ * admin thread), goes through cmd_proxy_reload(): one lock, one place that
+ * loads, checks (the administrator's requirements are part of loading),
+ * applies and counts. The config last applied is kept for the admin API
+ * (GET /config, the requirement check of POST /mode).
+ *
  * Under systemd (Type=notify) the same moments are also told to the
  * service manager: READY=1 with the readiness line, RELOADING=1/READY=1
  * around a reload, STOPPING=1 when stopping. The readiness line stays, for
@@ -18,6 +24,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -27,6 +34,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 
 #include "api/proxy_settings.h"
 #include "audit/audit.h"
@@ -47,6 +55,9 @@ struct cmd_proxy {
 	size_t n_limits;
 	struct proxy *proxy;
 	struct event_base *base;
+	/* Guards reloads and current (controlling and admin thread). */
+	pthread_mutex_t lock;
+	struct config *current; /* the config last applied */
 };
 
 static void
@@ -62,7 +73,8 @@ cmd_proxy_usage(FILE *f)
 	    "Usage: paddock proxy [OPTIONS]\n"
 	    "\n"
 	    "Run the network policy proxy in the foreground. It prints\n"
-	    "  paddock: listening http=HOST:PORT socks5=HOST:PORT|off\n"
+	    "  paddock: listening http=HOST:PORT socks5=HOST:PORT|off "
+	    "admin=HOST:PORT|off\n"
 	    "once it accepts connections. SIGHUP reloads the config, SIGINT "
 	    "and\nSIGTERM stop it after open exchanges finished (at most the "
 	    "shutdown\ngrace). A disabled proxy (network.enabled = false) "
@@ -166,35 +178,61 @@ cmd_proxy_limit_apply(struct proxy_limits *l, const char *spec)
 	return proxy_limits_set(l, name, eq + 1);
 }
 
+/* The first error of d as one line, into err. */
+static void
+cmd_proxy_first_error(const struct config_diags *d, char *err, size_t errsz)
+{
+	(void)snprintf(err, errsz, "the configuration does not load");
+	for (size_t i = 0; d && i < config_diags_count(d); i++) {
+		const struct config_diag *diag = config_diags_get(d, i);
+		struct buf b;
+
+		if (diag->severity != CONFIG_SEVERITY_ERROR)
+			continue;
+		buf_init(&b, 0);
+		if (config_diag_format(diag, &b) >= 0)
+			(void)snprintf(err, errsz, "%s", buf_str(&b));
+		buf_done(&b);
+		return;
+	}
+}
+
 /* Load the config and turn it into settings with our overrides. Prints
- * what went wrong. Returns 0 or -1. */
+ * what went wrong (and says it in err). Returns 0 with the loaded config
+ * in *ret_cfg (caller frees), or -1. */
 static int
-cmd_proxy_settings(struct cmd_proxy *c, struct proxy_settings *s)
+cmd_proxy_settings(struct cmd_proxy *c, struct proxy_settings *s,
+    struct config **ret_cfg, char *err, size_t errsz)
 {
 	struct config_diags *diags = NULL;
 	struct config *cfg;
-	char err[256];
 	int r;
 
 	cfg = cfgopts_load(&c->cfg, true, &diags);
+	if (!cfg)
+		cmd_proxy_first_error(diags, err, errsz);
 	config_diags_free(diags);
 	if (!cfg)
 		return -1;
-	r = proxy_settings_from_config(cfg, s, err, sizeof(err));
-	config_free(cfg);
+	r = proxy_settings_from_config(cfg, s, err, errsz);
 	if (r < 0) {
 		log_err("%s", err);
+		config_free(cfg);
 		return -1;
 	}
 	s->workers = c->workers;
 	for (size_t i = 0; i < c->n_limits; i++) {
 		/* Checked when parsed; only an impossible name could fail. */
 		if (cmd_proxy_limit_apply(&s->limits, c->limits[i]) < 0) {
-			log_err("--limit %s: not applicable", c->limits[i]);
+			(void)snprintf(err, errsz, "--limit %s: not applicable",
+			    c->limits[i]);
+			log_err("%s", err);
 			proxy_settings_done(s);
+			config_free(cfg);
 			return -1;
 		}
 	}
+	*ret_cfg = cfg;
 	return 0;
 }
 
@@ -208,30 +246,36 @@ cmd_proxy_stop_cb(evutil_socket_t sig, short what, void *arg)
 	(void)event_base_loopbreak(c->base);
 }
 
-static void
-cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
+/*
+ * The one reload path: load, check, apply, count (proxy_reload() or
+ * proxy_reload_failed()). why names the trigger for the log ("SIGHUP",
+ * "POST /reload"). Any thread; serialised on c->lock. Returns 0, or -1
+ * with the reason in err.
+ */
+static int
+cmd_proxy_reload(struct cmd_proxy *c, const char *why, char *err, size_t errsz)
 {
-	struct cmd_proxy *c = arg;
 	struct proxy_settings s;
+	struct config *cfg = NULL;
 	bool restart = false;
+	int rc = -1;
 
-	(void)sig;
-	(void)what;
-	log_info("SIGHUP: reloading the configuration");
-	/* This thread handles SIGTERM too: a --config that became a FIFO
-	 * must be refused, not waited on. */
-	c->cfg.opts.regular_files_only = true;
+	(void)pthread_mutex_lock(&c->lock);
+	log_info("%s: reloading the configuration", why);
 	cmd_proxy_notify_reloading();
-	if (cmd_proxy_settings(c, &s) < 0) {
+	if (cmd_proxy_settings(c, &s, &cfg, err, errsz) < 0) {
+		proxy_reload_failed(c->proxy);
 		log_err("reload failed; the previous configuration stays in "
 			"force");
 		cmd_proxy_notify("READY=1\nSTATUS=reload failed; the previous "
 				 "configuration stays in force");
-		return;
+		goto out;
 	}
 	if (proxy_reload(c->proxy, &s, &restart) < 0) {
+		(void)snprintf(err, errsz, "out of memory");
 		log_err("reload failed: out of memory; the previous "
 			"configuration stays in force");
+		config_free(cfg);
 	} else {
 		log_info("configuration reloaded");
 		if (restart)
@@ -239,24 +283,92 @@ cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
 			    "listener settings changed (enabled, addresses "
 			    "or SOCKS5); restart paddock proxy to apply "
 			    "them");
+		config_free(c->current);
+		c->current = cfg;
+		rc = 0;
 	}
 	cmd_proxy_notify("READY=1\nSTATUS=accepting connections");
 	proxy_settings_done(&s);
+out:
+	(void)pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+static void
+cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct cmd_proxy *c = arg;
+	char err[512];
+
+	(void)sig;
+	(void)what;
+	(void)cmd_proxy_reload(c, "SIGHUP", err, sizeof(err));
+}
+
+/*
+ * The admin API's hooks (proxy_admin_ops), on the admin thread.
+ */
+static int
+cmd_proxy_admin_reload(void *userdata, char *err, size_t errsz)
+{
+	return cmd_proxy_reload(userdata, "POST /reload", err, errsz) < 0 ?
+	    -EINVAL :
+	    0;
+}
+
+/* The effective config as `config show --json` prints it, with the mode
+ * in force (POST /mode may have changed it since the files were read). */
+static char *
+cmd_proxy_admin_config(void *userdata)
+{
+	struct cmd_proxy *c = userdata;
+	json_t *o, *net;
+	char *text = NULL;
+
+	(void)pthread_mutex_lock(&c->lock);
+	o = c->current ? config_to_json(c->current, NULL) : NULL;
+	(void)pthread_mutex_unlock(&c->lock);
+	if (!o)
+		return NULL;
+	net = json_object_get(o, "network");
+	if (!json_is_object(net) ||
+	    json_object_set_new(net, "mode",
+		json_string(policy_mode_name(proxy_get_mode(c->proxy)))) == 0)
+		text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+static int
+cmd_proxy_admin_check_mode(void *userdata, enum policy_mode mode, char *err,
+    size_t errsz)
+{
+	struct cmd_proxy *c = userdata;
+	int r = 0;
+
+	(void)pthread_mutex_lock(&c->lock);
+	if (c->current)
+		r = config_requirements_check_mode(c->current, mode, err,
+		    errsz);
+	(void)pthread_mutex_unlock(&c->lock);
+	return r;
 }
 
 static int
 cmd_proxy_announce(struct cmd_proxy *c)
 {
 	struct proxy_listen l;
-	char http[80], socks[80] = "off";
+	char http[80], socks[80] = "off", admin[80] = "off";
 
 	if (proxy_get_address(c->proxy, PROXY_FRONTEND_HTTP, &l) < 0)
 		return -1;
 	(void)proxy_listen_format(&l, http, sizeof(http));
 	if (proxy_get_address(c->proxy, PROXY_FRONTEND_SOCKS5, &l) == 0)
 		(void)proxy_listen_format(&l, socks, sizeof(socks));
-	(void)fprintf(stderr, "paddock: listening http=%s socks5=%s\n", http,
-	    socks);
+	if (proxy_get_address(c->proxy, PROXY_FRONTEND_ADMIN, &l) == 0)
+		(void)proxy_listen_format(&l, admin, sizeof(admin));
+	(void)fprintf(stderr, "paddock: listening http=%s socks5=%s admin=%s\n",
+	    http, socks, admin);
 	(void)fflush(stderr);
 	cmd_proxy_notify("READY=1\nSTATUS=accepting connections");
 	return 0;
@@ -268,11 +380,17 @@ cmd_proxy_run(struct cmd_proxy *c)
 	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL;
 	struct sigaction ign = { .sa_handler = SIG_IGN };
 	struct proxy_settings s;
-	char err[256];
+	struct proxy_admin_ops ops = {
+		.config_json = cmd_proxy_admin_config,
+		.reload = cmd_proxy_admin_reload,
+		.check_mode = cmd_proxy_admin_check_mode,
+		.userdata = c,
+	};
+	char err[512];
 	uint64_t grace_ms;
 	int r, rc = CLI_EXIT_FAILURE;
 
-	if (cmd_proxy_settings(c, &s) < 0)
+	if (cmd_proxy_settings(c, &s, &c->current, err, sizeof(err)) < 0)
 		return CLI_EXIT_FAILURE;
 	grace_ms = s.limits.shutdown_grace_ms;
 	if (!s.enabled) {
@@ -281,6 +399,9 @@ cmd_proxy_run(struct cmd_proxy *c)
 		proxy_settings_done(&s);
 		return CLI_EXIT_OK;
 	}
+	/* Reloads run on the thread that handles signals (and on the admin
+	 * thread), which must never block on a FIFO named as a config. */
+	c->cfg.opts.regular_files_only = true;
 	/* A peer that went away must not kill us. */
 	(void)sigaction(SIGPIPE, &ign, NULL);
 	cmd_proxy_raise_nofile();
@@ -291,6 +412,7 @@ cmd_proxy_run(struct cmd_proxy *c)
 		log_err("out of memory");
 		goto out;
 	}
+	proxy_set_admin_ops(c->proxy, &ops);
 	if (c->audit_arg) {
 		struct audit_settings as = { 0 };
 
@@ -433,10 +555,13 @@ cmd_proxy(int argc, char **argv)
 	struct cmd_proxy c = { 0 };
 	int rc;
 
+	(void)pthread_mutex_init(&c.lock, NULL);
 	cfgopts_init(&c.cfg);
 	rc = cfgopts_parse_args(&c.cfg, argc, argv, cmd_proxy_arg, &c);
 	if (rc < 0)
 		rc = cmd_proxy_run(&c);
+	c.current = config_free(c.current);
+	(void)pthread_mutex_destroy(&c.lock);
 	free(c.limits);
 	cfgopts_done(&c.cfg);
 	return rc;

@@ -16,5 +16,7 @@ const struct cli_command cli_commands[] = {
 	    cmd_connect },
 	{ "run", "run a command confined to its permission profile", cmd_run },
 	{ "ca", "show, locate or rotate the HTTPS interception CA", cmd_ca },
+	{ "status", "summarise a running proxy from its admin API",
+	    cmd_status },
 	{ NULL, NULL, NULL },
 };

@@ -213,6 +213,14 @@ struct config_requirement {
 };
 
 size_t config_requirements_count(const struct config *cfg);
+
+/*
+ * Whether the requirements allow switching the running proxy to mode
+ * (spec network §1.6: checked on every runtime mutation). Returns 0, or
+ * -EPERM with the reason, naming the requirement and its file, in err.
+ */
+int config_requirements_check_mode(const struct config *cfg,
+    enum policy_mode mode, char *err, size_t errsz);
 const struct config_requirement *config_requirements_get(const struct config
 							     *cfg,
     size_t i);
@@ -431,6 +439,8 @@ struct config_network {
 	bool enable_socks5_udp;
 	bool allow_upstream_proxy;
 	bool dangerously_allow_non_loopback_proxy;
+	char *admin_url; /* NULL: no admin listener (the default) */
+	bool dangerously_allow_non_loopback_admin;
 	enum policy_mode mode;
 	bool mitm; /* intercept HTTPS tunnels in limited mode */
 	bool allow_local_binding;
@@ -443,6 +453,7 @@ struct config_network {
 	size_t n_unix_sockets;
 	struct config_listen_addr http_addr;
 	struct config_listen_addr socks_addr;
+	struct config_listen_addr admin_addr; /* when admin_url is set */
 };
 
 /*

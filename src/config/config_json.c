@@ -282,6 +282,7 @@ static json_t *
 config_json_network(const struct config_network *net)
 {
 	char http[CONFIG_ADDR_TEXT_MAX + 8], socks[CONFIG_ADDR_TEXT_MAX + 8];
+	char admin[CONFIG_ADDR_TEXT_MAX + 8];
 	json_t *o = json_object();
 	json_t *sockets = json_array();
 	bool ok = o && sockets;
@@ -305,6 +306,11 @@ config_json_network(const struct config_network *net)
 		json_boolean(net->allow_upstream_proxy)) &&
 	    config_json_set(o, "dangerously_allow_non_loopback_proxy",
 		json_boolean(net->dangerously_allow_non_loopback_proxy)) &&
+	    config_json_set(o, "admin_url",
+		net->admin_url ? config_json_text(net->admin_url) :
+				 json_null()) &&
+	    config_json_set(o, "dangerously_allow_non_loopback_admin",
+		json_boolean(net->dangerously_allow_non_loopback_admin)) &&
 	    config_json_set(o, "mode",
 		json_string(policy_mode_name(net->mode))) &&
 	    config_json_set(o, "mitm", json_boolean(net->mitm)) &&
@@ -322,7 +328,12 @@ config_json_network(const struct config_network *net)
 		    sizeof(http)))) &&
 	    config_json_set(o, "socks_addr",
 		json_string(config_listen_addr_format(&net->socks_addr, socks,
-		    sizeof(socks))));
+		    sizeof(socks)))) &&
+	    config_json_set(o, "admin_addr",
+		net->admin_url ?
+		    json_string(config_listen_addr_format(&net->admin_addr,
+			admin, sizeof(admin))) :
+		    json_null());
 	json_decref(sockets);
 	if (!ok) {
 		json_decref(o);

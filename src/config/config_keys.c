@@ -273,6 +273,11 @@ static const struct config_key config_network_fields[] = {
 	    "process." },
 	{ "dangerously_allow_non_loopback_proxy", &config_bool, "false",
 	    "Keep listen addresses that are not loopback." },
+	{ "admin_url", &config_string, "\"\"",
+	    "Admin API listen address (URL or host:port), clamped to "
+	    "loopback; unset or empty: no admin listener." },
+	{ "dangerously_allow_non_loopback_admin", &config_bool, "false",
+	    "Keep an admin listen address that is not loopback." },
 	{ "mode", &config_network_mode, "\"full\"", NULL },
 	{ "mitm", &config_bool, "false",
 	    "TLS interception; accepted but not implemented yet." },

@@ -35,6 +35,7 @@
 #define CONFIG_NET_DEFAULT_SOCKS_URL  "http://127.0.0.1:8081"
 #define CONFIG_NET_DEFAULT_HTTP_PORT  3128
 #define CONFIG_NET_DEFAULT_SOCKS_PORT 8081
+#define CONFIG_NET_DEFAULT_ADMIN_PORT 8080
 
 /* A pattern or socket path as collected, before the final lists. */
 struct config_net_item {
@@ -63,9 +64,11 @@ struct config_net_ctx {
 	const struct toml_value *mitm_value;
 	const struct toml_value *proxy_url_value;
 	const struct toml_value *socks_url_value;
+	const struct toml_value *admin_url_value;
 	char *mitm_key;
 	char *proxy_url_key;
 	char *socks_url_key;
+	char *admin_url_key;
 	int r;
 };
 
@@ -433,6 +436,15 @@ config_net_url(struct config_net_ctx *c, const struct toml_value *t,
 
 	if (!s)
 		return;
+	/* admin_url = "" turns the admin listener off again. */
+	if (streq(key, "admin_url") && !s[strspn(s, " \t")]) {
+		if (c->apply) {
+			free(*into);
+			*into = NULL;
+			config_net_remember(c, key, v, into_value, into_key);
+		}
+		return;
+	}
 	config_net_check_addr(c, v, key);
 	if (!c->apply)
 		return;
@@ -465,6 +477,10 @@ config_net_table(struct config_net_ctx *c, const struct toml_value *t)
 	    &net->allow_upstream_proxy);
 	config_net_bool(c, t, "dangerously_allow_non_loopback_proxy",
 	    &net->dangerously_allow_non_loopback_proxy);
+	config_net_url(c, t, "admin_url", &net->admin_url, &c->admin_url_value,
+	    &c->admin_url_key);
+	config_net_bool(c, t, "dangerously_allow_non_loopback_admin",
+	    &net->dangerously_allow_non_loopback_admin);
 	config_net_bool(c, t, "allow_local_binding", &net->allow_local_binding);
 	config_net_bool(c, t, "dangerously_allow_all_unix_sockets",
 	    &net->dangerously_allow_all_unix_sockets);
@@ -647,13 +663,19 @@ out:
 }
 
 /* Resolve one listener and clamp it to loopback (spec network §7.1).
- * name is the setting ("proxy_url"); key its path, NULL for a default. */
+ * name is the setting ("proxy_url"); key its path, NULL for a default.
+ * The admin listener has a dangerously_allow_* flag of its own. */
 static void
 config_net_listener(struct config_net_ctx *c, const char *name, const char *url,
     const struct toml_value *v, const char *key, uint16_t default_port,
     struct config_listen_addr *a)
 {
 	const struct config_network *net = &c->cfg->net;
+	bool admin = streq(name, "admin_url");
+	bool dangerous = admin ? net->dangerously_allow_non_loopback_admin :
+				 net->dangerously_allow_non_loopback_proxy;
+	const char *flag = admin ? "dangerously_allow_non_loopback_admin" :
+				   "dangerously_allow_non_loopback_proxy";
 	struct config_origin o =
 	    v ? config_origin_of(v) : (struct config_origin){ 0 };
 	bool unix_proxying =
@@ -690,7 +712,7 @@ config_net_listener(struct config_net_ctx *c, const char *name, const char *url,
 	}
 	if (config_addr_is_loopback(a))
 		return;
-	if (net->dangerously_allow_non_loopback_proxy) {
+	if (dangerous) {
 		config_diags_add_at(c->d, CONFIG_SEVERITY_WARNING,
 		    "non_loopback_listener", &o, key,
 		    "DANGEROUS: the %s listener binds %s, which is not a "
@@ -704,8 +726,8 @@ config_net_listener(struct config_net_ctx *c, const char *name, const char *url,
 	config_diags_add_at(c->d, CONFIG_SEVERITY_WARNING,
 	    "listen_address_clamped", &o, key,
 	    "%s is not a loopback address; the %s listener binds 127.0.0.1:%u "
-	    "instead (set dangerously_allow_non_loopback_proxy to keep it)",
-	    text, name, a->port);
+	    "instead (set %s to keep it)",
+	    text, name, a->port, flag);
 }
 
 static int
@@ -869,6 +891,10 @@ config_network_load(struct config *cfg, struct config_diags *d)
 		config_net_listener(&c, "socks_url", net->socks_url,
 		    c.socks_url_value, c.socks_url_key,
 		    CONFIG_NET_DEFAULT_SOCKS_PORT, &net->socks_addr);
+		if (net->admin_url)
+			config_net_listener(&c, "admin_url", net->admin_url,
+			    c.admin_url_value, c.admin_url_key,
+			    CONFIG_NET_DEFAULT_ADMIN_PORT, &net->admin_addr);
 		if (net->mitm && c.mitm_value &&
 		    net->mode == POLICY_MODE_FULL) {
 			struct config_origin o = config_origin_of(c.mitm_value);
@@ -893,6 +919,7 @@ config_network_load(struct config *cfg, struct config_diags *d)
 	free(c.mitm_key);
 	free(c.proxy_url_key);
 	free(c.socks_url_key);
+	free(c.admin_url_key);
 	return r;
 }
 
@@ -901,6 +928,7 @@ config_network_done(struct config_network *net)
 {
 	free(net->proxy_url);
 	free(net->socks_url);
+	free(net->admin_url);
 	for (size_t i = 0; net->rules && i < net->n_rules; i++) {
 		free(net->rules[i].pattern);
 		free(net->rules[i].key);

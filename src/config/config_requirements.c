@@ -735,10 +735,31 @@ config_requirements_check(struct config *cfg, struct config_diags *d)
 	    net->enabled && net->allow_upstream_proxy);
 	config_req_net_max(&c, "dangerously_allow_non_loopback_proxy",
 	    net->dangerously_allow_non_loopback_proxy);
-	config_req_net_max(&c, "dangerously_allow_non_loopback_admin", false);
+	config_req_net_max(&c, "dangerously_allow_non_loopback_admin",
+	    net->dangerously_allow_non_loopback_admin);
 	config_req_net_max(&c, "allow_local_binding", net->allow_local_binding);
 	config_req_denied(&c);
 	config_req_allowed(&c);
 	config_req_sockets(&c);
 	return c.r;
+}
+
+int
+config_requirements_check_mode(const struct config *cfg, enum policy_mode mode,
+    char *err, size_t errsz)
+{
+	for (size_t i = 0; i < cfg->req.n; i++) {
+		const struct config_requirement *e = &cfg->req.v[i];
+
+		if (!streq(e->key, CONFIG_REQ_NET ".mode") ||
+		    mode != POLICY_MODE_FULL || !streq(e->value, "\"limited\""))
+			continue;
+		(void)snprintf(err, errsz,
+		    "mode \"full\" is more permissive than the administrator "
+		    "allows (%s = %s in %s:%u:%u)",
+		    e->key, e->value, e->origin.file ? e->origin.file : "?",
+		    e->origin.line, e->origin.column);
+		return -EPERM;
+	}
+	return 0;
 }

@@ -278,6 +278,12 @@ config_show_network(struct config_show_ctx *c)
 	    !net->enable_socks5        ? " (disabled)" :
 		net->enable_socks5_udp ? ", udp on" :
 					 ", udp off");
+	if (net->admin_url)
+		config_show_printf(c, "#   admin listener: %s%s\n",
+		    config_listen_addr_format(&net->admin_addr, a, sizeof(a)),
+		    net->admin_addr.clamped ? " (clamped to loopback)" : "");
+	else
+		config_show_printf(c, "#   admin listener: off\n");
 	for (size_t i = 0; i < net->n_rules; i++) {
 		const struct config_domain_rule *r = &net->rules[i];
 

@@ -375,6 +375,54 @@ fail:
 	return r;
 }
 
+size_t
+policy_rule_count(const struct policy *p)
+{
+	return p->n_rules;
+}
+
+const char *
+policy_rule_pattern(const struct policy *p, size_t i,
+    enum policy_list *ret_list)
+{
+	if (i >= p->n_rules)
+		return NULL;
+	if (ret_list)
+		*ret_list = p->rules[i].list;
+	return p->rules[i].pattern;
+}
+
+int
+policy_new_with_mode(const struct policy *p, enum policy_mode mode,
+    struct policy **ret, struct policy_error *reterr)
+{
+	struct policy_rule_spec *specs;
+	struct policy_settings s = {
+		.enabled = p->enabled,
+		.mode = mode,
+		.mitm = p->mitm,
+		.allow_local_binding = p->allow_local_binding,
+		.n_rules = p->n_rules,
+	};
+	int r;
+
+	specs = calloc(p->n_rules ? p->n_rules : 1, sizeof(*specs));
+	if (!specs)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->n_rules; i++)
+		specs[i] = (struct policy_rule_spec){
+			.pattern = p->rules[i].pattern,
+			.list = p->rules[i].list,
+			.file = p->rules[i].file,
+			.line = p->rules[i].line,
+			.column = p->rules[i].column,
+		};
+	s.rules = specs;
+	r = policy_new(&s, ret, reterr);
+	free(specs);
+	return r;
+}
+
 static void
 policy_judge_set(struct policy_verdict *v, enum policy_decision d,
     enum policy_reason r, enum policy_source s)

@@ -248,6 +248,17 @@ struct policy *policy_ref(struct policy *p);
 /* Drop a reference; frees at zero. Accepts NULL; returns NULL. */
 struct policy *policy_unref(struct policy *p);
 
+/* The rules of p in written order: the pattern as written and its list
+ * (when ret_list is not NULL); NULL past the end. Borrowed from p. */
+size_t policy_rule_count(const struct policy *p);
+const char *policy_rule_pattern(const struct policy *p, size_t i,
+    enum policy_list *ret_list);
+
+/* A copy of p's settings and rules compiled again with another mode (a
+ * runtime mode change). Returns what policy_new() returns. */
+int policy_new_with_mode(const struct policy *p, enum policy_mode mode,
+    struct policy **ret, struct policy_error *reterr);
+
 bool policy_enabled(const struct policy *p);
 enum policy_mode policy_get_mode(const struct policy *p);
 

@@ -21,6 +21,7 @@
 #include "policy/policy.h"
 #include "proxy/eyeballs.h"
 #include "proxy/proxy.h"
+#include "proxy/stats.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 
@@ -40,8 +41,9 @@ struct dial {
 	size_t running;
 	struct event *timer;
 	uint64_t deadline_ms;
-	int err;    /* the last attempt's error */
-	int won_fd; /* set when a connection is ready to hand over */
+	uint64_t started_ns; /* for the dial-time histogram */
+	int err;             /* the last attempt's error */
+	int won_fd;          /* set when a connection is ready to hand over */
 	bool finished;
 	dial_fn cb;
 	void *arg;
@@ -200,6 +202,8 @@ dial_timer_cb(evutil_socket_t fd, short what, void *arg)
 		for (size_t i = 0; i < d->n; i++)
 			if (d->attempts[i].fd == won)
 				d->attempts[i].fd = -1;
+		stats_observe(worker_get_stats(d->w), STATS_HIST_DIAL,
+		    stats_now_ns() - d->started_ns);
 		(void)dial_cancel(d);
 		cb(cbarg, won, err);
 		return;
@@ -228,6 +232,7 @@ dial_start(struct worker *w, const struct proxy_conf *conf,
 	d->cb = cb;
 	d->arg = arg;
 	d->won_fd = -1;
+	d->started_ns = stats_now_ns();
 	d->deadline_ms = worker_now_ms(w) + timeout_ms;
 	for (size_t i = 0; i < LIMIT_DNS_ADDRS; i++)
 		d->attempts[i].fd = -1;

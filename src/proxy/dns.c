@@ -21,6 +21,7 @@
 #include <event2/util.h>
 
 #include "policy/policy.h"
+#include "proxy/stats.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 
@@ -29,6 +30,8 @@ struct dns_lookup {
 	struct event *timer; /* deadline, then the delivery of the answer */
 	dns_fn cb;
 	void *arg;
+	struct stats *stats; /* the worker's, for the lookup-time histogram */
+	uint64_t started_ns;
 	bool cancelled; /* the caller lost interest */
 	bool answered;  /* evdns called back */
 	bool delivered; /* cb ran (or never will) */
@@ -70,6 +73,7 @@ static void
 dns_deliver(struct dns_lookup *l)
 {
 	l->delivered = true;
+	stats_observe(l->stats, STATS_HIST_DNS, stats_now_ns() - l->started_ns);
 	l->cb(l->arg, l->err, l->addrs, l->n);
 }
 
@@ -136,6 +140,8 @@ dns_resolve(struct worker *w, const char *name, uint64_t timeout_ms, dns_fn cb,
 		return NULL;
 	l->cb = cb;
 	l->arg = arg;
+	l->stats = worker_get_stats(w);
+	l->started_ns = stats_now_ns();
 	l->timer = event_new(worker_get_base(w), -1, 0, dns_timer_cb, l);
 	if (!l->timer || worker_arm(l->timer, timeout_ms) < 0) {
 		dns_lookup_free(l);

@@ -15,6 +15,7 @@
 #include "proxy/dns.h"
 #include "proxy/proxy.h"
 #include "proxy/session.h"
+#include "proxy/stats.h"
 #include "proxy/worker.h"
 #include "util/strutil.h"
 
@@ -148,6 +149,8 @@ judge_step(struct judge *j)
 		default:
 			if (!j->reported) {
 				j->reported = true;
+				stats_count_verdict(worker_get_stats(s->worker),
+				    &j->req, &j->v);
 				proxy_report(worker_get_proxy(s->worker),
 				    s->conf, &j->req, &j->v);
 			}

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/thread.h>
@@ -29,8 +30,10 @@
 #include "audit/linewriter.h"
 #include "audit/otlp.h"
 #include "policy/policy.h"
+#include "proxy/admin.h"
 #include "proxy/decision.h"
 #include "proxy/udprelay.h"
+#include "proxy/stats.h"
 #include "proxy/upstream.h"
 #include "proxy/worker.h"
 #include "tls/certgen.h"
@@ -83,11 +86,24 @@ struct proxy {
 	struct otlp *otlp;       /* OTLP export; outlives audit */
 	bool log_writer;         /* holds a linewriter_stderr_ref() */
 	struct mitm_certs *mitm; /* interception: the CA, leaves, contexts */
+	/* The admin API: its thread, what it asks the loader, what it
+	 * reports for an exporter. */
+	struct admin *admin;
+	struct proxy_admin_ops admin_ops;
+	proxy_export_stats_fn export_fn;
+	void *export_ud;
+	/* Serialises reloads and mode changes (controlling and admin
+	 * thread); the data path never takes it. */
+	pthread_mutex_t reload_lock;
+	atomic_uint_fast64_t reloads;
+	atomic_uint_fast64_t reload_failures;
+	int64_t started_unix;
 };
 
 static const char *const proxy_frontend_names[_PROXY_FRONTEND_MAX] = {
 	[PROXY_FRONTEND_HTTP] = "http",
 	[PROXY_FRONTEND_SOCKS5] = "socks5",
+	[PROXY_FRONTEND_ADMIN] = "admin",
 };
 
 const char *
@@ -436,6 +452,9 @@ proxy_new(const struct proxy_settings *s, struct proxy **ret)
 		p->listen_fds[i] = -1;
 	atomic_init(&p->sessions, 0);
 	(void)pthread_mutex_init(&p->lock, NULL);
+	(void)pthread_mutex_init(&p->reload_lock, NULL);
+	atomic_init(&p->reloads, 0);
+	atomic_init(&p->reload_failures, 0);
 	(void)pthread_mutex_init(&p->dlock, NULL);
 	(void)pthread_cond_init(&p->dcond, NULL);
 	p->conf = proxy_conf_new(p, s);
@@ -491,6 +510,20 @@ proxy_set_audit(struct proxy *p, const struct audit_settings *s)
 	p->audit_settings = *s;
 	p->audit_settings.blocked_fn = fn;
 	p->audit_settings.blocked_userdata = ud;
+}
+
+void
+proxy_set_admin_ops(struct proxy *p, const struct proxy_admin_ops *ops)
+{
+	p->admin_ops = *ops;
+}
+
+void
+proxy_set_export_stats(struct proxy *p, proxy_export_stats_fn fn,
+    void *userdata)
+{
+	p->export_fn = fn;
+	p->export_ud = userdata;
 }
 
 const char *
@@ -668,6 +701,8 @@ proxy_spawn(struct proxy *p)
 	}
 	for (unsigned i = 0; i < p->n_workers && r == 0; i++)
 		r = worker_start(p->workers[i]);
+	if (r == 0 && p->admin)
+		r = admin_start(p->admin);
 	(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
@@ -791,12 +826,25 @@ proxy_start(struct proxy *p, char *err, size_t errsz)
 			return -ENOMEM;
 		}
 	}
+	/* The admin thread takes its listener over. */
+	if (p->listen_fds[PROXY_FRONTEND_ADMIN] >= 0) {
+		p->admin = admin_new(p, p->listen_fds[PROXY_FRONTEND_ADMIN],
+		    &p->admin_ops);
+		if (!p->admin) {
+			(void)snprintf(err, errsz,
+			    "cannot set up the admin listener");
+			proxy_teardown(p);
+			return -ENOMEM;
+		}
+		p->listen_fds[PROXY_FRONTEND_ADMIN] = -1;
+	}
 	/* Workers hold duplicates; ours are no longer needed. */
 	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
 		if (p->listen_fds[i] >= 0) {
 			(void)close(p->listen_fds[i]);
 			p->listen_fds[i] = -1;
 		}
+	p->started_unix = (int64_t)time(NULL);
 	r = proxy_spawn(p);
 	p->running = true;
 	p->stop_begun = false;
@@ -815,6 +863,22 @@ proxy_listen_equal(const struct proxy_listen *a, const struct proxy_listen *b)
 	return a->len == b->len && memcmp(&a->addr, &b->addr, a->len) == 0;
 }
 
+/* Install c as the current snapshot and hand it to every worker. Called
+ * with reload_lock held. */
+static void
+proxy_install(struct proxy *p, struct proxy_conf *c)
+{
+	struct proxy_conf *old;
+
+	(void)pthread_mutex_lock(&p->lock);
+	old = p->conf;
+	p->conf = c;
+	(void)pthread_mutex_unlock(&p->lock);
+	for (unsigned i = 0; i < p->n_workers; i++)
+		worker_post_conf(p->workers[i], c);
+	proxy_conf_unref(old);
+}
+
 int
 proxy_get_otlp_stats(struct proxy *p, struct otlp_stats *ret)
 {
@@ -828,7 +892,7 @@ int
 proxy_reload(struct proxy *p, const struct proxy_settings *s,
     bool *ret_restart_needed)
 {
-	struct proxy_conf *c, *old;
+	struct proxy_conf *c;
 	bool restart = s->enabled != p->settings.enabled;
 
 	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++) {
@@ -844,17 +908,110 @@ proxy_reload(struct proxy *p, const struct proxy_settings *s,
 		s->otlp))
 		log_warn("[otel] changed; the OTLP export keeps its settings "
 			 "until paddock proxy is restarted");
+	(void)pthread_mutex_lock(&p->reload_lock);
 	c = proxy_conf_new(p, s);
-	if (!c)
+	if (!c) {
+		(void)pthread_mutex_unlock(&p->reload_lock);
+		proxy_reload_failed(p);
 		return -ENOMEM;
-	(void)pthread_mutex_lock(&p->lock);
-	old = p->conf;
-	p->conf = c;
-	(void)pthread_mutex_unlock(&p->lock);
-	for (unsigned i = 0; i < p->n_workers; i++)
-		worker_post_conf(p->workers[i], c);
-	proxy_conf_unref(old);
+	}
+	/* What a later proxy_set_mode() builds on; the listeners stay
+	 * those that are bound. */
+	p->settings.allow_upstream_proxy = s->allow_upstream_proxy;
+	p->settings.allow_local_binding = s->allow_local_binding;
+	p->settings.socks5_udp = s->socks5_udp;
+	p->settings.limits = s->limits;
+	memcpy(p->settings.profile, s->profile, sizeof(p->settings.profile));
+	proxy_install(p, c);
+	if (p->running)
+		atomic_fetch_add(&p->reloads, 1);
+	(void)pthread_mutex_unlock(&p->reload_lock);
 	return 0;
+}
+
+void
+proxy_reload_failed(struct proxy *p)
+{
+	if (p->running)
+		atomic_fetch_add(&p->reload_failures, 1);
+}
+
+int
+proxy_set_mode(struct proxy *p, enum policy_mode mode, char *err, size_t errsz)
+{
+	struct proxy_settings s;
+	struct policy_error perr;
+	struct proxy_conf *cur, *c;
+	int r;
+
+	(void)pthread_mutex_lock(&p->reload_lock);
+	cur = proxy_get_conf(p);
+	s = p->settings;
+	r = policy_new_with_mode(cur->policy, mode, &s.policy, &perr);
+	proxy_conf_unref(cur);
+	if (r < 0) {
+		(void)pthread_mutex_unlock(&p->reload_lock);
+		(void)snprintf(err, errsz, "%s", perr.message);
+		return r;
+	}
+	c = proxy_conf_new(p, &s);
+	policy_unref(s.policy);
+	if (!c) {
+		(void)pthread_mutex_unlock(&p->reload_lock);
+		(void)snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	proxy_install(p, c);
+	(void)pthread_mutex_unlock(&p->reload_lock);
+	return 0;
+}
+
+enum policy_mode
+proxy_get_mode(struct proxy *p)
+{
+	struct proxy_conf *c = proxy_get_conf(p);
+	enum policy_mode m = policy_get_mode(c->policy);
+
+	proxy_conf_unref(c);
+	return m;
+}
+
+void
+proxy_stats_sum(struct proxy *p, struct stats_sum *ret)
+{
+	for (unsigned i = 0; i < p->n_workers; i++)
+		stats_add(ret, worker_peek_stats(p->workers[i]));
+}
+
+struct audit *
+proxy_get_audit(struct proxy *p)
+{
+	return p->audit;
+}
+
+void
+proxy_get_counters(struct proxy *p, struct proxy_counters *ret)
+{
+	*ret = (struct proxy_counters){
+		.reloads = atomic_load(&p->reloads),
+		.reload_failures = atomic_load(&p->reload_failures),
+		.started_unix = p->started_unix,
+		.workers = p->n_workers,
+	};
+	if (p->otlp) {
+		struct otlp_stats os;
+
+		/* The ring's lock, held as briefly as a push holds it. */
+		otlp_stats(p->otlp, &os);
+		ret->exporter = (struct proxy_export_stats){
+			.queue_depth = os.queued,
+			.sent = os.sent,
+			.retried = os.retried,
+			.dropped = os.dropped + os.failed,
+		};
+	} else if (p->export_fn) {
+		p->export_fn(p->export_ud, &ret->exporter);
+	}
 }
 
 /*
@@ -999,6 +1156,7 @@ proxy_access_log(struct proxy *p, char *line_json)
 static void
 proxy_teardown(struct proxy *p)
 {
+	p->admin = admin_free(p->admin);
 	for (unsigned i = 0; i < p->n_workers; i++)
 		p->workers[i] = worker_free(p->workers[i]);
 	free(p->workers);
@@ -1038,6 +1196,9 @@ proxy_stop(struct proxy *p)
 {
 	if (!p->running)
 		return 0;
+	/* The admin thread goes first: it reads the workers' counters and
+	 * may be in the middle of a reload. */
+	p->admin = admin_free(p->admin);
 	proxy_stop_begin(p);
 	for (unsigned i = 0; i < p->n_workers; i++)
 		worker_join(p->workers[i]);
@@ -1078,6 +1239,7 @@ proxy_free(struct proxy *p)
 		(void)close(p->dns_fd);
 	(void)pthread_cond_destroy(&p->dcond);
 	(void)pthread_mutex_destroy(&p->dlock);
+	(void)pthread_mutex_destroy(&p->reload_lock);
 	(void)pthread_mutex_destroy(&p->lock);
 	free(p);
 	return NULL;

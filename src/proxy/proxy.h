@@ -11,9 +11,11 @@
  * request keeps the snapshot it started with, so nothing is ever read
  * half-updated and the hot path takes no lock.
  *
- * Thread rules: proxy_new(), the setters, proxy_start(), proxy_reload(),
- * proxy_stop() and proxy_free() are called from one controlling thread.
- * Workers only read the snapshot they were handed.
+ * Thread rules: proxy_new(), the setters, proxy_start(), proxy_stop() and
+ * proxy_free() are called from one controlling thread. proxy_reload(),
+ * proxy_reload_failed() and proxy_set_mode() may also be called from the
+ * admin thread (its POST /reload and POST /mode): they serialise on a
+ * lock of their own. Workers only read the snapshot they were handed.
  */
 #pragma once
 
@@ -26,7 +28,9 @@
 #include <stdint.h>
 
 #include "paddock.h"
+#include "policy/policy.h"
 
+struct audit;
 struct audit_settings;
 struct buf;
 struct mitm_certs;
@@ -36,17 +40,20 @@ struct policy;
 struct policy_request;
 struct policy_verdict;
 struct udprelay;
+struct stats_sum;
 struct upstream;
 struct worker;
 
-/* The front ends that share sessions, relay and DNS. */
+/* The listeners. HTTP and SOCKS5 share sessions, relay and DNS on the
+ * workers; the admin API (proxy/admin.h) has a thread of its own. */
 enum proxy_frontend {
 	PROXY_FRONTEND_HTTP,
 	PROXY_FRONTEND_SOCKS5,
+	PROXY_FRONTEND_ADMIN,
 	_PROXY_FRONTEND_MAX,
 };
 
-/* "http", "socks5". */
+/* "http", "socks5", "admin". */
 const char *proxy_frontend_name(enum proxy_frontend fe);
 
 /* Limits a user may override; defaults come from util/limits.h. */
@@ -173,6 +180,45 @@ void proxy_set_audit_sink(struct proxy *p, paddock_audit_fn fn, void *ud);
 void proxy_set_audit(struct proxy *p, const struct audit_settings *s);
 
 /*
+ * What the admin API (GET /config, POST /reload, POST /mode) needs from
+ * whoever loaded the config. Called on the admin thread; any member may be
+ * NULL (the endpoint then answers 500).
+ */
+struct proxy_admin_ops {
+	/* The effective config as JSON text (caller frees), NULL on error. */
+	char *(*config_json)(void *userdata);
+	/* Load the config again and apply it with proxy_reload(). Returns 0,
+	 * or a negative errno with the reason in err. */
+	int (*reload)(void *userdata, char *err, size_t errsz);
+	/* Whether the administrator's requirements allow mode. Returns 0, or
+	 * -EPERM with the reason in err. */
+	int (*check_mode)(void *userdata, enum policy_mode mode, char *err,
+	    size_t errsz);
+	void *userdata;
+};
+
+/* Copied; call before proxy_start(). */
+void proxy_set_admin_ops(struct proxy *p, const struct proxy_admin_ops *ops);
+
+/* What an exporter of audit events (OTLP) reports for /metrics. */
+struct proxy_export_stats {
+	uint64_t queue_depth; /* events waiting */
+	uint64_t sent;        /* events delivered */
+	uint64_t retried;     /* delivery attempts repeated */
+	uint64_t dropped;     /* events given up (queue full, retries out) */
+};
+
+/* Fill *ret; called on the admin thread at every scrape, so it must only
+ * read counters (no lock the data path could wait on). */
+typedef void (
+    *proxy_export_stats_fn)(void *userdata, struct proxy_export_stats *ret);
+
+/* Register the exporter's counters (fn NULL: none, all read as 0). Call
+ * before proxy_start(). */
+void proxy_set_export_stats(struct proxy *p, proxy_export_stats_fn fn,
+    void *userdata);
+
+/*
  * Bind the listeners and start the threads. A disabled proxy binds nothing
  * and returns 0. On failure nothing is left running and the error is
  * described in err (errsz bytes). Returns 0 or a negative errno.
@@ -204,6 +250,25 @@ int proxy_get_otlp_stats(struct proxy *p, struct otlp_stats *ret);
  */
 int proxy_reload(struct proxy *p, const struct proxy_settings *s,
     bool *ret_restart_needed);
+
+/*
+ * A reload that never reached proxy_reload() (the config did not load, a
+ * requirement forbids it): counted for /metrics. Every reload, whatever
+ * triggered it, ends in exactly one proxy_reload() or
+ * proxy_reload_failed() call.
+ */
+void proxy_reload_failed(struct proxy *p);
+
+/*
+ * Switch the policy's mode (POST /mode): the current rules compiled again
+ * with mode. The next reload from the config files sets the mode the
+ * files say. Returns 0, or -ENOMEM / -EINVAL with the reason in err.
+ */
+int proxy_set_mode(struct proxy *p, enum policy_mode mode, char *err,
+    size_t errsz);
+
+/* The current policy's mode. Thread-safe. */
+enum policy_mode proxy_get_mode(struct proxy *p);
 
 /*
  * Stop accepting and return once every worker has: idle connections are
@@ -262,6 +327,31 @@ int proxy_ask_decider(struct proxy *p, const struct policy_request *req,
  */
 void proxy_report(struct proxy *p, const struct proxy_conf *c,
     const struct policy_request *req, const struct policy_verdict *v);
+
+/*
+ * For the admin API (any thread).
+ */
+
+/* The sum of every worker's counters, added to *ret. */
+void proxy_stats_sum(struct proxy *p, struct stats_sum *ret);
+
+/* The audit runtime (blocked-request buffer), borrowed; NULL when the
+ * proxy is not running. */
+struct audit *proxy_get_audit(struct proxy *p);
+
+struct proxy_counters {
+	uint64_t reloads;         /* applied with proxy_reload() */
+	uint64_t reload_failures; /* proxy_reload_failed() or ENOMEM */
+	int64_t started_unix;     /* when proxy_start() returned, seconds */
+	unsigned workers;
+	struct proxy_export_stats exporter;
+};
+
+void proxy_get_counters(struct proxy *p, struct proxy_counters *ret);
+
+/* Prometheus text for GET /metrics (proxy_metrics.c). Returns 0 or
+ * -ENOMEM. */
+int proxy_metrics(struct proxy *p, struct buf *out);
 
 /* The session access log: one JSON line per session, takes ownership
  * (never blocks). */

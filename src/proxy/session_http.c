@@ -26,6 +26,7 @@
 #include "proxy/dial.h"
 #include "proxy/dns.h"
 #include "proxy/pool.h"
+#include "proxy/stats.h"
 #include "proxy/worker.h"
 #include "util/limits.h"
 #include "util/strutil.h"
@@ -361,6 +362,7 @@ session_http_unix_report(struct session_http *h, enum policy_reason reason,
 	};
 	(void)strlcpy(s->target, "unix-socket", sizeof(s->target));
 	session_note_verdict(s, "deny", policy_reason_name(reason), NULL);
+	stats_count_verdict(worker_get_stats(s->worker), &req, &v);
 	proxy_report(worker_get_proxy(s->worker), s->conf, &req, &v);
 }
 

@@ -30,6 +30,7 @@
 #include "proxy/session_http.h"
 #include "proxy/session_socks5.h"
 #include "proxy/splice.h"
+#include "proxy/stats.h"
 #include "util/limits.h"
 #include "util/log.h"
 
@@ -67,6 +68,7 @@ struct worker {
 	struct splice_pipes *pipes;
 	struct dnsd *dnsd; /* paddock run's DNS server (worker 0) */
 	bool stopping;
+	struct stats stats; /* written here only; summed by the admin thread */
 };
 
 static const struct session_frontend *
@@ -120,6 +122,18 @@ struct splice_pipes *
 worker_get_pipes(struct worker *w)
 {
 	return w->pipes;
+}
+
+struct stats *
+worker_get_stats(struct worker *w)
+{
+	return &w->stats;
+}
+
+const struct stats *
+worker_peek_stats(const struct worker *w)
+{
+	return &w->stats;
 }
 
 struct proxy_conf *
@@ -220,16 +234,29 @@ worker_accept_error_cb(struct evconnlistener *l, void *arg)
 	log_debug("worker %u: accept: %s", wl->w->index, strerror(err));
 }
 
+/* The front end of a session, for the connection counters. */
+static enum proxy_frontend
+worker_session_frontend(const struct session *s)
+{
+	for (int i = 0; i < _PROXY_FRONTEND_MAX; i++)
+		if (worker_frontend((enum proxy_frontend)i) == s->fe)
+			return (enum proxy_frontend)i;
+	return _PROXY_FRONTEND_MAX;
+}
+
 void
 worker_add_session(struct worker *w, struct session *s)
 {
 	TAILQ_INSERT_TAIL(&w->live, s, link);
+	stats_count_open(&w->stats, worker_session_frontend(s));
 }
 
 void
 worker_remove_session(struct worker *w, struct session *s)
 {
 	TAILQ_REMOVE(&w->live, s, link);
+	stats_count_close(&w->stats, worker_session_frontend(s),
+	    s->client.bytes, s->upstream.bytes);
 	proxy_session_release(w->proxy);
 	if (w->paused)
 		worker_resume(w);

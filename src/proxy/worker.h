@@ -23,6 +23,7 @@ struct evdns_base;
 struct splice_pipes;
 struct pool;
 struct session;
+struct stats;
 
 /*
  * Create a worker for proxy p. listen_fds[fe] is a listening socket shared
@@ -66,6 +67,11 @@ struct evdns_base *worker_get_dns(struct worker *w);
 struct proxy *worker_get_proxy(struct worker *w);
 struct pool *worker_get_pool(struct worker *w);
 struct splice_pipes *worker_get_pipes(struct worker *w);
+
+/* The worker's counters (proxy/stats.h), borrowed: written only on the
+ * worker's thread. worker_peek_stats() is for readers on any thread. */
+struct stats *worker_get_stats(struct worker *w);
+const struct stats *worker_peek_stats(const struct worker *w);
 
 /* The current snapshot, borrowed (take a reference to keep it). */
 struct proxy_conf *worker_get_conf(struct worker *w);

@@ -131,3 +131,11 @@
 #define LIMIT_MITM_BACKDATE_S   3600  /* notBefore, against clock skew */
 #define LIMIT_MITM_CERT_CACHE   1024  /* leaves cached (LRU) */
 #define LIMIT_MITM_BUNDLE_BYTES (4u * 1024 * 1024) /* a CA bundle read */
+
+/* The admin API (src/proxy/admin.c): connections served at once, the time
+ * one has to send its request, the largest request body (spec network
+ * §8.5: 8 KiB) and the largest answer a client (paddock status) reads. */
+#define LIMIT_ADMIN_CONNS       32
+#define LIMIT_ADMIN_TIMEOUT_MS  10000
+#define LIMIT_ADMIN_BODY_BYTES  (8u * 1024)
+#define LIMIT_ADMIN_REPLY_BYTES (16u * 1024 * 1024)

@@ -199,10 +199,13 @@ class Proxy(Daemon):
             def preexec():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
         super().__init__(argv, r"paddock: listening http=(\S+):(\d+) "
-                         r"socks5=(\S+)", stream="stderr", env=env,
-                         preexec=preexec, cwd=workdir)
+                         r"socks5=(\S+) admin=(\S+)", stream="stderr",
+                         env=env, preexec=preexec, cwd=workdir)
         self.host = self.ready.group(1).strip("[]")
         self.port = int(self.ready.group(2))
+        # "HOST:PORT" of the admin API, or None when it is off.
+        admin = self.ready.group(4)
+        self.admin = None if admin == "off" else admin
         self.url = f"http://{self.ready.group(1)}:{self.port}"
         self.pid = self.proc.pid
 

@@ -22,6 +22,7 @@ PAGES = {
     "paddock-connect.1": [["connect"]],
     "paddock-run.1": [["run"]],
     "paddock-ca.1": [["ca", "path"], ["ca", "show"], ["ca", "rotate"]],
+    "paddock-status.1": [["status"]],
 }
 
 

@@ -140,7 +140,7 @@ def test_subcommands(complete, paddock):
 
 @pytest.mark.parametrize("command", [["proxy"], ["env"], ["connect"],
                                      ["policy", "check"], ["config", "show"],
-                                     ["run"]])
+                                     ["run"], ["status"]])
 def test_options_are_those_of_help(complete, paddock, command):
     want = {o for o in options(help_of(paddock, *command))
             if o.startswith("--")}
@@ -157,6 +157,7 @@ def test_option_values(complete, paddock):
     assert complete("env", "--sandbox", "") == {
         "read-only", "workspace-write", "danger-full-access"}
     assert complete("env", "--format", "j") == {"json"}
+    assert complete("status", "--format", "") == {"text", "json"}
     assert complete("run", "--format", "") == {"text", "json"}
     assert complete("policy", "check", "--protocol", "socks5") == {
         "socks5_tcp", "socks5_udp"}

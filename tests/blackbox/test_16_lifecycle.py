@@ -12,7 +12,7 @@ def test_readiness_line_names_the_real_port(start_proxy):
     p = start_proxy(loopback_config())
     line = p.ready.string.strip()
     assert re.fullmatch(r"paddock: listening http=127\.0\.0\.1:(\d+) "
-                        r"socks5=off", line)
+                        r"socks5=off admin=off", line)
     assert p.port != 0
     assert p.text().count("paddock: listening") == 1
 

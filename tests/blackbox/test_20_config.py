@@ -602,12 +602,13 @@ def test_show_json_shape(tree):
         "enabled": True, "proxy_url": "http://127.0.0.1:3128",
         "enable_socks5": True, "socks_url": "http://127.0.0.1:8081",
         "enable_socks5_udp": True, "allow_upstream_proxy": True,
-        "dangerously_allow_non_loopback_proxy": False, "mode": "full",
-        "mitm": False, "allowed_domains": ["example.com"],
+        "dangerously_allow_non_loopback_proxy": False,
+        "admin_url": None, "dangerously_allow_non_loopback_admin": False,
+        "mode": "full", "mitm": False, "allowed_domains": ["example.com"],
         "denied_domains": [], "allow_local_binding": False,
         "allow_unix_sockets": [], "dangerously_allow_all_unix_sockets": False,
         "http_addr": "127.0.0.1:3128", "socks_addr": "127.0.0.1:8081",
-        "required_denied_domains": []}
+        "admin_addr": None, "required_denied_domains": []}
     assert doc["requirements"] == []
     assert doc["warnings"] == []
 
