@@ -8,8 +8,8 @@
  * A file whose directory does not exist yet is watched through its
  * nearest existing ancestor, for the name of the next directory on the
  * way; once that appears the watch moves down. A symbolic link is also
- * followed to the file it names, whose changes count too (but not a
- * rename in the target's directory).
+ * followed to the file it names: writing it, or renaming another file
+ * over it (its link count changes), counts too.
  *
  * After a change, once none came for LIMIT_CONFIG_WATCH_SETTLE_MS (and at
  * the latest LIMIT_CONFIG_WATCH_MAX_MS after the first), the watches are
