@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdalign.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -43,6 +44,9 @@ struct cfgwatch_entry {
 };
 
 struct cfgwatch {
+	/* Guards files and entries: cfgwatch_set() may come from another
+	 * thread than the loop's (a reload asked for elsewhere). */
+	pthread_mutex_t lock;
 	int fd;
 	struct event *ev_read;
 	struct event *ev_timer;
@@ -206,13 +210,17 @@ cfgwatch_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct cfgwatch *w = arg;
 	char changed[PATH_MAX];
+	int r;
 
 	(void)fd;
 	(void)what;
 	w->pending = false;
 	(void)strlcpy(changed, w->what, sizeof(changed));
 	w->what[0] = '\0';
-	if (cfgwatch_arm(w) < 0)
+	(void)pthread_mutex_lock(&w->lock);
+	r = cfgwatch_arm(w);
+	(void)pthread_mutex_unlock(&w->lock);
+	if (r < 0)
 		log_warn("out of memory renewing the config file watches");
 	w->fn(changed[0] ? changed : NULL, w->userdata);
 }
@@ -268,13 +276,14 @@ cfgwatch_read_cb(evutil_socket_t fd, short what, void *arg)
 	alignas(struct inotify_event) char buf[4096];
 
 	(void)what;
+	(void)pthread_mutex_lock(&w->lock);
 	for (;;) {
 		ssize_t len = read(fd, buf, sizeof(buf));
 
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len <= 0)
-			return; /* EAGAIN: all read */
+			break; /* EAGAIN: all read */
 		for (ssize_t off = 0; off < len;) {
 			const struct inotify_event *ev =
 			    (const struct inotify_event *)(buf + off);
@@ -293,6 +302,7 @@ cfgwatch_read_cb(evutil_socket_t fd, short what, void *arg)
 				    ev->len && !e->any ? ev->name : NULL);
 		}
 	}
+	(void)pthread_mutex_unlock(&w->lock);
 }
 
 struct cfgwatch *
@@ -304,6 +314,7 @@ cfgwatch_new(struct event_base *base, cfgwatch_fn fn, void *userdata,
 
 	if (!w)
 		goto fail;
+	(void)pthread_mutex_init(&w->lock, NULL);
 	w->fn = fn;
 	w->userdata = userdata;
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
@@ -327,6 +338,7 @@ int
 cfgwatch_set(struct cfgwatch *w, char *const *files, size_t n)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
+	int r;
 
 	if (!v)
 		return -ENOMEM;
@@ -339,12 +351,15 @@ cfgwatch_set(struct cfgwatch *w, char *const *files, size_t n)
 			return -ENOMEM;
 		}
 	}
+	(void)pthread_mutex_lock(&w->lock);
 	for (size_t i = 0; i < w->n_files; i++)
 		free(w->files[i]);
 	free(w->files);
 	w->files = v;
 	w->n_files = n;
-	return cfgwatch_arm(w);
+	r = cfgwatch_arm(w);
+	(void)pthread_mutex_unlock(&w->lock);
+	return r;
 }
 
 struct cfgwatch *
@@ -362,6 +377,7 @@ cfgwatch_free(struct cfgwatch *w)
 	for (size_t i = 0; i < w->n_files; i++)
 		free(w->files[i]);
 	free(w->files);
+	(void)pthread_mutex_destroy(&w->lock);
 	free(w);
 	return NULL;
 }

@@ -28,14 +28,15 @@ struct cfgwatch;
  * kernel lost track (its event queue overflowed). */
 typedef void (*cfgwatch_fn)(const char *path, void *userdata);
 
-/* A watcher with no files, calling fn(userdata) on base. Returns NULL and
+/* A watcher with no files, calling fn on base's thread. Returns NULL and
  * sets *reterr (a negative errno) on failure. */
 struct cfgwatch *cfgwatch_new(struct event_base *base, cfgwatch_fn fn,
     void *userdata, int *reterr);
 
 /* Watch these files (absolute paths; copied) instead of the previous
- * ones. A directory that cannot be watched (permissions, the inotify
- * limit) is logged once per call and left out. Returns 0 or -ENOMEM. */
+ * ones. Any thread (the callback's own included). A directory that cannot be
+ * watched (permissions, the inotify limit) is logged once per call and left
+ * out. Returns 0 or -ENOMEM. */
 int cfgwatch_set(struct cfgwatch *w, char *const *files, size_t n);
 
 /* Accepts NULL; returns NULL. */
