@@ -219,7 +219,10 @@ class Proxy:
         argv = [os.path.join(build, "paddock"), "--log-level", "info",
                 "proxy", "--config", self.config, "--system-config", "",
                 "--home", tmp, "--cwd", tmp, "--workers", "2",
-                "--limit", f"sessions={sessions}"]
+                "--limit", f"sessions={sessions}",
+                # Reloads are the SIGHUPs counted below, not also the
+                # file watcher's.
+                "--no-watch"]
         for lim in limits:
             argv += ["--limit", lim]
         env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}

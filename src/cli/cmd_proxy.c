@@ -3,15 +3,17 @@
  * paddock proxy: run the network policy proxy in the foreground.
  *
  * The controlling thread loads the config, starts the runtime, prints one
- * readiness line and then only handles signals: SIGHUP reloads the config
- * (a config that fails to load changes nothing), SIGINT and SIGTERM stop
- * accepting, let open exchanges finish for the shutdown grace and exit 0.
+ * readiness line and then only handles signals and config file changes:
+ * SIGHUP, or a config layer file written, created, replaced or removed
+ * (cli/cfgwatch.h; --no-watch turns it off), reloads the config through
+ * one path, cmd_proxy_reload(). A config that fails to load, that a
+ * requirement forbids or that changes the listeners changes nothing and
+ * says why in one line. SIGINT and SIGTERM stop accepting, let open
+ * exchanges finish for the shutdown grace and exit 0.
  *
- * Every reload, whatever asks for it (SIGHUP here, POST /reload on the
- * admin thread), goes through cmd_proxy_reload(): one lock, one place that
- * loads, checks (the administrator's requirements are part of loading),
- * applies and counts. The config last applied is kept for the admin API
- * (GET /config, the requirement check of POST /mode).
+ * POST /reload on the admin thread takes the same path; one lock
+ * serialises reloads and guards the config in force, which the admin API
+ * reads (GET /config, the requirement check of POST /mode).
  *
  * Under systemd (Type=notify) the same moments are also told to the
  * service manager: READY=1 with the readiness line, RELOADING=1/READY=1
@@ -24,6 +26,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
@@ -39,6 +42,7 @@
 #include "api/proxy_settings.h"
 #include "audit/audit.h"
 #include "cli/cfgopts.h"
+#include "cli/cfgwatch.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "proxy/proxy.h"
@@ -53,11 +57,13 @@ struct cmd_proxy {
 	unsigned workers;
 	const char **limits; /* "NAME=VALUE" */
 	size_t n_limits;
+	bool no_watch;
 	struct proxy *proxy;
 	struct event_base *base;
-	/* Guards reloads and current (controlling and admin thread). */
+	/* Guards reloads and running (controlling and admin thread). */
 	pthread_mutex_t lock;
-	struct config *current; /* the config last applied */
+	struct config *running; /* the config in force */
+	struct cfgwatch *watch; /* NULL with --no-watch */
 };
 
 static void
@@ -75,10 +81,10 @@ cmd_proxy_usage(FILE *f)
 	    "Run the network policy proxy in the foreground. It prints\n"
 	    "  paddock: listening http=HOST:PORT socks5=HOST:PORT|off "
 	    "admin=HOST:PORT|off\n"
-	    "once it accepts connections. SIGHUP reloads the config, SIGINT "
-	    "and\nSIGTERM stop it after open exchanges finished (at most the "
-	    "shutdown\ngrace). A disabled proxy (network.enabled = false) "
-	    "says so and exits 0.\n"
+	    "once it accepts connections. SIGHUP, or a change to a config "
+	    "file,\nreloads the config; SIGINT and SIGTERM stop it after open "
+	    "exchanges\nfinished (at most the shutdown grace). A disabled "
+	    "proxy\n(network.enabled = false) says so and exits 0.\n"
 	    "\nOptions:\n"
 	    "  --audit FILE|-      write one JSON audit event per line to "
 	    "FILE\n"
@@ -92,6 +98,9 @@ cmd_proxy_usage(FILE *f)
 	    "shutdown-grace\n"
 	    "                      (durations: 250ms, 10s, 5m), sessions and\n"
 	    "                      log-queue (counts)\n"
+	    "  --no-watch          reload on SIGHUP only, not when a config "
+	    "file\n"
+	    "                      changes\n"
 	    "  -h, --help          show this help\n"
 	    "\nLimits and their defaults:\n%s"
 	    "\n%s",
@@ -178,62 +187,70 @@ cmd_proxy_limit_apply(struct proxy_limits *l, const char *spec)
 	return proxy_limits_set(l, name, eq + 1);
 }
 
-/* The first error of d as one line, into err. */
-static void
-cmd_proxy_first_error(const struct config_diags *d, char *err, size_t errsz)
-{
-	(void)snprintf(err, errsz, "the configuration does not load");
-	for (size_t i = 0; d && i < config_diags_count(d); i++) {
-		const struct config_diag *diag = config_diags_get(d, i);
-		struct buf b;
-
-		if (diag->severity != CONFIG_SEVERITY_ERROR)
-			continue;
-		buf_init(&b, 0);
-		if (config_diag_format(diag, &b) >= 0)
-			(void)snprintf(err, errsz, "%s", buf_str(&b));
-		buf_done(&b);
-		return;
-	}
-}
-
-/* Load the config and turn it into settings with our overrides. Prints
- * what went wrong (and says it in err). Returns 0 with the loaded config
- * in *ret_cfg (caller frees), or -1. */
+/* Turn a loaded config into settings with our overrides. Returns 0, or a
+ * negative errno with the reason in err. */
 static int
-cmd_proxy_settings(struct cmd_proxy *c, struct proxy_settings *s,
-    struct config **ret_cfg, char *err, size_t errsz)
+cmd_proxy_settings(struct cmd_proxy *c, const struct config *cfg,
+    struct proxy_settings *s, char *err, size_t errsz)
 {
-	struct config_diags *diags = NULL;
-	struct config *cfg;
 	int r;
 
-	cfg = cfgopts_load(&c->cfg, true, &diags);
-	if (!cfg)
-		cmd_proxy_first_error(diags, err, errsz);
-	config_diags_free(diags);
-	if (!cfg)
-		return -1;
 	r = proxy_settings_from_config(cfg, s, err, errsz);
-	if (r < 0) {
-		log_err("%s", err);
-		config_free(cfg);
-		return -1;
-	}
+	if (r < 0)
+		return r;
 	s->workers = c->workers;
 	for (size_t i = 0; i < c->n_limits; i++) {
 		/* Checked when parsed; only an impossible name could fail. */
 		if (cmd_proxy_limit_apply(&s->limits, c->limits[i]) < 0) {
 			(void)snprintf(err, errsz, "--limit %s: not applicable",
 			    c->limits[i]);
-			log_err("%s", err);
 			proxy_settings_done(s);
-			config_free(cfg);
-			return -1;
+			return -EINVAL;
 		}
 	}
-	*ret_cfg = cfg;
 	return 0;
+}
+
+/* The first error of a failed load as one line ("file:line:col: key:
+ * message"), with how many more there were. */
+static void
+cmd_proxy_first_error(const struct config_diags *d, char *err, size_t errsz)
+{
+	size_t errors = config_diags_count_severity(d, CONFIG_SEVERITY_ERROR);
+	struct buf b;
+
+	buf_init(&b, 0);
+	for (size_t i = 0; i < config_diags_count(d); i++) {
+		const struct config_diag *diag = config_diags_get(d, i);
+
+		if (diag->severity != CONFIG_SEVERITY_ERROR)
+			continue;
+		if (config_diag_format(diag, &b) < 0 ||
+		    (errors > 1 &&
+			buf_printf(&b, " (and %zu more error%s)", errors - 1,
+			    errors > 2 ? "s" : "") < 0))
+			buf_clear(&b);
+		break;
+	}
+	(void)snprintf(err, errsz, "%s",
+	    b.len ? buf_str(&b) : "the config does not load");
+	buf_done(&b);
+}
+
+/* Watch the files the running config is made of. */
+static void
+cmd_proxy_watch_files(struct cmd_proxy *c)
+{
+	char **files = NULL;
+	size_t n = 0;
+
+	if (!c->watch)
+		return;
+	if (config_layers_files(c->running, &files, &n) < 0 ||
+	    cfgwatch_set(c->watch, files, n) < 0)
+		log_warn("out of memory listing the config files to watch; "
+			 "changes may need SIGHUP");
+	config_layers_files_free(files, n);
 }
 
 static void
@@ -247,64 +264,99 @@ cmd_proxy_stop_cb(evutil_socket_t sig, short what, void *arg)
 }
 
 /*
- * The one reload path: load, check, apply, count (proxy_reload() or
- * proxy_reload_failed()). why names the trigger for the log ("SIGHUP",
- * "POST /reload"). Any thread; serialised on c->lock. Returns 0, or -1
- * with the reason in err.
+ * The one reload path, whatever asked for it (why: "SIGHUP", a file that
+ * changed): load the config again, check it and apply it to new requests.
+ * A config that does not load (a syntax error, a requirement it breaks)
+ * or that changes what a running proxy cannot (its listeners: spec §1.7)
+ * changes nothing, and one line says why. Open tunnels and kept-alive
+ * exchanges are never cut: the runtime hands them nothing new.
+ * Every outcome is counted (proxy_reload() or proxy_reload_failed()).
+ * Any thread; serialised on c->lock. Returns 0 or a negative errno with
+ * the reason in err (the previous config stays in force).
  */
 static int
-cmd_proxy_reload(struct cmd_proxy *c, const char *why, char *err, size_t errsz)
+cmd_proxy_reload(struct cmd_proxy *c, const char *why, char *err,
+    size_t errsz)
 {
+	struct config_diags *d = config_diags_new();
 	struct proxy_settings s;
 	struct config *cfg = NULL;
 	bool restart = false;
-	int rc = -1;
+	const char *key;
+	int r;
 
 	(void)pthread_mutex_lock(&c->lock);
 	log_info("%s: reloading the configuration", why);
+	/* This thread handles SIGTERM too: a --config that became a FIFO
+	 * must be refused, not waited on. */
+	c->cfg.opts.regular_files_only = true;
 	cmd_proxy_notify_reloading();
-	if (cmd_proxy_settings(c, &s, &cfg, err, errsz) < 0) {
-		proxy_reload_failed(c->proxy);
-		log_err("reload failed; the previous configuration stays in "
-			"force");
-		cmd_proxy_notify("READY=1\nSTATUS=reload failed; the previous "
-				 "configuration stays in force");
-		goto out;
-	}
-	if (proxy_reload(c->proxy, &s, &restart) < 0) {
+	r = d ? config_load(&c->cfg.opts, d, &cfg) : -ENOMEM;
+	if (r == -EINVAL)
+		cmd_proxy_first_error(d, err, errsz);
+	else if (r < 0)
 		(void)snprintf(err, errsz, "out of memory");
-		log_err("reload failed: out of memory; the previous "
-			"configuration stays in force");
-		config_free(cfg);
-	} else {
-		log_info("configuration reloaded");
-		if (restart)
-			log_warn(
-			    "listener settings changed (enabled, addresses "
-			    "or SOCKS5); restart paddock proxy to apply "
-			    "them");
-		config_free(c->current);
-		c->current = cfg;
-		rc = 0;
+	config_diags_free(d);
+	if (r < 0)
+		goto fail;
+	key = config_network_fixed_key(config_get_network(c->running),
+	    config_get_network(cfg));
+	if (key) {
+		(void)snprintf(err, errsz,
+		    "cannot update network.%s on a running proxy", key);
+		r = -EBUSY;
+		goto fail;
 	}
-	cmd_proxy_notify("READY=1\nSTATUS=accepting connections");
+	r = cmd_proxy_settings(c, cfg, &s, err, errsz);
+	if (r < 0)
+		goto fail;
+	r = proxy_reload(c->proxy, &s, &restart); /* counts either way */
 	proxy_settings_done(&s);
-out:
+	if (r < 0) {
+		(void)snprintf(err, errsz, "out of memory");
+		goto failed;
+	}
+	config_free(c->running);
+	c->running = cfg;
+	cmd_proxy_watch_files(c);
+	log_info("configuration reloaded");
+	if (restart) /* the config said otherwise; never expected */
+		log_warn("listener settings changed; restart paddock proxy to "
+			 "apply them");
+	cmd_proxy_notify("READY=1\nSTATUS=accepting connections");
 	(void)pthread_mutex_unlock(&c->lock);
-	return rc;
+	return 0;
+fail:
+	proxy_reload_failed(c->proxy);
+failed:
+	config_free(cfg);
+	log_err("reload failed: %s; the previous configuration stays in force",
+	    err);
+	cmd_proxy_notify("READY=1\nSTATUS=reload failed; the previous "
+			 "configuration stays in force");
+	(void)pthread_mutex_unlock(&c->lock);
+	return r;
 }
 
 static void
 cmd_proxy_reload_cb(evutil_socket_t sig, short what, void *arg)
 {
-	struct cmd_proxy *c = arg;
 	char err[512];
 
 	(void)sig;
 	(void)what;
-	(void)cmd_proxy_reload(c, "SIGHUP", err, sizeof(err));
+	(void)cmd_proxy_reload(arg, "SIGHUP", err, sizeof(err));
 }
 
+static void
+cmd_proxy_changed_cb(const char *path, void *userdata)
+{
+	char why[PATH_MAX + 16], err[512];
+
+	(void)snprintf(why, sizeof(why), "%s changed",
+	    path ? path : "a config file");
+	(void)cmd_proxy_reload(userdata, why, err, sizeof(err));
+}
 /*
  * The admin API's hooks (proxy_admin_ops), on the admin thread.
  */
@@ -326,7 +378,7 @@ cmd_proxy_admin_config(void *userdata)
 	char *text = NULL;
 
 	(void)pthread_mutex_lock(&c->lock);
-	o = c->current ? config_to_json(c->current, NULL) : NULL;
+	o = c->running ? config_to_json(c->running, NULL) : NULL;
 	(void)pthread_mutex_unlock(&c->lock);
 	if (!o)
 		return NULL;
@@ -347,12 +399,13 @@ cmd_proxy_admin_check_mode(void *userdata, enum policy_mode mode, char *err,
 	int r = 0;
 
 	(void)pthread_mutex_lock(&c->lock);
-	if (c->current)
-		r = config_requirements_check_mode(c->current, mode, err,
+	if (c->running)
+		r = config_requirements_check_mode(c->running, mode, err,
 		    errsz);
 	(void)pthread_mutex_unlock(&c->lock);
 	return r;
 }
+
 
 static int
 cmd_proxy_announce(struct cmd_proxy *c)
@@ -379,6 +432,7 @@ cmd_proxy_run(struct cmd_proxy *c)
 {
 	struct event *ev_int = NULL, *ev_term = NULL, *ev_hup = NULL;
 	struct sigaction ign = { .sa_handler = SIG_IGN };
+	struct config_diags *diags = NULL;
 	struct proxy_settings s;
 	struct proxy_admin_ops ops = {
 		.config_json = cmd_proxy_admin_config,
@@ -390,8 +444,14 @@ cmd_proxy_run(struct cmd_proxy *c)
 	uint64_t grace_ms;
 	int r, rc = CLI_EXIT_FAILURE;
 
-	if (cmd_proxy_settings(c, &s, &c->current, err, sizeof(err)) < 0)
+	c->running = cfgopts_load(&c->cfg, true, &diags);
+	config_diags_free(diags);
+	if (!c->running)
 		return CLI_EXIT_FAILURE;
+	if (cmd_proxy_settings(c, c->running, &s, err, sizeof(err)) < 0) {
+		log_err("%s", err);
+		return CLI_EXIT_FAILURE;
+	}
 	grace_ms = s.limits.shutdown_grace_ms;
 	if (!s.enabled) {
 		log_info("the network proxy is disabled (network.enabled = "
@@ -399,9 +459,6 @@ cmd_proxy_run(struct cmd_proxy *c)
 		proxy_settings_done(&s);
 		return CLI_EXIT_OK;
 	}
-	/* Reloads run on the thread that handles signals (and on the admin
-	 * thread), which must never block on a FIFO named as a config. */
-	c->cfg.opts.regular_files_only = true;
 	/* A peer that went away must not kill us. */
 	(void)sigaction(SIGPIPE, &ign, NULL);
 	cmd_proxy_raise_nofile();
@@ -412,13 +469,13 @@ cmd_proxy_run(struct cmd_proxy *c)
 		log_err("out of memory");
 		goto out;
 	}
-	proxy_set_admin_ops(c->proxy, &ops);
 	if (c->audit_arg) {
 		struct audit_settings as = { 0 };
 
 		(void)audit_sink_from_arg(c->audit_arg, &as);
 		proxy_set_audit(c->proxy, &as);
 	}
+	proxy_set_admin_ops(c->proxy, &ops);
 	ev_int = evsignal_new(c->base, SIGINT, cmd_proxy_stop_cb, c);
 	ev_term = evsignal_new(c->base, SIGTERM, cmd_proxy_stop_cb, c);
 	ev_hup = evsignal_new(c->base, SIGHUP, cmd_proxy_reload_cb, c);
@@ -426,6 +483,14 @@ cmd_proxy_run(struct cmd_proxy *c)
 	    evsignal_add(ev_term, NULL) < 0 || evsignal_add(ev_hup, NULL) < 0) {
 		log_err("cannot handle signals");
 		goto out;
+	}
+	if (!c->no_watch) {
+		c->watch = cfgwatch_new(c->base, cmd_proxy_changed_cb, c, &r);
+		if (!c->watch)
+			log_warn_errno(-r,
+			    "cannot watch the config files; reload with "
+			    "SIGHUP");
+		cmd_proxy_watch_files(c);
 	}
 	r = proxy_start(c->proxy, err, sizeof(err));
 	if (r < 0) {
@@ -443,6 +508,7 @@ cmd_proxy_run(struct cmd_proxy *c)
 	(void)proxy_stop(c->proxy);
 	rc = CLI_EXIT_OK;
 out:
+	c->watch = cfgwatch_free(c->watch);
 	c->proxy = proxy_free(c->proxy);
 	if (ev_int)
 		event_free(ev_int);
@@ -509,6 +575,11 @@ cmd_proxy_arg(void *userdata, int argc, char **argv, int *i)
 		cmd_proxy_usage(stdout);
 		return CLI_EXIT_OK;
 	}
+	if (streq(arg, "--no-watch")) {
+		c->no_watch = true;
+		(*i)++;
+		return -1;
+	}
 	m = cli_option_value(argc, argv, i, "--audit", &v);
 	if (m > 0) {
 		if (!v[0]) {
@@ -555,14 +626,14 @@ cmd_proxy(int argc, char **argv)
 	struct cmd_proxy c = { 0 };
 	int rc;
 
-	(void)pthread_mutex_init(&c.lock, NULL);
 	cfgopts_init(&c.cfg);
+	(void)pthread_mutex_init(&c.lock, NULL);
 	rc = cfgopts_parse_args(&c.cfg, argc, argv, cmd_proxy_arg, &c);
 	if (rc < 0)
 		rc = cmd_proxy_run(&c);
-	c.current = config_free(c.current);
-	(void)pthread_mutex_destroy(&c.lock);
 	free(c.limits);
+	config_free(c.running);
+	(void)pthread_mutex_destroy(&c.lock);
 	cfgopts_done(&c.cfg);
 	return rc;
 }

@@ -82,6 +82,7 @@ config_free(struct config *cfg)
 	free(cfg->home);
 	free(cfg->user_home);
 	free(cfg->user_file);
+	free(cfg->system_file);
 	free(cfg->git_root);
 	free(cfg->project_root);
 	free(cfg);

@@ -225,6 +225,20 @@ const struct config_requirement *config_requirements_get(const struct config
 							     *cfg,
     size_t i);
 
+/*
+ * Every file the config is made of, whether it exists or not, as absolute
+ * paths: the system layer, the user layer (or --config), the requirements
+ * and the legacy managed config, and .codex/config.toml in each directory
+ * from the project root down to the cwd (CODEX_HOME excepted). Writing,
+ * creating, replacing or removing any of them may change the config; a
+ * watcher reloads on them. *ret is the caller's, freed with
+ * config_layers_files_free(). Returns 0 or -ENOMEM.
+ */
+int config_layers_files(const struct config *cfg, char ***ret, size_t *ret_n);
+
+/* Accepts NULL. */
+void config_layers_files_free(char **v, size_t n);
+
 /* CODEX_HOME as resolved at load (--home, $CODEX_HOME or ~/.codex);
  * borrowed. Never NULL on a loaded config. */
 const char *config_get_codex_home(const struct config *cfg);
@@ -497,6 +511,18 @@ const struct config_otel *config_get_otel(const struct config *cfg);
 /* "none", "otlp-http"; "binary", "json". */
 const char *config_otel_exporter_name(enum config_otel_exporter e);
 const char *config_otel_protocol_name(enum config_otel_protocol p);
+
+/*
+ * The first network key a running proxy cannot take from next, compared
+ * with the config it runs with: "enabled", "proxy_url", "enable_socks5",
+ * "socks_url" (while SOCKS5 is on), "enable_socks5_udp",
+ * "dangerously_allow_non_loopback_proxy", "admin_url" or
+ * "dangerously_allow_non_loopback_admin"; NULL when none differs.
+ * Addresses compare as resolved and clamped ("http://127.0.0.1:3128"
+ * equals "127.0.0.1:3128").
+ */
+const char *config_network_fixed_key(const struct config_network *running,
+    const struct config_network *next);
 
 /* The effective network settings (borrowed). */
 const struct config_network *config_get_network(const struct config *cfg);

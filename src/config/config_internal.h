@@ -124,7 +124,8 @@ struct config {
 	char *user_home; /* $HOME for ~ expansion, or NULL */
 	char *git_root;  /* root git project of the cwd, or NULL */
 	char *project_root;
-	char *user_file; /* where the user layer is (or would be) */
+	char *user_file;   /* where the user layer is (or would be) */
+	char *system_file; /* where the system layer is (or would be) */
 	/* config_options.regular_files_only */
 	bool regular_files_only;
 

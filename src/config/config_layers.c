@@ -685,6 +685,9 @@ config_layers_load(struct config *cfg, const struct config_options *opts,
 		return r;
 
 	if (system_file[0]) {
+		cfg->system_file = strdup(system_file);
+		if (!cfg->system_file)
+			return -ENOMEM;
 		r = config_layers_load_file(cfg, CONFIG_LAYER_SYSTEM,
 		    system_file, opts->system_file != NULL, NULL, 0, d);
 		if (r < 0)
@@ -747,4 +750,90 @@ config_layers_base_dir(const struct config *cfg, const char *source)
 		if (cfg->layers[i].path && streq(cfg->layers[i].path, source))
 			return cfg->layers[i].dir;
 	return cfg->cwd;
+}
+
+/* Add p, made absolute against the process cwd, to the list once. */
+static int
+config_layers_files_add(char ***v, size_t *n, const char *p)
+{
+	_cleanup_free_ char *proc_cwd = NULL;
+	_cleanup_free_ char *abs = NULL;
+
+	if (config_path_is_absolute(p)) {
+		abs = config_path_normalize(p);
+	} else {
+		proc_cwd = getcwd(NULL, 0);
+		abs = config_path_join(proc_cwd ? proc_cwd : "/", p);
+	}
+	if (!abs)
+		return -ENOMEM;
+	return config_strv_add_unique(v, n, abs);
+}
+
+/* dir/.codex/config.toml, unless dir/.codex is CODEX_HOME. */
+static int
+config_layers_files_project(const struct config *cfg, const char *dir,
+    char ***v, size_t *n)
+{
+	_cleanup_free_ char *dotcodex = config_path_join(dir, ".codex");
+	_cleanup_free_ char *path = NULL;
+
+	if (!dotcodex)
+		return -ENOMEM;
+	if (config_layers_is_home(cfg, dotcodex))
+		return 0;
+	path = config_path_join(dotcodex, "config.toml");
+	if (!path)
+		return -ENOMEM;
+	return config_strv_add_unique(v, n, path);
+}
+
+int
+config_layers_files(const struct config *cfg, char ***ret, size_t *ret_n)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (cfg->system_file)
+		r = config_layers_files_add(&v, &n, cfg->system_file);
+	if (r >= 0 && cfg->user_file)
+		r = config_layers_files_add(&v, &n, cfg->user_file);
+	for (size_t i = 0; r >= 0 && i < ELEMENTSOF(cfg->req.paths); i++)
+		if (cfg->req.paths[i])
+			r = config_layers_files_add(&v, &n, cfg->req.paths[i]);
+	/* The project layers that exist or could, walked as
+	 * config_layers_projects() walks them. */
+	if (r >= 0 && cfg->project_root &&
+	    config_path_has_prefix(cfg->cwd, cfg->project_root)) {
+		size_t root_len = strlen(cfg->project_root);
+		size_t len = strlen(cfg->cwd);
+		char *dir = strdup(cfg->cwd);
+
+		r = dir ? config_layers_files_project(cfg, cfg->project_root,
+			      &v, &n) :
+			  -ENOMEM;
+		for (size_t i = root_len + 1; r >= 0 && i <= len; i++) {
+			if (i < len && dir[i] != '/')
+				continue;
+			dir[i] = '\0';
+			r = config_layers_files_project(cfg, dir, &v, &n);
+			if (i < len)
+				dir[i] = '/';
+		}
+		free(dir);
+	}
+	if (r < 0) {
+		config_strv_free(v, n);
+		return r;
+	}
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+void
+config_layers_files_free(char **v, size_t n)
+{
+	config_strv_free(v, n);
 }

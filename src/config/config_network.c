@@ -986,3 +986,40 @@ config_get_network_file(const struct config *cfg)
 		return file;
 	return cfg->user_file;
 }
+
+static bool
+config_network_addr_equal(const struct config_listen_addr *a,
+    const struct config_listen_addr *b)
+{
+	return a->family == b->family && a->port == b->port &&
+	    streq(a->host, b->host);
+}
+
+const char *
+config_network_fixed_key(const struct config_network *running,
+    const struct config_network *next)
+{
+	if (running->enabled != next->enabled)
+		return "enabled";
+	if (!config_network_addr_equal(&running->http_addr, &next->http_addr))
+		return "proxy_url";
+	if (running->enable_socks5 != next->enable_socks5)
+		return "enable_socks5";
+	if (next->enable_socks5 &&
+	    !config_network_addr_equal(&running->socks_addr, &next->socks_addr))
+		return "socks_url";
+	if (running->enable_socks5_udp != next->enable_socks5_udp)
+		return "enable_socks5_udp";
+	if (running->dangerously_allow_non_loopback_proxy !=
+	    next->dangerously_allow_non_loopback_proxy)
+		return "dangerously_allow_non_loopback_proxy";
+	if (!running->admin_url != !next->admin_url ||
+	    (next->admin_url &&
+		!config_network_addr_equal(&running->admin_addr,
+		    &next->admin_addr)))
+		return "admin_url";
+	if (running->dangerously_allow_non_loopback_admin !=
+	    next->dangerously_allow_non_loopback_admin)
+		return "dangerously_allow_non_loopback_admin";
+	return NULL;
+}

@@ -19,6 +19,10 @@
 #define LIMIT_CONFIG_QUOTE_BYTES  200  /* of a value quoted in a message */
 #define LIMIT_CONFIG_GITDIR_BYTES 4096 /* a .git pointer file */
 #define LIMIT_CONFIG_SUGGEST_DIST 3    /* edit distance of "did you mean" */
+/* Watching the config files (paddock proxy): reload once no change came
+ * for the settle time, and at the latest this long after the first. */
+#define LIMIT_CONFIG_WATCH_SETTLE_MS 150
+#define LIMIT_CONFIG_WATCH_MAX_MS    500
 
 /* Logging: untrusted bytes are escaped and capped at this many input bytes. */
 #define LIMIT_LOG_UNTRUSTED_BYTES 256

@@ -180,7 +180,7 @@ class Proxy(Daemon):
     """build/paddock proxy with a generated config."""
 
     def __init__(self, workdir, config, limits=(), env=None, enter=(),
-                 nofile=None, workers=2, args=()):
+                 nofile=None, workers=2, args=(), watch=False):
         self.workdir = workdir
         self.config_path = os.path.join(workdir, "config.toml")
         with open(self.config_path, "w") as f:
@@ -191,6 +191,10 @@ class Proxy(Daemon):
                 "--audit", "-", "--workers", str(workers)]
         for lim in limits:
             argv += ["--limit", lim]
+        # Reloads happen when a test asks (SIGHUP, reload()), not also
+        # when it writes the config: test_82_reload.py tests the watcher.
+        if not watch:
+            argv.append("--no-watch")
         argv += list(args)
         preexec = None
         if nofile:

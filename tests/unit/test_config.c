@@ -820,6 +820,104 @@ test_config_listen_addr_format(void **state)
 	    "127.0.0.1:3128");
 }
 
+/* The files a watcher follows: every layer that is or could be, from the
+ * project root (a .git marker) down to the cwd, CODEX_HOME's .codex not
+ * counted twice, the requirements whether or not they exist. */
+static void
+test_config_layers_files(void **state)
+{
+	struct config_diags *d = config_diags_new();
+	struct config *cfg = NULL;
+	char p[5][512], sys[128], req[128], home[128], cwd[128];
+	struct config_options o = { 0 };
+	char **files = NULL;
+	size_t n = 0;
+
+	(void)state;
+	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/paddock-test-XXXXXX");
+	CHECK(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+	(void)snprintf(sys, sizeof(sys), "%s/etc/config.toml", tmpdir);
+	(void)snprintf(req, sizeof(req), "%s/nowhere/requirements.toml",
+	    tmpdir);
+	(void)snprintf(home, sizeof(home), "%s/proj/a/.codex", tmpdir);
+	(void)snprintf(cwd, sizeof(cwd), "%s/proj/a/b", tmpdir);
+	(void)snprintf(p[0], sizeof(p[0]), "%s/etc", tmpdir);
+	mkdir_p(p[0]);
+	write_file(sys, "", 0);
+	(void)snprintf(p[0], sizeof(p[0]), "%s/proj/.git", tmpdir);
+	mkdir_p(p[0]);
+	mkdir_p(cwd);
+	o = (struct config_options){ .home = home,
+		.system_file = sys,
+		.requirements_file = req,
+		.managed_file = "",
+		.cwd = cwd };
+	assert_int_equal(config_load(&o, d, &cfg), 0);
+	assert_int_equal(config_layers_files(cfg, &files, &n), 0);
+	(void)snprintf(p[0], sizeof(p[0]), "%s", sys);
+	(void)snprintf(p[1], sizeof(p[1]), "%s/config.toml", home);
+	(void)snprintf(p[2], sizeof(p[2]), "%s", req);
+	(void)snprintf(p[3], sizeof(p[3]), "%s/proj/.codex/config.toml",
+	    tmpdir);
+	(void)snprintf(p[4], sizeof(p[4]), "%s/proj/a/b/.codex/config.toml",
+	    tmpdir);
+	assert_int_equal(n, 5);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(files[i], p[i]);
+	config_layers_files_free(files, n);
+	config_free(cfg);
+	config_diags_free(d);
+	rm_tree(tmpdir);
+}
+
+/* What a running proxy refuses to change (spec network §1.7). */
+static void
+test_config_network_fixed_key(void **state)
+{
+	struct config_network a = { .enabled = true,
+		.enable_socks5 = true,
+		.enable_socks5_udp = true,
+		.http_addr = { .family = AF_INET,
+		    .host = "127.0.0.1",
+		    .port = 3128 },
+		.socks_addr = { .family = AF_INET,
+		    .host = "127.0.0.1",
+		    .port = 8081 } };
+	struct config_network b = a;
+
+	(void)state;
+	assert_null(config_network_fixed_key(&a, &b));
+	/* The policy is not a listener setting. */
+	b.mode = POLICY_MODE_LIMITED;
+	b.allow_local_binding = true;
+	assert_null(config_network_fixed_key(&a, &b));
+	b.http_addr.port = 3129;
+	assert_string_equal(config_network_fixed_key(&a, &b), "proxy_url");
+	b = a;
+	(void)snprintf(b.http_addr.host, sizeof(b.http_addr.host), "::1");
+	b.http_addr.family = AF_INET6;
+	assert_string_equal(config_network_fixed_key(&a, &b), "proxy_url");
+	b = a;
+	b.enabled = false;
+	assert_string_equal(config_network_fixed_key(&a, &b), "enabled");
+	b = a;
+	b.socks_addr.port = 1080;
+	assert_string_equal(config_network_fixed_key(&a, &b), "socks_url");
+	b.enable_socks5 = false;
+	assert_string_equal(config_network_fixed_key(&a, &b), "enable_socks5");
+	/* Where a SOCKS5 listener that stays off would be: no matter. */
+	a.enable_socks5 = false;
+	assert_null(config_network_fixed_key(&a, &b));
+	b = a;
+	b.enable_socks5_udp = false;
+	assert_string_equal(config_network_fixed_key(&a, &b),
+	    "enable_socks5_udp");
+	b = a;
+	b.dangerously_allow_non_loopback_proxy = true;
+	assert_string_equal(config_network_fixed_key(&a, &b),
+	    "dangerously_allow_non_loopback_proxy");
+}
+
 /*
  * Spec §3 E3 ("profiles active but no profile name") is defensive in the
  * reference too: profiles are active only when some layer or the merged
@@ -843,6 +941,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test(test_config_too_many_problems),
 		cmocka_unit_test(test_config_listen_addr_format),
+		cmocka_unit_test_teardown(test_config_layers_files, teardown),
+		cmocka_unit_test(test_config_network_fixed_key),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
