@@ -275,8 +275,7 @@ cmd_proxy_stop_cb(evutil_socket_t sig, short what, void *arg)
  * the reason in err (the previous config stays in force).
  */
 static int
-cmd_proxy_reload(struct cmd_proxy *c, const char *why, char *err,
-    size_t errsz)
+cmd_proxy_reload(struct cmd_proxy *c, const char *why, char *err, size_t errsz)
 {
 	struct config_diags *d = config_diags_new();
 	struct proxy_settings s;
@@ -357,6 +356,7 @@ cmd_proxy_changed_cb(const char *path, void *userdata)
 	    path ? path : "a config file");
 	(void)cmd_proxy_reload(userdata, why, err, sizeof(err));
 }
+
 /*
  * The admin API's hooks (proxy_admin_ops), on the admin thread.
  */
@@ -405,7 +405,6 @@ cmd_proxy_admin_check_mode(void *userdata, enum policy_mode mode, char *err,
 	(void)pthread_mutex_unlock(&c->lock);
 	return r;
 }
-
 
 static int
 cmd_proxy_announce(struct cmd_proxy *c)
