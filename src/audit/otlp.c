@@ -29,6 +29,7 @@
 #include <curl/curl.h>
 
 #include "audit/audit_event.h"
+#include "audit/otlp_curl.h"
 #include "audit/otlp_encode.h"
 #include "util/buf.h"
 #include "util/limits.h"
@@ -40,6 +41,7 @@ struct otlp {
 	bool thread_started;
 
 	/* The exporter thread's own. */
+	const struct otlp_curl *cu;
 	CURL *curl;
 	struct curl_slist *headers;
 	struct audit_event *batch; /* LIMIT_OTLP_BATCH */
@@ -258,18 +260,19 @@ static int
 otlp_curl_setup(struct otlp *o)
 {
 	const struct otlp_settings *s = o->s;
-	CURL *c = curl_easy_init();
+	const struct otlp_curl *cu = o->cu;
+	CURL *c = cu->easy_init();
 	bool ok;
 
 	if (!c)
 		return -ENOMEM;
 	o->curl = c;
-	o->headers = curl_slist_append(NULL,
+	o->headers = cu->slist_append(NULL,
 	    s->json ? "Content-Type: application/json" :
 		      "Content-Type: application/x-protobuf");
 	for (size_t i = 0; o->headers && i < s->n_headers; i++) {
 		struct curl_slist *h =
-		    curl_slist_append(o->headers, s->headers[i]);
+		    cu->slist_append(o->headers, s->headers[i]);
 
 		if (!h)
 			return -ENOMEM;
@@ -277,31 +280,31 @@ otlp_curl_setup(struct otlp *o)
 	}
 	if (!o->headers)
 		return -ENOMEM;
-	ok = curl_easy_setopt(c, CURLOPT_URL, s->endpoint) == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ==
+	ok = cu->easy_setopt(c, CURLOPT_URL, s->endpoint) == CURLE_OK &&
+	    cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") ==
 		CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, o->headers) == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+	    cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK &&
+	    cu->easy_setopt(c, CURLOPT_PROXY, "") == CURLE_OK &&
+	    cu->easy_setopt(c, CURLOPT_HTTPHEADER, o->headers) == CURLE_OK &&
+	    cu->easy_setopt(c, CURLOPT_TIMEOUT_MS,
 		(long)LIMIT_OTLP_TIMEOUT_MS) == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	    cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 		(long)LIMIT_OTLP_CONNECT_MS) == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, otlp_progress_cb) ==
+	    cu->easy_setopt(c, CURLOPT_NOPROGRESS, 0L) == CURLE_OK &&
+	    cu->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, otlp_progress_cb) ==
 		CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_XFERINFODATA, o) == CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, otlp_discard_cb) ==
+	    cu->easy_setopt(c, CURLOPT_XFERINFODATA, o) == CURLE_OK &&
+	    cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, otlp_discard_cb) ==
 		CURLE_OK &&
-	    curl_easy_setopt(c, CURLOPT_USERAGENT,
+	    cu->easy_setopt(c, CURLOPT_USERAGENT,
 		"paddock/" PADDOCK_VERSION_STRING) == CURLE_OK &&
 	    (!s->ca_file ||
-		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file) == CURLE_OK) &&
+		cu->easy_setopt(c, CURLOPT_CAINFO, s->ca_file) == CURLE_OK) &&
 	    (!s->cert_file ||
-		curl_easy_setopt(c, CURLOPT_SSLCERT, s->cert_file) ==
+		cu->easy_setopt(c, CURLOPT_SSLCERT, s->cert_file) ==
 		    CURLE_OK) &&
 	    (!s->key_file ||
-		curl_easy_setopt(c, CURLOPT_SSLKEY, s->key_file) == CURLE_OK);
+		cu->easy_setopt(c, CURLOPT_SSLKEY, s->key_file) == CURLE_OK);
 	return ok ? 0 : -EINVAL;
 }
 
@@ -321,21 +324,21 @@ otlp_post(struct otlp *o, uint64_t *ret_retry_after_ms, char *why, size_t whysz)
 	CURLcode rc;
 
 	*ret_retry_after_ms = 0;
-	(void)curl_easy_setopt(o->curl, CURLOPT_POSTFIELDS, o->body.data);
-	(void)curl_easy_setopt(o->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	(void)o->cu->easy_setopt(o->curl, CURLOPT_POSTFIELDS, o->body.data);
+	(void)o->cu->easy_setopt(o->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)o->body.len);
-	rc = curl_easy_perform(o->curl);
+	rc = o->cu->easy_perform(o->curl);
 	if (rc != CURLE_OK) {
-		(void)snprintf(why, whysz, "%s", curl_easy_strerror(rc));
+		(void)snprintf(why, whysz, "%s", o->cu->easy_strerror(rc));
 		return OTLP_RETRY;
 	}
-	(void)curl_easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &status);
+	(void)o->cu->easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &status);
 	if (status >= 200 && status < 300)
 		return OTLP_SENT;
 	(void)snprintf(why, whysz, "HTTP status %ld", status);
 	if (status != 429 && status != 502 && status != 503 && status != 504)
 		return OTLP_REJECT;
-	if (curl_easy_getinfo(o->curl, CURLINFO_RETRY_AFTER, &retry_after) ==
+	if (o->cu->easy_getinfo(o->curl, CURLINFO_RETRY_AFTER, &retry_after) ==
 		CURLE_OK &&
 	    retry_after > 0)
 		*ret_retry_after_ms = (uint64_t)retry_after * 1000u;
@@ -508,16 +511,20 @@ otlp_new(const struct otlp_settings *s, struct otlp **ret)
 {
 	struct otlp *o;
 	int r = -ENOMEM;
+	const struct otlp_curl *cu;
+	char why[256];
 
 	if (!s->endpoint || !s->environment || s->queue > LIMIT_OTLP_QUEUE_MAX)
 		return -EINVAL;
-	/* Thread-safe since curl 7.84; paddock calls it from the controlling
-	 * thread anyway. Never cleaned up: other users may share it. */
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -ENOMEM;
+	cu = otlp_curl_get(why, sizeof(why));
+	if (!cu) {
+		log_err("%s", why);
+		return -ELIBACC;
+	}
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
+	o->cu = cu;
 	if (pthread_mutex_init(&o->lock, NULL) != 0) {
 		free(o);
 		return -ENOMEM;
@@ -598,8 +605,8 @@ otlp_free(struct otlp *o)
 		return NULL;
 	otlp_stop(o);
 	if (o->curl)
-		curl_easy_cleanup(o->curl);
-	curl_slist_free_all(o->headers);
+		o->cu->easy_cleanup(o->curl);
+	o->cu->slist_free_all(o->headers);
 	buf_done(&o->body);
 	free(o->ring);
 	free(o->batch);

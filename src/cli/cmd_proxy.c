@@ -464,8 +464,12 @@ cmd_proxy_run(struct cmd_proxy *c)
 	c->base = event_base_new();
 	r = proxy_new(&s, &c->proxy);
 	proxy_settings_done(&s);
-	if (!c->base || r < 0) {
+	if (!c->base || r == -ENOMEM) {
 		log_err("out of memory");
+		goto out;
+	}
+	if (r < 0) {
+		log_err_errno(r, "cannot start the proxy");
 		goto out;
 	}
 	if (c->audit_arg) {
