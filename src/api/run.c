@@ -322,8 +322,9 @@ run_proxy_hooks(struct run *r)
 	}
 }
 
+/* The proxy of the run, with its listeners and hooks, not yet started. */
 static int
-run_proxy_start(struct run *r)
+run_proxy_new(struct run *r)
 {
 	char err[256] = "";
 	int rc;
@@ -360,10 +361,22 @@ run_proxy_start(struct run *r)
 		if (rc >= 0)
 			proxy_set_decider(r->proxy, run_ask_decider, r->ask);
 	}
-	if (rc >= 0) {
-		run_proxy_hooks(r);
-		rc = proxy_start(r->proxy, err, sizeof(err));
+	if (rc < 0) {
+		(void)snprintf(r->error, sizeof(r->error),
+		    "cannot start the proxy: %s", strerror(-rc));
+		return rc;
 	}
+	run_proxy_hooks(r);
+	return 0;
+}
+
+/* Start the threads of the proxy run_proxy_new() made. */
+static int
+run_proxy_start(struct run *r)
+{
+	char err[256] = "";
+	int rc = proxy_start(r->proxy, err, sizeof(err));
+
 	if (rc < 0)
 		(void)snprintf(r->error, sizeof(r->error),
 		    "cannot start the proxy: %s", err[0] ? err : strerror(-rc));
@@ -378,8 +391,10 @@ run_network_host(struct run *r, char *err, size_t errsz)
 	static const enum proxy_frontend fes[] = { PROXY_FRONTEND_HTTP,
 		PROXY_FRONTEND_SOCKS5 };
 
-	int rc = run_proxy_start(r);
+	int rc = run_proxy_new(r);
 
+	if (rc >= 0)
+		rc = run_proxy_start(r);
 	if (rc < 0) {
 		(void)snprintf(err, errsz, "the proxy did not start");
 		return rc;
@@ -557,7 +572,8 @@ int
 run_start(struct run *r)
 {
 	struct sandbox_error e;
-	int sync = -1, rc;
+	int sync = -1, go, rc;
+	bool serve;
 	pid_t pid;
 
 	/* One spawn per run: a failed start leaves nothing to retry. */
@@ -575,8 +591,9 @@ run_start(struct run *r)
 	 * kernel) signals go by pid, which stays ours until it is reaped. */
 	r->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	/* --landlock-only started the proxy with the plan. */
-	if (r->net_proxy && !r->o->landlock_only) {
-		rc = run_proxy_start(r);
+	serve = r->net_proxy && !r->o->landlock_only;
+	if (serve) {
+		rc = run_proxy_new(r);
 		if (rc < 0) {
 			(void)sandbox_release(sync, false, &e);
 			(void)run_reap(pid);
@@ -589,7 +606,24 @@ run_start(struct run *r)
 			 "them with [shell_environment_policy] set, or "
 			 "ignore_default_excludes = true",
 		    r->withheld, r->withheld == 1 ? "" : "s");
-	rc = sandbox_release(sync, true, &e);
+	/* The command starts while the proxy's threads do: a connection it
+	 * makes meanwhile waits in a listener's backlog until a worker
+	 * accepts it. Starting both at once saves a short command most of
+	 * what paddock adds to its run time. Should the threads fail to
+	 * start (no memory), the command dies before it could reach
+	 * anything. */
+	go = sandbox_go(sync);
+	if (serve && go == 0) {
+		rc = run_proxy_start(r);
+		if (rc < 0) {
+			(void)kill(pid, SIGKILL); /* ours, not yet reaped */
+			(void)sandbox_wait_exec(sync, go, &e);
+			(void)run_reap(pid);
+			r->proxy = proxy_free(r->proxy);
+			return rc;
+		}
+	}
+	rc = sandbox_wait_exec(sync, go, &e);
 	if (rc < 0) {
 		run_say_error(r, &e);
 		(void)run_reap(pid);

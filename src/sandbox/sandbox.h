@@ -257,3 +257,14 @@ int sandbox_spawn(struct sandbox_plan *p, pid_t *ret_pid, int *ret_sync_fd,
  * negative errno with *ret_error (the child then exits; waitpid() it).
  */
 int sandbox_release(int sync_fd, bool go, struct sandbox_error *ret_error);
+
+/*
+ * sandbox_release(sync_fd, true, ...) in two halves, for a parent with
+ * work to do while the command starts. sandbox_go() lets the child run
+ * the command and returns at once: 0, or -EPIPE when the child has
+ * already exited. sandbox_wait_exec() then waits as sandbox_release()
+ * does, given what sandbox_go() returned; it takes over sync_fd.
+ */
+int sandbox_go(int sync_fd);
+int sandbox_wait_exec(int sync_fd, int go_result,
+    struct sandbox_error *ret_error);

@@ -719,12 +719,20 @@ sandbox_recv(int fd, struct sandbox_error *ret_error, int *fds, size_t max)
 		.msg_control = u.buf,
 		.msg_controllen = sizeof(u.buf) };
 	struct cmsghdr *c;
+	bool reset = false;
 	ssize_t n;
 	size_t got = 0;
 
-	do
+	/* A child that exits with our go unread resets the pair, and a
+	 * seqpacket socket reports that before the reason the child sent
+	 * first: the error is reported once, the message is read next. */
+	for (;;) {
 		n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
+		if (n >= 0 ||
+		    (errno != EINTR && (errno != ECONNRESET || reset)))
+			break;
+		reset = reset || errno == ECONNRESET;
+	}
 	if (n == 0)
 		return 0; /* EOF */
 	if (n != (ssize_t)sizeof(m)) {
@@ -819,24 +827,45 @@ sandbox_spawn(struct sandbox_plan *p, pid_t *ret_pid, int *ret_sync_fd,
 }
 
 int
-sandbox_release(int sync_fd, bool go, struct sandbox_error *ret_error)
+sandbox_go(int sync_fd)
 {
-	char c = go ? 'g' : 'q';
-	int r = 0;
+	char c = 'g';
 	ssize_t n;
 
 	do
 		n = send(sync_fd, &c, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
-	/* A child whose setup failed has sent why and exited: the send
-	 * fails, the reason is still there to read. */
-	if (go)
-		r = sandbox_recv(sync_fd, ret_error, NULL, 0);
-	if (go && r == 0 && n != 1) {
+	return n == 1 ? 0 : -EPIPE;
+}
+
+int
+sandbox_wait_exec(int sync_fd, int go_result, struct sandbox_error *ret_error)
+{
+	/* A child whose setup failed has sent why and exited: the go was
+	 * not delivered, the reason is still there to read. */
+	int r = sandbox_recv(sync_fd, ret_error, NULL, 0);
+
+	if (r == 0 && go_result < 0) {
 		*ret_error =
 		    (struct sandbox_error){ SANDBOX_STAGE_FORK, EPIPE, -1 };
 		r = -EPIPE;
 	}
 	(void)close(sync_fd);
 	return r > 0 ? -EPROTO : r;
+}
+
+int
+sandbox_release(int sync_fd, bool go, struct sandbox_error *ret_error)
+{
+	char c = 'q';
+	ssize_t n;
+
+	if (go)
+		return sandbox_wait_exec(sync_fd, sandbox_go(sync_fd),
+		    ret_error);
+	do
+		n = send(sync_fd, &c, 1, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	(void)close(sync_fd);
+	return 0;
 }
