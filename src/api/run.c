@@ -123,6 +123,29 @@ run_lookup(void *userdata, const char *name)
 	return NULL;
 }
 
+/*
+ * The proxy's settings, made before the spawn: compiling the policy
+ * allocates, and after the fork every heap page written costs a
+ * copy-on-write fault (the child keeps the parent's pages for as long
+ * as it runs).
+ */
+static int
+run_proxy_settings(struct run *r, char *err, size_t errsz)
+{
+	char why[256] = "";
+	int rc;
+
+	rc = proxy_settings_from_config(r->cfg, &r->settings, why, sizeof(why));
+	r->settings_init = true;
+	if (rc < 0) {
+		(void)snprintf(err, errsz, "cannot start the proxy: %s", why);
+		return rc;
+	}
+	(void)strlcpy(r->settings.execution_id, r->execution_id,
+	    sizeof(r->settings.execution_id));
+	return 0;
+}
+
 static int run_network_env(struct run *r, char *err, size_t errsz);
 static int run_network_host(struct run *r, char *err, size_t errsz);
 
@@ -141,6 +164,11 @@ run_network(struct run *r, char *err, size_t errsz)
 	r->plan->net = r->net_proxy ? SANDBOX_NET_PROXY : SANDBOX_NET_NONE;
 	if (!r->net_proxy)
 		return 0;
+	if (r->o->explain == RUN_EXPLAIN_NONE) {
+		rc = run_proxy_settings(r, err, errsz);
+		if (rc < 0)
+			return rc;
+	}
 	r->socks_on = net->enable_socks5;
 	r->frontend_of[0] = PROXY_FRONTEND_HTTP;
 	/* --landlock-only: the proxy listens on the host (port 0 is an
@@ -326,18 +354,8 @@ run_proxy_hooks(struct run *r)
 static int
 run_proxy_new(struct run *r)
 {
-	char err[256] = "";
 	int rc;
 
-	rc = proxy_settings_from_config(r->cfg, &r->settings, err, sizeof(err));
-	r->settings_init = true;
-	if (rc < 0) {
-		(void)snprintf(r->error, sizeof(r->error),
-		    "cannot start the proxy: %s", err);
-		return rc;
-	}
-	(void)strlcpy(r->settings.execution_id, r->execution_id,
-	    sizeof(r->settings.execution_id));
 	/* DNS and the UDP relays: sockets the child made in the namespace
 	 * too (none under --landlock-only, which refuses UDP). */
 	run_udp_settings(r->plan, r->listen_fds, &r->settings);

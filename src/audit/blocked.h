@@ -70,7 +70,7 @@ int blocked_drain(struct blocked *b, struct blocked_record **ret,
     size_t *ret_n);
 
 /* The records buffered now, and those evicted unread because the buffer
- * was full (saturating). */
+ * was full or could not be allocated (saturating). */
 void blocked_counts(struct blocked *b, size_t *ret_size, uint64_t *ret_evicted);
 
 /* Records ever pushed, saturating at UINT64_MAX. */
