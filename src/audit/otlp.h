@@ -64,6 +64,7 @@ struct otlp_settings *otlp_settings_dup(const struct otlp_settings *s);
 bool otlp_settings_equal(const struct otlp_settings *a,
     const struct otlp_settings *b);
 
+struct audit_meta;
 struct otlp;
 
 /* Counters since otlp_new(), for metrics. */
@@ -78,6 +79,11 @@ struct otlp_stats {
 /* A stopped exporter with a copy of s. Returns 0 with *ret, -EINVAL or
  * -ENOMEM. */
 int otlp_new(const struct otlp_settings *s, struct otlp **ret);
+
+/* Attach the metadata every record carries (conversation.id, app.version,
+ * user.account_id, execution.id; NULL fields absent), copied, replacing
+ * any earlier. Only while the exporter is stopped. Returns 0 or -ENOMEM. */
+int otlp_set_meta(struct otlp *o, const struct audit_meta *meta);
 
 /* Start the exporter thread (every signal blocked). Returns 0 or -errno.
  * A stopped exporter may be started again. */

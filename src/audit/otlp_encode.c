@@ -48,6 +48,8 @@ otlp_encode_attrs(const struct audit_event *ev, const struct audit_meta *meta,
 	if (meta && meta->user_account_id)
 		otlp_encode_str(&out[n++], "user.account_id",
 		    meta->user_account_id);
+	if (meta && meta->execution_id)
+		otlp_encode_str(&out[n++], "execution.id", meta->execution_id);
 	otlp_encode_str(&out[n++], "network.policy.scope",
 	    policy_scope_name(ev->scope));
 	otlp_encode_str(&out[n++], "network.policy.decision",

@@ -22,7 +22,7 @@ struct buf;
 
 #define OTLP_SCOPE_NAME    "codex_otel.network_proxy"
 #define OTLP_SEVERITY_INFO 9
-#define OTLP_ATTRS_MAX     16
+#define OTLP_ATTRS_MAX     17 /* all otlp_encode_attrs() may emit */
 
 /* The resource every record of a request shares. Borrowed. */
 struct otlp_resource {

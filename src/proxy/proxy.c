@@ -720,7 +720,9 @@ proxy_start_audit(struct proxy *p, char *err, size_t errsz)
 	p->audit_settings.meta.execution_id =
 	    p->settings.execution_id[0] ? p->settings.execution_id : NULL;
 	if (p->otlp) {
-		r = otlp_start(p->otlp);
+		r = otlp_set_meta(p->otlp, &p->audit_settings.meta);
+		if (r >= 0)
+			r = otlp_start(p->otlp);
 		if (r < 0) {
 			(void)snprintf(err, errsz,
 			    "cannot start the OTLP exporter: %s", strerror(-r));

@@ -5,6 +5,7 @@ Every request goes to a host the policy does not allow, so each one gives
 exactly one audit event (a domain deny) without any upstream: the event
 for request i carries server.address h<i>.example.org.
 """
+import json
 import os
 import re
 import signal
@@ -102,6 +103,7 @@ def test_records_carry_the_event_fields_with_natural_types(
     assert a["network.policy.override"] == ("bool", False)
     assert a["client.address"][0] == "string"
     assert a["client.address"][1].startswith("127.0.0.1:")
+    assert "execution.id" not in a  # only a run's proxy has one
     # The same event as the JSON-lines stream, timestamp included.
     [line] = [e for e in p.audit() if e["server.address"] == "h1.example.org"]
     assert line["event.name"] == EVENT
@@ -335,10 +337,19 @@ def test_paddock_run_exports_its_proxy_decisions(paddock, tmp_path,
                    '[otel.exporter.otlp-http]\n'
                    f'endpoint = "{collector.endpoint}"\n'
                    'protocol = "json"\n')
+    audit = tmp_path / "audit.jsonl"
     r = paddock("run", "--config", str(cfg), "--system-config", "",
-                "--home", str(tmp_path), "--cwd", str(tmp_path), "--",
+                "--home", str(tmp_path), "--cwd", str(tmp_path),
+                "--audit", str(audit), "--",
                 "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
                 "http://denied.example.org/secret")
     assert r.rc == 0 and r.out == "403", (r.rc, r.out, r.err)
     # paddock run has stopped its proxy, so the export was flushed.
-    assert hosts(collector.accepted()) == ["denied.example.org"]
+    records = collector.accepted()
+    assert hosts(records) == ["denied.example.org"]
+    # The record names its run, with the id the JSON-lines stream has.
+    [line] = audit.read_text().splitlines()
+    run_id = json.loads(line)["execution.id"]
+    assert re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-"
+                        r"[89ab][0-9a-f]{3}-[0-9a-f]{12}", run_id)
+    assert records[0]["attributes"]["execution.id"] == ("string", run_id)

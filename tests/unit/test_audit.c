@@ -1213,6 +1213,46 @@ test_audit_otlp_json_escapes_strings(void **state)
 	buf_done(&b);
 }
 
+/* Every metadata field set: the most attributes a record can have, the
+ * run's execution.id among them, in the order of the JSON-lines stream. */
+static void
+test_audit_otlp_attrs_with_all_metadata(void **state)
+{
+	struct audit_meta meta = { .conversation_id = "c-1",
+		.app_version = "2.0",
+		.user_account_id = "u-1",
+		.execution_id = "0c6f9f8e-3a4e-4c55-9d3b-7f1e2a9b8c01" };
+	struct otlp_resource res = otlp_res;
+	struct otlp_attr attrs[OTLP_ATTRS_MAX];
+	char ts[AUDIT_TIMESTAMP_BYTES];
+	struct audit_event ev;
+	struct buf b;
+	json_t *line;
+	char *text;
+	size_t n;
+
+	(void)state;
+	otlp_event(&ev);
+	n = otlp_encode_attrs(&ev, &meta, ts, attrs);
+	assert_int_equal(n, OTLP_ATTRS_MAX);
+	assert_string_equal(attrs[5].key, "execution.id");
+	assert_string_equal(attrs[5].s, meta.execution_id);
+	text = audit_event_json(&ev, &meta);
+	assert_non_null(text);
+	line = parse(text);
+	free(text);
+	assert_int_equal(json_object_size(line), n);
+	for (size_t i = 0; i < n; i++)
+		assert_non_null(json_object_get(line, attrs[i].key));
+	json_decref(line);
+	res.meta = &meta;
+	buf_init(&b, 0);
+	assert_int_equal(otlp_encode_proto(&ev, 1, &res, 1, &b), 0);
+	assert_non_null(memmem(b.data, b.len, meta.execution_id,
+	    strlen(meta.execution_id)));
+	buf_done(&b);
+}
+
 static void
 test_audit_otlp_queue_drops_oldest_and_counts(void **state)
 {
@@ -1291,6 +1331,7 @@ main(void)
 		cmocka_unit_test(
 		    test_audit_otlp_proto_parses_with_generated_code),
 		cmocka_unit_test(test_audit_otlp_json_escapes_strings),
+		cmocka_unit_test(test_audit_otlp_attrs_with_all_metadata),
 		cmocka_unit_test(test_audit_otlp_queue_drops_oldest_and_counts),
 		cmocka_unit_test(test_audit_otlp_settings_copy_and_compare),
 	};
