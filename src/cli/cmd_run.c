@@ -177,8 +177,9 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* The access log and per-request lines would mix with the
-	 * command's own stderr; warnings and errors remain. */
-	log_set_level(a.quiet ? LOG_LEVEL_ERR : LOG_LEVEL_WARN);
+	 * command's own stderr; warnings and errors remain. An explicit
+	 * --log-level still wins. */
+	log_set_default_level(a.quiet ? LOG_LEVEL_ERR : LOG_LEVEL_WARN);
 	cfg = cfgopts_load(&o, !a.quiet, &diags);
 	config_diags_free(diags);
 	if (!cfg) {

@@ -566,6 +566,12 @@ proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
 	return 0;
 }
 
+const char *
+proxy_get_execution_id(const struct proxy *p)
+{
+	return p->settings.execution_id[0] ? p->settings.execution_id : NULL;
+}
+
 int
 proxy_get_dns_fd(const struct proxy *p)
 {

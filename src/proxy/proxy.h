@@ -230,6 +230,10 @@ int proxy_start(struct proxy *p, char *err, size_t errsz);
 int proxy_get_address(const struct proxy *p, enum proxy_frontend fe,
     struct proxy_listen *ret);
 
+/* The execution.id of the run this proxy serves, or NULL (borrowed; fixed
+ * for the proxy's life). Any thread. */
+const char *proxy_get_execution_id(const struct proxy *p);
+
 /* "127.0.0.1:3128", "[::1]:3128" ("unknown" for other families). Returns
  * out. */
 const char *proxy_sockaddr_format(const struct sockaddr *sa, char *out,

@@ -547,6 +547,8 @@ session_access_log_write(struct session *s)
 	uint64_t now = worker_now_ms(s->worker);
 	const struct proxy_conf *c =
 	    s->conf ? s->conf : worker_get_conf(s->worker);
+	const char *execution_id =
+	    proxy_get_execution_id(worker_get_proxy(s->worker));
 	json_t *o = json_object();
 	char *line = NULL;
 	int r = o ? 0 : -ENOMEM;
@@ -568,6 +570,9 @@ session_access_log_write(struct session *s)
 		r = session_log_set(o, "rule", json_string(s->rule));
 	if (r == 0 && c && c->profile)
 		r = session_log_set(o, "profile", json_string(c->profile));
+	if (r == 0 && execution_id)
+		r = session_log_set(o, "execution_id",
+		    json_string(execution_id));
 	if (r == 0)
 		r = session_log_set(o, "requests",
 		    json_integer((json_int_t)s->requests));

@@ -22,6 +22,7 @@ _Static_assert(LOG_ESCAPE_BYTES >= 4 * LIMIT_LOG_UNTRUSTED_BYTES + 4,
     "LOG_ESCAPE_BYTES too small");
 
 static _Atomic int log_level = LOG_LEVEL_INFO;
+static atomic_bool log_level_chosen; /* by log_set_level() */
 
 static pthread_rwlock_t log_sink_lock = PTHREAD_RWLOCK_INITIALIZER;
 static struct log_sink log_sink; /* under log_sink_lock; write NULL: none */
@@ -36,7 +37,15 @@ static const char *const log_level_names[_LOG_LEVEL_MAX] = {
 void
 log_set_level(enum log_level level)
 {
+	atomic_store(&log_level_chosen, true);
 	atomic_store(&log_level, (int)level);
+}
+
+void
+log_set_default_level(enum log_level level)
+{
+	if (!atomic_load(&log_level_chosen))
+		atomic_store(&log_level, (int)level);
 }
 
 enum log_level

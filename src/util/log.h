@@ -27,6 +27,10 @@ enum log_level {
 /* Messages above this level are dropped. Default LOG_LEVEL_INFO. */
 void log_set_level(enum log_level level);
 
+/* A command's own default: applied unless log_set_level() chose a level
+ * (an explicit --log-level wins). */
+void log_set_default_level(enum log_level level);
+
 enum log_level log_get_level(void);
 
 /* Parse "error", "warn", "info" or "debug". Returns 0 or -EINVAL. */

@@ -114,6 +114,25 @@ def test_audit_events_carry_an_execution_id_unique_per_run(box, origin):
     assert ids[0] != ids[1]
 
 
+def test_access_log_lines_carry_the_execution_id(box, origin):
+    box.write_config(network=PROXY_ON)
+    path = os.path.join(box.root, "audit.jsonl")
+    argv = box.argv("--audit", path, cmd=[
+        "/bin/sh", "-c", curl(f"http://127.0.0.1:{origin.port}/") +
+        curl("http://unlisted.test/")])
+    i = argv.index("run")
+    argv[i:i] = ["--log-level", "info"]
+    r = subprocess.run(argv, cwd=box.ws, env=box.env(), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    [run_id] = {e["execution.id"] for e in audit_events(path)}
+    access = [json.loads(line.split(" access ", 1)[1])
+              for line in r.stderr.splitlines() if " access {" in line]
+    assert sorted(a["target"] for a in access) == sorted([
+        f"127.0.0.1:{origin.port}", "unlisted.test:80"]), r.stderr
+    assert {a["execution_id"] for a in access} == {run_id}
+
+
 def spawn(box, *cmd):
     prefix = []
     if box.uid:
