@@ -26,6 +26,7 @@
 #include "api/run_ask.h"
 #include "api/run_env.h"
 #include "api/run_explain.h"
+#include "api/run_placeholder.h"
 #include "api/run_plan.h"
 #include "api/run_report.h"
 #include "api/run_udp.h"
@@ -49,7 +50,7 @@ struct run {
 	const struct run_options *o; /* points at opts */
 	struct run_options opts;     /* a copy; its pointers are borrowed */
 	struct sandbox_plan *plan;
-	char **created; /* metadata placeholders to remove */
+	struct run_placeholders placeholders; /* held until the run ends */
 	bool net_proxy;
 	struct childenv env;
 	char http[CONFIG_ADDR_TEXT_MAX + 8];
@@ -289,8 +290,8 @@ run_prepare(struct run *r, char *err, size_t errsz)
 		    r->plan, err, errsz);
 	else if (rc >= 0)
 		rc = run_plan_build(r->cfg, run_lookup(r, "TMPDIR"),
-		    r->o->explain != RUN_EXPLAIN_NONE, r->plan, &r->created,
-		    err, errsz);
+		    r->o->explain != RUN_EXPLAIN_NONE, r->plan,
+		    &r->placeholders, err, errsz);
 	if (rc >= 0)
 		rc = run_network(r, err, errsz);
 	if (rc >= 0)
@@ -684,8 +685,7 @@ run_finish(struct run *r)
 		}
 	r->proxy = proxy_free(r->proxy);
 	r->ask = run_ask_free(r->ask); /* after the proxy that asked */
-	run_plan_created_remove(r->created);
-	r->created = NULL;
+	run_placeholders_release(&r->placeholders);
 }
 
 int

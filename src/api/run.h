@@ -78,8 +78,9 @@ struct run;
 /*
  * Prepare a run of o->argv under cfg: the plan, the environment, the
  * execution id. cfg and every pointer in o are borrowed and must outlive
- * the run. Unless o->explain, missing metadata placeholders are created
- * on the host now (run_free() removes them). Returns 0 with *ret (free
+ * the run. Unless o->explain, missing metadata placeholders are taken
+ * on the host now (run_placeholder.h; run_free() lets go of them, and the
+ * last run using one removes it). Returns 0 with *ret (free
  * with run_free()), or a negative errno with a message in err.
  */
 int run_new(const struct config *cfg, const struct run_options *o,

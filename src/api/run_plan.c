@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/run_placeholder.h"
 #include "sandbox/sandbox.h"
 #include "util/buf.h"
 #include "util/cleanup.h"
@@ -315,35 +316,19 @@ run_plan_gitdir(const char *root, const char *dotgit)
 	return realpath(joined, real) ? strdup(real) : NULL;
 }
 
-static int
-run_plan_strv_push(char ***v, const char *s)
-{
-	size_t n = 0;
-	char **nv;
-
-	while (*v && (*v)[n])
-		n++;
-	nv = reallocarray(*v, n + 2, sizeof(char *));
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	nv[n] = strdup(s);
-	nv[n + 1] = NULL;
-	return nv[n] ? 0 : -ENOMEM;
-}
-
 /* .git (and its gitdir), .codex and .agents under the writable root
  * root: read-only when present, an empty read-only directory when not. */
 static int
 run_plan_protect(const struct run_plan_paths *paths, const char *root,
-    bool dry_run, struct sandbox_plan *plan, char ***created, char *err,
-    size_t errsz)
+    bool dry_run, struct sandbox_plan *plan,
+    struct run_placeholders *placeholders, char *err, size_t errsz)
 {
 	char path[PATH_MAX];
 	int r = 0;
 
 	for (size_t k = 0; run_plan_protected[k] && r >= 0; k++) {
 		_cleanup_free_ char *gitdir = NULL;
+		bool placeholder;
 		struct stat st;
 
 		if ((size_t)snprintf(path, sizeof(path), "%s%s%s", root,
@@ -353,6 +338,28 @@ run_plan_protect(const struct run_plan_paths *paths, const char *root,
 		/* An explicit entry for the path itself decides. */
 		if (run_plan_access(paths, path) != CONFIG_FS_ACCESS_WRITE)
 			continue;
+		/* Missing (or a placeholder already): a directory the run
+		 * cannot write into, so it cannot be created either. git
+		 * skips such a .git and keeps looking upwards. */
+		if (dry_run) {
+			placeholder = lstat(path, &st) < 0 ?
+			    errno == ENOENT :
+			    run_placeholder_looks(&st);
+		} else {
+			r = run_placeholder_take(placeholders, path);
+			if (r < 0) {
+				(void)snprintf(err, errsz,
+				    "cannot protect '%s': %s", path,
+				    strerror(-r));
+				return -EINVAL;
+			}
+			placeholder = r > 0;
+		}
+		if (placeholder) {
+			r = sandbox_plan_add(plan, SANDBOX_OP_MASK_DIR, path,
+			    NULL);
+			continue;
+		}
 		if (lstat(path, &st) == 0) {
 			if (S_ISLNK(st.st_mode)) {
 				(void)snprintf(err, errsz,
@@ -374,23 +381,6 @@ run_plan_protect(const struct run_plan_paths *paths, const char *root,
 				    gitdir, gitdir);
 			continue;
 		}
-		if (errno != ENOENT)
-			continue;
-		/* Missing: a directory the run cannot write into, so it
-		 * cannot be created either. git skips an empty .git
-		 * directory and keeps looking upwards. */
-		if (!dry_run) {
-			if (mkdir(path, 0) < 0) {
-				(void)snprintf(err, errsz,
-				    "cannot protect '%s': %s", path,
-				    strerror(errno));
-				return -EINVAL;
-			}
-			r = run_plan_strv_push(created, path);
-		}
-		if (r >= 0)
-			r = sandbox_plan_add(plan, SANDBOX_OP_MASK_DIR, path,
-			    NULL);
 	}
 	return r;
 }
@@ -476,7 +466,8 @@ run_plan_ca(const struct config *cfg, struct run_plan_paths *paths)
 
 int
 run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
-    struct sandbox_plan *plan, char ***ret_created, char *err, size_t errsz)
+    struct sandbox_plan *plan, struct run_placeholders *placeholders, char *err,
+    size_t errsz)
 {
 	const char *cwd = config_get_cwd(cfg);
 	struct run_plan_paths paths;
@@ -484,7 +475,6 @@ run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
 	char real[PATH_MAX];
 	int r;
 
-	*ret_created = NULL;
 	r = run_plan_resolve(config_get_fs_policy(cfg), cwd, tmpdir, &paths);
 	if (r >= 0)
 		r = run_plan_ca(cfg, &paths);
@@ -508,7 +498,7 @@ run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
 		if (paths.v[i].access == CONFIG_FS_ACCESS_WRITE &&
 		    paths.v[i].is_dir)
 			r = run_plan_protect(&paths, paths.v[i].path, dry_run,
-			    plan, ret_created, err, errsz);
+			    plan, placeholders, err, errsz);
 	if (r >= 0)
 		r = run_plan_sockets(&paths, config_get_network(cfg), plan);
 	if (r >= 0) {
@@ -517,19 +507,7 @@ run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
 			r = -ENOMEM;
 	}
 	run_plan_paths_done(&paths);
-	if (r < 0) {
-		run_plan_created_remove(*ret_created);
-		*ret_created = NULL;
-	}
+	if (r < 0)
+		run_placeholders_release(placeholders);
 	return r;
-}
-
-void
-run_plan_created_remove(char **created)
-{
-	for (size_t i = 0; created && created[i]; i++) {
-		(void)rmdir(created[i]);
-		free(created[i]);
-	}
-	free(created);
 }

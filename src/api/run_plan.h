@@ -13,8 +13,8 @@
  * The mounts follow from that order, shallowest first, so that a deeper
  * entry overrides its ancestor inside its own subtree. Under every
  * writable root, .git (and the gitdir a .git file points to), .codex and
- * .agents are bound read-only; a missing one gets an empty, unwritable
- * directory for the run, created on the host and removed afterwards.
+ * .agents are bound read-only; a missing one gets a placeholder
+ * (run_placeholder.h), masked in the sandbox.
  */
 #pragma once
 
@@ -23,6 +23,7 @@
 
 #include "config/config.h"
 
+struct run_placeholders;
 struct sandbox_plan;
 
 struct run_plan_entry {
@@ -73,13 +74,15 @@ int run_plan_ca(const struct config *cfg, struct run_plan_paths *paths);
 
 /*
  * Add the filesystem part of plan (ops and Landlock rules) for cfg, and
- * its cwd. Unless dry_run, missing protected metadata directories are
- * created on the host and listed in *ret_created (NULL-terminated, caller
- * removes them after the run with run_plan_created_remove()). Returns 0,
- * -ENOMEM, or -EINVAL with a reason in err.
+ * its cwd. Unless dry_run, the placeholders for missing protected
+ * metadata are taken on the host and appended to placeholders (the
+ * caller releases them after the run: run_placeholders_release(); on
+ * failure they are released already). Returns 0, -ENOMEM, or -EINVAL
+ * with a reason in err.
  */
 int run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
-    struct sandbox_plan *plan, char ***ret_created, char *err, size_t errsz);
+    struct sandbox_plan *plan, struct run_placeholders *placeholders, char *err,
+    size_t errsz);
 
 /*
  * The --landlock-only variant (run_plan_landlock.c): Landlock rules only,
@@ -92,7 +95,3 @@ int run_plan_build(const struct config *cfg, const char *tmpdir, bool dry_run,
  */
 int run_plan_landlock_build(const struct config *cfg, const char *tmpdir,
     struct sandbox_plan *plan, char *err, size_t errsz);
-
-/* rmdir() every placeholder (only empty ones go) and free the list.
- * Accepts NULL. */
-void run_plan_created_remove(char **created);

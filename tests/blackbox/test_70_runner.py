@@ -292,6 +292,55 @@ def test_missing_metadata_cannot_be_created(box):
     assert listing(box.ws) == ["secret"]
 
 
+def test_a_run_ending_leaves_placeholders_to_a_run_still_using_them(box):
+    """Two runs in one workspace: the first to end must not take away the
+    placeholders the other masks, or that one could create them."""
+    def start(script):
+        p = subprocess.Popen(box.argv(cmd=["/bin/sh", "-c", script]),
+                             cwd=box.ws, env=box.env(), text=True,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        assert p.stdout.readline() == "ready\n", p.stderr.read()
+        return p
+    first = start("echo ready; read x")
+    second = start("echo ready; read x; mkdir .codex/x; mkdir .git/hooks;"
+                   " rmdir .agents; echo done")
+    first.communicate("\n", timeout=60)
+    assert first.returncode == 0
+    # Still held by the second run.
+    assert sorted(listing(box.ws)) == [".agents", ".codex", ".git",
+                                       "secret"]
+    out, err = second.communicate("\n", timeout=60)
+    assert second.returncode == 0 and out == "done\n", err
+    lines = err.splitlines()
+    assert len(lines) == 3, err
+    assert "'.codex/x'" in lines[0] or "‘.codex/x’" in lines[0], err
+    assert ".git/hooks" in lines[1] and "'.agents'" in lines[2], err
+    # The last run removed them; nothing was created on the host.
+    assert listing(box.ws) == ["secret"]
+
+
+def test_placeholders_left_by_a_killed_run_are_adopted(box):
+    p = subprocess.Popen(box.argv(cmd=["/bin/sh", "-c", "echo ready; read x"]),
+                         cwd=box.ws, env=box.env(), text=True,
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL)
+    assert p.stdout.readline() == "ready\n"
+    p.kill()
+    p.wait(timeout=30)
+    p.stdin.close()
+    p.stdout.close()
+    left = sorted(listing(box.ws))
+    assert left == [".agents", ".codex", ".git", "secret"]
+    for name in (".agents", ".codex", ".git"):
+        st = os.lstat(os.path.join(box.ws, name))
+        assert st.st_mode & 0o7777 == 0o1400 and st.st_uid == box.uid
+    # The next run protects the same names with them, then removes them.
+    r = box.sh("mkdir .codex/x; echo done")
+    assert r.stdout == "done\n", r.stderr
+    assert listing(box.ws) == ["secret"]
+
+
 def test_symlink_hardlink_and_rename_tricks_fail(box):
     r = box.sh(
         f"ln -s {box.outside}/host.txt link; echo x >> link;"

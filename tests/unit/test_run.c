@@ -22,6 +22,7 @@
 
 #include "api/childenv.h"
 #include "api/run_env.h"
+#include "api/run_placeholder.h"
 #include "api/run_plan.h"
 #include "api/run_report.h"
 #include "audit/blocked.h"
@@ -260,7 +261,8 @@ test_run_plan_build_mounts_and_metadata(void **state)
 {
 	struct sandbox_plan *plan = sandbox_plan_new();
 	struct config *cfg;
-	char **created = NULL, err[256] = "", text[1024];
+	struct run_placeholders held = { 0 };
+	char err[256] = "", text[1024];
 	const struct sandbox_op *op;
 
 	(void)state;
@@ -275,10 +277,10 @@ test_run_plan_build_mounts_and_metadata(void **state)
 	    "\":project_roots\" = { \".\" = \"write\", \"secret\" = \"none\", "
 	    "\"secret/pub\" = \"read\" }\n");
 	cfg = load(text);
-	assert_int_equal(run_plan_build(cfg, NULL, true, plan, &created, err,
+	assert_int_equal(run_plan_build(cfg, NULL, true, plan, &held, err,
 			     sizeof(err)),
 	    0);
-	assert_null(created);
+	assert_int_equal(held.n, 0);
 	assert_false(plan->root_read);
 	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RO, "/usr"));
 	assert_non_null(find_op(plan, SANDBOX_OP_BIND_RW, at("ws")));
@@ -298,17 +300,57 @@ test_run_plan_build_mounts_and_metadata(void **state)
 	sandbox_plan_free(plan);
 
 	plan = sandbox_plan_new();
-	assert_int_equal(run_plan_build(cfg, NULL, false, plan, &created, err,
+	assert_int_equal(run_plan_build(cfg, NULL, false, plan, &held, err,
 			     sizeof(err)),
 	    0);
-	assert_non_null(created);
-	assert_string_equal(created[0], at("ws/.codex"));
-	assert_null(created[1]);
+	assert_int_equal(held.n, 1);
+	assert_string_equal(held.v[0].path, at("ws/.codex"));
 	assert_int_equal(access(at("ws/.codex"), F_OK), 0);
-	run_plan_created_remove(created);
+	run_placeholders_release(&held);
+	assert_int_equal(held.n, 0);
 	assert_int_equal(access(at("ws/.codex"), F_OK), -1);
 	sandbox_plan_free(plan);
 	config_free(cfg);
+}
+
+/* Two runs in one workspace share a placeholder: the first to end leaves
+ * it to the other, the last removes it; one left behind is adopted; a
+ * directory of the user's is never taken. */
+static void
+test_run_placeholder_shared_by_runs(void **state)
+{
+	struct run_placeholders a = { 0 }, b = { 0 }, c = { 0 };
+	struct stat st;
+
+	(void)state;
+	mkdirs("ws");
+	assert_int_equal(run_placeholder_take(&a, at("ws/.codex")), 1);
+	assert_int_equal(lstat(at("ws/.codex"), &st), 0);
+	assert_true(run_placeholder_looks(&st));
+	assert_int_equal(run_placeholder_take(&b, at("ws/.codex")), 1);
+	run_placeholders_release(&a);
+	assert_int_equal(access(at("ws/.codex"), F_OK), 0); /* b holds it */
+	run_placeholders_release(&b);
+	assert_int_equal(access(at("ws/.codex"), F_OK), -1);
+
+	/* Left by a run that was killed: the next one adopts it. */
+	assert_int_equal(mkdir(at("ws/.agents"), 0), 0);
+	assert_int_equal(chmod(at("ws/.agents"), RUN_PLACEHOLDER_MODE), 0);
+	assert_int_equal(run_placeholder_take(&c, at("ws/.agents")), 1);
+	run_placeholders_release(&c);
+	assert_int_equal(access(at("ws/.agents"), F_OK), -1);
+
+	/* The user's: another mode, or not empty, or a file. */
+	assert_int_equal(mkdir(at("ws/.git"), 0755), 0);
+	assert_int_equal(run_placeholder_take(&c, at("ws/.git")), 0);
+	assert_int_equal(rmdir(at("ws/.git")), 0);
+	mkdirs("ws/.git/objects");
+	assert_int_equal(chmod(at("ws/.git"), RUN_PLACEHOLDER_MODE), 0);
+	assert_int_equal(run_placeholder_take(&c, at("ws/.git")), 0);
+	assert_int_equal(chmod(at("ws/.git"), 0755), 0);
+	write_file("ws/.codex", "a file\n");
+	assert_int_equal(run_placeholder_take(&c, at("ws/.codex")), 0);
+	assert_int_equal(c.n, 0);
 }
 
 /* The access of the rule on path, or 0 when there is none. */
@@ -390,7 +432,8 @@ test_run_plan_refuses_symlinked_metadata(void **state)
 {
 	struct sandbox_plan *plan = sandbox_plan_new();
 	struct config *cfg;
-	char **created = NULL, err[256] = "";
+	struct run_placeholders held = { 0 };
+	char err[256] = "";
 
 	(void)state;
 	mkdirs("ws");
@@ -399,12 +442,12 @@ test_run_plan_refuses_symlinked_metadata(void **state)
 		   "[permissions.p.filesystem]\n"
 		   "\":root\" = \"read\"\n"
 		   "\":project_roots\" = \"write\"\n");
-	assert_int_equal(run_plan_build(cfg, NULL, false, plan, &created, err,
+	assert_int_equal(run_plan_build(cfg, NULL, false, plan, &held, err,
 			     sizeof(err)),
 	    -EINVAL);
 	assert_non_null(strstr(err, "is a symbolic link"));
 	/* Nothing is left behind (.git was created, then removed). */
-	assert_null(created);
+	assert_int_equal(held.n, 0);
 	assert_int_equal(access(at("ws/.git"), F_OK), -1);
 	sandbox_plan_free(plan);
 	config_free(cfg);
@@ -650,6 +693,8 @@ main(void)
 		    test_run_plan_build_mounts_and_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_plan_refuses_symlinked_metadata, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_placeholder_shared_by_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_plan_landlock_carves_read_only_paths, setup,
 		    teardown),
