@@ -295,13 +295,15 @@ def main():
                     help="20 start-ups, one round of 2 s (a smoke test)")
     ap.add_argument("--runs", type=int, default=None,
                     help="start-ups of each (default 60, 20 with --quick)")
+    ap.add_argument("--rounds", type=int, default=None,
+                    help="throughput rounds (default 3, 1 with --quick)")
     ap.add_argument("--realtime", action="store_true",
                     help="time the start-ups at SCHED_FIFO priority 10 "
                     "(root only): on a machine busy with other work, the "
                     "figures then measure the programs, not the queue")
     args = ap.parse_args()
     runs = args.runs or (20 if args.quick else 60)
-    rounds = 1 if args.quick else 3
+    rounds = args.rounds or (1 if args.quick else 3)
     if args.quick:
         WRK_SECONDS = 2
     os.environ["PATH"] += ":/usr/sbin"
