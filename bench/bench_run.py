@@ -25,18 +25,26 @@ Issue 12's performance targets, measured in one run on loopback:
              /proc/PID/stat: `paddock proxy`'s process tree; for
              `paddock run` the paddock process and its threads, without
              the sandboxed command, which is its child).
+  ceiling    the same hop without paddock (root only): wrk -> nginx
+             keep-alive with wrk and nginx's listening socket in a fresh
+             network namespace (nginx on the host serving the socket it
+             inherited), against wrk -> the same nginx on the host,
+             interleaved rounds, medians: what the kernel's namespace
+             costs by itself, to read the keep-alive target against.
 
 Prints a Markdown table (also written to bench/results/run.md) and exits
 non-zero when a target is missed. Loopback only; the client binaries must
 be readable inside the profile, which grants ":root" = "read".
 """
 import argparse
+import ctypes
 import datetime
 import os
 import platform
 import re
 import resource
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -44,8 +52,8 @@ import tempfile
 import threading
 import time
 
-from benchutil import (Server, cpu_during, cpu_seconds, per_unit,
-                       tree_cpu_seconds, xfmt)
+from benchutil import (Server, cpu_during, cpu_seconds, free_port,
+                       per_unit, tree_cpu_seconds, wait_listening, xfmt)
 from bench_http import BULK_BYTES, start_nginx
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -275,6 +283,111 @@ def throughput(build, tmp, conf, run_argv, rounds):
             for k, v in samples.items()}
 
 
+CLONE_NEWNET = 0x40000000
+
+
+def netns_listener(holder_pid, port):
+    """A socket listening on 127.0.0.1:port inside the network namespace
+    of holder_pid (setns there and back: sockets stay in the namespace
+    they were made in)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open(f"/proc/{holder_pid}/ns/net", os.O_RDONLY)
+    try:
+        if libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns")
+        try:
+            s = socket.socket()
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))
+            s.listen(4096)
+        finally:
+            if libc.setns(own, CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "setns back")
+    finally:
+        os.close(own)
+        os.close(target)
+    return s
+
+
+def netns_ceiling(tmp, rounds):
+    """The same hop without paddock: wrk -> nginx, keep-alive, with nginx's
+    listening socket and wrk in a fresh network namespace (nginx itself on
+    the host, serving the socket it inherited: its NGINX variable), against
+    wrk -> the same nginx on the host. {"host"|"inside": (req/s, nginx
+    CPU µs/request)}, or None when no namespace can be made."""
+    holder = subprocess.Popen(
+        ["unshare", "-n", "sh", "-c",
+         "ip link set lo up && echo up && exec sleep 100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if holder.stdout.readline() != "up\n":
+        holder.kill()
+        holder.wait()
+        return None
+    www = os.path.join(tmp, "ceiling")
+    os.makedirs(www)
+    with open(os.path.join(www, "small"), "w") as f:
+        f.write("hello from nginx\n")
+    host_port, ns_port = free_port(), free_port()
+    listener = netns_listener(holder.pid, ns_port)
+    conf = os.path.join(www, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""worker_processes 1;
+daemon off;
+pid {www}/nginx.pid;
+error_log {www}/nginx.err warn;
+events {{ worker_connections 4096; }}
+http {{
+    access_log off;
+    keepalive_requests 100000000;
+    client_body_temp_path {www}/body;
+    proxy_temp_path {www}/proxy;
+    fastcgi_temp_path {www}/fastcgi;
+    uwsgi_temp_path {www}/uwsgi;
+    scgi_temp_path {www}/scgi;
+    server {{
+        listen 127.0.0.1:{host_port};
+        listen 127.0.0.1:{ns_port};
+        root {www};
+    }}
+}}
+""")
+    fd = listener.fileno()
+    nginx = subprocess.Popen(
+        ["nginx", "-c", conf, "-e", f"{www}/nginx.err"],
+        env=dict(os.environ, NGINX=f"{fd};"), pass_fds=[fd],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    listener.close()
+    samples = {"host": [], "inside": []}
+    try:
+        wait_listening(host_port, nginx, "nginx")
+        enter = ["nsenter", "-t", str(holder.pid), "-n"]
+        for _ in range(rounds):
+            for where, argv in (("host", []), ("inside", enter)):
+                port = host_port if where == "host" else ns_port
+                before = tree_cpu_seconds(nginx.pid)
+                r = subprocess.run(argv + [
+                    "wrk", "-t1", f"-c{WRK_CONNECTIONS}",
+                    f"-d{WRK_SECONDS}s", f"http://127.0.0.1:{port}/small"],
+                    capture_output=True, text=True, start_new_session=True)
+                spent = tree_cpu_seconds(nginx.pid) - before
+                got = wrk_parse(r.stdout) if r.returncode == 0 else None
+                samples[where].append(
+                    (got[0], per_unit(spent, got[1], 1e6)) if got else None)
+    finally:
+        nginx.terminate()
+        nginx.wait()
+        holder.kill()
+        holder.wait()
+    out = {}
+    for where, v in samples.items():
+        ok = [x for x in v if x]
+        out[where] = (statistics.median(x[0] for x in ok),
+                      statistics.median(x[1] for x in ok)) if ok else None
+    return out
+
+
 def fmt(v, digits=0):
     return "n/a" if v is None else f"{v:,.{digits}f}"
 
@@ -334,6 +447,7 @@ def main():
         if args.realtime:
             os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         tp = throughput(args.build, tmp, conf, run_argv, rounds)
+        ceiling = netns_ceiling(tmp, rounds) if os.geteuid() == 0 else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     load_after = os.getloadavg()
@@ -380,6 +494,22 @@ def main():
                      f"{fmt(tp[(where, 'bulk')])} | "
                      f"{fmt(tp[(where, 'bulk_cpu')], 2)} | "
                      f"{fmt(tp[(where, 'bulk_client')], 2)} |")
+    if ceiling and ceiling["host"] and ceiling["inside"]:
+        lines += [
+            "",
+            "| the same hop without paddock | keep-alive req/s | "
+            "nginx CPU µs/req |",
+            "|---|---:|---:|",
+            f"| wrk -> nginx, both on the host | {fmt(ceiling['host'][0])} "
+            f"| {fmt(ceiling['host'][1], 1)} |",
+            "| wrk -> nginx, wrk and nginx's listening socket in a fresh "
+            f"network namespace | {fmt(ceiling['inside'][0])} | "
+            f"{fmt(ceiling['inside'][1], 1)} |",
+        ]
+        bare = ratio(ceiling["inside"][0], ceiling["host"][0])
+        bare_cpu = ratio(ceiling["inside"][1], ceiling["host"][1])
+    else:
+        bare = bare_cpu = None
     checks = []
     for user, _ in users:
         checks.append((f"start-up vs bwrap ({user})",
@@ -401,6 +531,10 @@ def main():
         ("client CPU per request, inside / direct",
          ratio(tp[("inside", "ka_client")], tp[("direct", "ka_client")]),
          None, True),
+        ("ceiling: keep-alive req/s of bare nginx, namespace / host",
+         bare, None, True),
+        ("ceiling: nginx CPU per request, namespace / host", bare_cpu, None,
+         True),
     ]
     lines += ["", "| paddock run | measured | target | |",
               "|---|---:|---:|---|"]
