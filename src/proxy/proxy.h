@@ -153,6 +153,9 @@ struct proxy_conf *proxy_conf_ref(struct proxy_conf *c);
 /* Accepts NULL; returns NULL. Thread-safe. */
 struct proxy_conf *proxy_conf_unref(struct proxy_conf *c);
 
+/* The port of an AF_INET or AF_INET6 address, in host order. */
+uint16_t proxy_addr_port(const struct sockaddr *sa);
+
 /* True when a packet to sa (address and port) would reach a socket bound
  * to local: the same address, "any", or loopback when local is a
  * wildcard. Compares canonical forms (policy_addr_canonical()). */
