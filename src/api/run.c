@@ -628,9 +628,11 @@ run_start(struct run *r)
 	/* The command starts while the proxy's threads do: a connection it
 	 * makes meanwhile waits in a listener's backlog until a worker
 	 * accepts it. Starting both at once saves a short command most of
-	 * what paddock adds to its run time. Should the threads fail to
-	 * start (no memory), the command dies before it could reach
-	 * anything. */
+	 * what paddock adds to its run time. Everything that can refuse
+	 * (settings, policy, exporter) was checked by run_proxy_new();
+	 * should the threads still fail to start (no memory), the command,
+	 * fully confined, is killed, having reached no network but perhaps
+	 * having written in its writable roots meanwhile. */
 	go = sandbox_go(sync);
 	if (serve && go == 0) {
 		rc = run_proxy_start(r);

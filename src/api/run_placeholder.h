@@ -16,6 +16,11 @@
  * A placeholder is recognised by its mode, 01400 (sticky, owner-read
  * only), its owner (the caller's effective uid) and its emptiness; any
  * other directory is the user's and is only ever bound read-only.
+ *
+ * The locks order paddock runs among themselves. They do not bind other
+ * processes: a command that its own profile lets write where another
+ * run's metadata lives (a run of /work beside a run of /work/sub) can
+ * change that metadata whatever the other run masks, placeholder or not.
  */
 #pragma once
 
@@ -28,7 +33,8 @@
 
 struct run_placeholder {
 	char *path;
-	int fd; /* holds the shared lock */
+	int dir_fd; /* its parent, O_PATH */
+	int fd;     /* the directory; holds the shared lock */
 };
 
 struct run_placeholders {
@@ -40,10 +46,11 @@ struct run_placeholders {
 bool run_placeholder_looks(const struct stat *st);
 
 /*
- * Make path a placeholder held by this run: create it when missing, or
- * adopt the one there. Returns 1 when taken (appended to list), 0 when
- * path is something else (the caller binds it read-only), or a negative
- * errno.
+ * Make path (absolute) a placeholder held by this run: create it when
+ * missing, or adopt the one there. Returns 1 when taken (appended to
+ * list), 0 when path is something else (the caller binds it read-only),
+ * or a negative errno: -EWOULDBLOCK when another process has held it
+ * locked for seconds.
  */
 int run_placeholder_take(struct run_placeholders *list, const char *path);
 

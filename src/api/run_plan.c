@@ -381,6 +381,15 @@ run_plan_protect(const struct run_plan_paths *paths, const char *root,
 				    gitdir, gitdir);
 			continue;
 		}
+		/* Not a placeholder a moment ago, gone now: something else
+		 * is changing the workspace. Protect nothing by accident. */
+		if (!dry_run) {
+			(void)snprintf(err, errsz,
+			    "cannot protect '%s': it changed while the run was "
+			    "starting (%s); run again",
+			    path, strerror(errno));
+			return -EINVAL;
+		}
 	}
 	return r;
 }

@@ -5,9 +5,11 @@
  * (src/api/run_report.c). The plan tests work in a fresh directory under
  * /tmp; nothing is spawned.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -353,6 +355,37 @@ test_run_placeholder_shared_by_runs(void **state)
 	assert_int_equal(c.n, 0);
 }
 
+/* A link at the name is never followed: its target keeps its mode and
+ * nothing is made there. A lock held by some other process is waited for
+ * a bounded time, then reported. */
+static void
+test_run_placeholder_links_and_foreign_locks(void **state)
+{
+	struct run_placeholders a = { 0 };
+	struct stat st;
+	int fd;
+
+	(void)state;
+	mkdirs("ws/target");
+	assert_int_equal(chmod(at("ws/target"), 0755), 0);
+	assert_int_equal(symlink(at("ws/target"), at("ws/.agents")), 0);
+	assert_int_equal(run_placeholder_take(&a, at("ws/.agents")), 0);
+	assert_int_equal(stat(at("ws/target"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+
+	assert_int_equal(mkdir(at("ws/.codex"), RUN_PLACEHOLDER_MODE), 0);
+	fd = open(at("ws/.codex"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX), 0);
+	assert_int_equal(run_placeholder_take(&a, at("ws/.codex")),
+	    -EWOULDBLOCK);
+	assert_int_equal(a.n, 0);
+	(void)close(fd);
+	assert_int_equal(run_placeholder_take(&a, at("ws/.codex")), 1);
+	run_placeholders_release(&a);
+	assert_int_equal(access(at("ws/.codex"), F_OK), -1);
+}
+
 /* The access of the rule on path, or 0 when there is none. */
 static uint64_t
 find_rule(const struct sandbox_plan *p, const char *path)
@@ -695,6 +728,9 @@ main(void)
 		    test_run_plan_refuses_symlinked_metadata, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_placeholder_shared_by_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_run_placeholder_links_and_foreign_locks, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_plan_landlock_carves_read_only_paths, setup,
 		    teardown),
