@@ -127,7 +127,7 @@ paddock_proxy_new(const struct paddock_config *config,
 	r = proxy_settings_from_config(config->cfg, &pp->settings, err,
 	    sizeof(err));
 	if (r == 0)
-		r = proxy_new(&pp->settings, &pp->proxy);
+		r = proxy_new(&pp->settings, &pp->proxy, NULL, 0);
 	if (r < 0) {
 		proxy_settings_done(&pp->settings);
 		free(pp);

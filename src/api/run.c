@@ -355,6 +355,7 @@ run_proxy_hooks(struct run *r)
 static int
 run_proxy_new(struct run *r)
 {
+	char why[256] = "";
 	int rc;
 
 	/* DNS and the UDP relays: sockets the child made in the namespace
@@ -374,7 +375,7 @@ run_proxy_new(struct run *r)
 		4 * r->o->ask_timeout_ms + 1000)
 		r->settings.limits.decider_timeout_ms =
 		    4 * r->o->ask_timeout_ms + 1000;
-	rc = proxy_new(&r->settings, &r->proxy);
+	rc = proxy_new(&r->settings, &r->proxy, why, sizeof(why));
 	if (rc >= 0 && r->o->ask) {
 		rc = run_ask_new(r->o->ask_timeout_ms, &r->ask);
 		if (rc >= 0)
@@ -382,7 +383,7 @@ run_proxy_new(struct run *r)
 	}
 	if (rc < 0) {
 		(void)snprintf(r->error, sizeof(r->error),
-		    "cannot start the proxy: %s", strerror(-rc));
+		    "cannot start the proxy: %s", why[0] ? why : strerror(-rc));
 		return rc;
 	}
 	run_proxy_hooks(r);

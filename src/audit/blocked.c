@@ -185,8 +185,8 @@ blocked_push(struct blocked *b, const struct blocked_record *r)
 	if (b->total < UINT64_MAX)
 		b->total++;
 	if (!b->ring)
-		b->ring = reallocarray(NULL, LIMIT_BLOCKED_RECORDS,
-		    sizeof(*b->ring));
+		b->ring =
+		    reallocarray(NULL, LIMIT_BLOCKED_RECORDS, sizeof(*b->ring));
 	if (!b->ring) {
 		if (b->evicted < UINT64_MAX)
 			b->evicted++;

@@ -511,20 +511,18 @@ otlp_cond_init(pthread_cond_t *c)
 }
 
 int
-otlp_new(const struct otlp_settings *s, struct otlp **ret)
+otlp_new(const struct otlp_settings *s, struct otlp **ret, char *reterr,
+    size_t errsz)
 {
 	struct otlp *o;
 	int r = -ENOMEM;
 	const struct otlp_curl *cu;
-	char why[256];
 
 	if (!s->endpoint || !s->environment || s->queue > LIMIT_OTLP_QUEUE_MAX)
 		return -EINVAL;
-	cu = otlp_curl_get(why, sizeof(why));
-	if (!cu) {
-		log_err("%s", why);
+	cu = otlp_curl_get(reterr, errsz);
+	if (!cu)
 		return -ELIBACC;
-	}
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;

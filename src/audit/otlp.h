@@ -76,9 +76,11 @@ struct otlp_stats {
 	uint64_t failed;  /* records given up on (rejected, or stop deadline) */
 };
 
-/* A stopped exporter with a copy of s. Returns 0 with *ret, -EINVAL or
- * -ENOMEM. */
-int otlp_new(const struct otlp_settings *s, struct otlp **ret);
+/* A stopped exporter with a copy of s. Returns 0 with *ret, or -EINVAL,
+ * -ENOMEM, or -ELIBACC when libcurl cannot be loaded (otlp_curl.h), with
+ * the reason in reterr (may be NULL). */
+int otlp_new(const struct otlp_settings *s, struct otlp **ret, char *reterr,
+    size_t errsz);
 
 /* Attach the metadata every record carries (conversation.id, app.version,
  * user.account_id, execution.id; NULL fields absent), copied, replacing

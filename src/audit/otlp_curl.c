@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * libcurl through dlopen(): see otlp_curl.h for why.
  *
@@ -28,6 +29,7 @@ static const struct {
 	const char *name;
 	size_t offset;
 } otlp_curl_syms[] = {
+	OTLP_CURL_SYM(version_info),
 	OTLP_CURL_SYM(global_init),
 	OTLP_CURL_SYM(easy_init),
 	OTLP_CURL_SYM(easy_setopt),
@@ -49,6 +51,7 @@ otlp_curl_load(void)
 {
 	struct otlp_curl *t = &otlp_curl_table;
 	void *lib = dlopen(OTLP_CURL_SONAME, RTLD_NOW | RTLD_LOCAL);
+	curl_version_info_data *info;
 
 	if (!lib) {
 		(void)snprintf(otlp_curl_error, sizeof(otlp_curl_error),
@@ -63,13 +66,20 @@ otlp_curl_load(void)
 
 		if (!p) {
 			(void)snprintf(otlp_curl_error, sizeof(otlp_curl_error),
-			    "OTLP export needs libcurl 7.85 or "
-			    "later: " OTLP_CURL_SONAME " has no %s",
+			    "OTLP export: " OTLP_CURL_SONAME " has no %s",
 			    otlp_curl_syms[i].name);
 			(void)dlclose(lib);
 			return;
 		}
 		memcpy((char *)t + otlp_curl_syms[i].offset, &p, sizeof(p));
+	}
+	info = t->version_info(CURLVERSION_NOW);
+	if (!info || info->version_num < OTLP_CURL_MIN_VERSION) {
+		(void)snprintf(otlp_curl_error, sizeof(otlp_curl_error),
+		    "OTLP export needs libcurl 7.85 or later, not %s",
+		    info && info->version ? info->version : "this one");
+		(void)dlclose(lib);
+		return;
 	}
 	/* Never cleaned up: other users in the process may share it. */
 	if (t->global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {

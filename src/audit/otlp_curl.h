@@ -1,5 +1,4 @@
-#pragma once
-
+/* SPDX-License-Identifier: MIT */
 /*
  * libcurl, loaded when the first OTLP exporter starts.
  *
@@ -13,12 +12,14 @@
  * Thread rules: otlp_curl_get() may be called from any thread; the table
  * it returns is immutable and lives until the process ends.
  */
+#pragma once
 
 #include <stddef.h>
 
 #include <curl/curl.h>
 
 struct otlp_curl {
+	curl_version_info_data *(*version_info)(CURLversion stamp);
 	CURLcode (*global_init)(long flags);
 	CURL *(*easy_init)(void);
 	CURLcode (*easy_setopt)(CURL *c, CURLoption opt, ...);
@@ -29,6 +30,9 @@ struct otlp_curl {
 	struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
 	void (*slist_free_all)(struct curl_slist *l);
 };
+
+/* The oldest libcurl the exporter works with (CURLOPT_PROTOCOLS_STR). */
+#define OTLP_CURL_MIN_VERSION 0x075500 /* 7.85.0 */
 
 /* The loaded and initialised libcurl, or NULL with the reason in reterr
  * (the library missing or too old, named with the Debian package that

@@ -462,14 +462,18 @@ cmd_proxy_run(struct cmd_proxy *c)
 	(void)sigaction(SIGPIPE, &ign, NULL);
 	cmd_proxy_raise_nofile();
 	c->base = event_base_new();
-	r = proxy_new(&s, &c->proxy);
+	err[0] = '\0';
+	r = proxy_new(&s, &c->proxy, err, sizeof(err));
 	proxy_settings_done(&s);
 	if (!c->base || r == -ENOMEM) {
 		log_err("out of memory");
 		goto out;
 	}
 	if (r < 0) {
-		log_err_errno(r, "cannot start the proxy");
+		if (err[0])
+			log_err("cannot start the proxy: %s", err);
+		else
+			log_err_errno(r, "cannot start the proxy");
 		goto out;
 	}
 	if (c->audit_arg) {

@@ -236,7 +236,8 @@ proxy_evthread_init(void)
 static int proxy_adopt_udp(struct proxy *p, const struct proxy_settings *s);
 
 int
-proxy_new(const struct proxy_settings *s, struct proxy **ret)
+proxy_new(const struct proxy_settings *s, struct proxy **ret, char *reterr,
+    size_t errsz)
 {
 	int r;
 
@@ -275,7 +276,7 @@ proxy_new(const struct proxy_settings *s, struct proxy **ret)
 		return r;
 	}
 	if (s->otlp) {
-		r = otlp_new(s->otlp, &p->otlp);
+		r = otlp_new(s->otlp, &p->otlp, reterr, errsz);
 		if (r < 0) {
 			(void)proxy_free(p);
 			return r;

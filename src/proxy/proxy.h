@@ -168,8 +168,11 @@ bool proxy_conf_is_self(const struct proxy_conf *c, const struct sockaddr *sa);
 
 struct proxy;
 
-/* Build a stopped proxy. Returns 0 with *ret, or -ENOMEM / -EINVAL. */
-int proxy_new(const struct proxy_settings *s, struct proxy **ret);
+/* Build a stopped proxy. Returns 0 with *ret, or -ENOMEM, -EINVAL or
+ * -ELIBACC (the OTLP exporter's libcurl), with a reason in reterr when
+ * there is more to say than the errno (reterr may be NULL). */
+int proxy_new(const struct proxy_settings *s, struct proxy **ret, char *reterr,
+    size_t errsz);
 
 /* Embedder hooks; call before proxy_start(). */
 void proxy_set_decider(struct proxy *p, paddock_decider_fn fn, void *ud);

@@ -492,7 +492,7 @@ rig_proxy_new(struct rig *r)
 	if (policy_new(&ps, &r->policy, &err) < 0)
 		abort();
 	s.policy = r->policy;
-	if (proxy_new(&s, &r->proxy) < 0)
+	if (proxy_new(&s, &r->proxy, NULL, 0) < 0)
 		abort();
 	if (r->flags & RIG_FLAG_DECIDER)
 		proxy_set_decider(r->proxy, rig_decider_unused, NULL);

@@ -1265,7 +1265,7 @@ test_audit_otlp_queue_drops_oldest_and_counts(void **state)
 	(void)state;
 	assert_non_null(s);
 	s->queue = 3;
-	assert_int_equal(otlp_new(s, &o), 0);
+	assert_int_equal(otlp_new(s, &o, NULL, 0), 0);
 	otlp_event(&ev);
 	/* Not started: nothing is taken off the ring. */
 	for (int i = 0; i < 10; i++)

@@ -406,7 +406,7 @@ test_proxy_parts_decider_survives_restart(void **state)
 	s.frontend_enabled[PROXY_FRONTEND_HTTP] = true;
 	proxy_limits_init(&s.limits);
 	assert_int_equal(policy_new(&ps, &s.policy, &perr), 0);
-	assert_int_equal(proxy_new(&s, &p), 0);
+	assert_int_equal(proxy_new(&s, &p, NULL, 0), 0);
 	proxy_set_decider(p, restart_decider, NULL);
 	for (int round = 0; round < 2; round++) {
 		struct restart_wait w = { .base = event_base_new(),

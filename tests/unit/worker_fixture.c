@@ -30,7 +30,7 @@ worker_fixture_new(const struct policy_rule_spec *rules, size_t n_rules,
 	assert_non_null(f);
 	assert_int_equal(policy_new(&ps, &f->policy, &err), 0);
 	s->policy = f->policy;
-	assert_int_equal(proxy_new(s, &f->proxy), 0);
+	assert_int_equal(proxy_new(s, &f->proxy, NULL, 0), 0);
 	if (decider)
 		proxy_set_decider(f->proxy, decider, NULL);
 	c = proxy_get_conf(f->proxy);
