@@ -27,8 +27,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "audit/linewriter.h"
 #include "util/log.h"
 
@@ -53,8 +51,7 @@ struct audit {
 	struct linewriter *out; /* AUDIT_SINK_FILE */
 	paddock_audit_fn audit_fn;
 	void *audit_userdata;
-	char *meta_text[4];
-	struct audit_meta meta;
+	struct audit_event_meta meta;
 	struct blocked *blocked;
 	struct otlp *otlp; /* borrowed */
 	pthread_t thread;
@@ -105,7 +102,7 @@ audit_deliver(struct audit *a, const struct audit_item *item,
 	char *json;
 
 	if (item->kind == AUDIT_ITEM_EVENT) {
-		json = audit_event_json(&item->event, &a->meta);
+		json = audit_event_json(&item->event, &a->meta.meta);
 		if (!json) {
 			log_warn("audit: out of memory, an event is lost");
 			return;
@@ -271,25 +268,6 @@ audit_get_blocked(struct audit *a)
 	return a->blocked;
 }
 
-/* Copy one metadata string: at most LIMIT_AUDIT_META_BYTES of UTF-8. */
-static int
-audit_meta_copy(const char *in, char **ret)
-{
-	json_t *probe;
-
-	*ret = NULL;
-	if (!in)
-		return 0;
-	if (strnlen(in, LIMIT_AUDIT_META_BYTES + 1) > LIMIT_AUDIT_META_BYTES)
-		return -EINVAL;
-	probe = json_string(in); /* NULL for invalid UTF-8 */
-	if (!probe)
-		return -EINVAL;
-	json_decref(probe);
-	*ret = strdup(in);
-	return *ret ? 0 : -ENOMEM;
-}
-
 static int
 audit_check(const struct audit_settings *s)
 {
@@ -325,8 +303,6 @@ audit_start(struct audit *a)
 int
 audit_new(const struct audit_settings *s, struct audit **ret)
 {
-	const char *meta[4] = { s->meta.conversation_id, s->meta.app_version,
-		s->meta.user_account_id, s->meta.execution_id };
 	struct audit *a;
 	int r;
 
@@ -357,15 +333,9 @@ audit_new(const struct audit_settings *s, struct audit **ret)
 	a->blocked_userdata = s->blocked_userdata;
 	a->cap = s->queue ? s->queue : LIMIT_AUDIT_QUEUE;
 
-	for (size_t i = 0; i < 4; i++) {
-		r = audit_meta_copy(meta[i], &a->meta_text[i]);
-		if (r < 0)
-			goto fail;
-	}
-	a->meta = (struct audit_meta){ .conversation_id = a->meta_text[0],
-		.app_version = a->meta_text[1],
-		.user_account_id = a->meta_text[2],
-		.execution_id = a->meta_text[3] };
+	r = audit_event_meta_set(&a->meta, &s->meta);
+	if (r < 0)
+		goto fail;
 	r = -ENOMEM;
 	a->ring = calloc(a->cap, sizeof(*a->ring));
 	a->blocked = blocked_new();
@@ -413,8 +383,7 @@ audit_free(struct audit *a)
 	a->out = linewriter_free(a->out); /* writes what is queued */
 	if (a->fd >= 0)
 		(void)close(a->fd);
-	for (size_t i = 0; i < 4; i++)
-		free(a->meta_text[i]);
+	audit_event_meta_done(&a->meta);
 	free(a->ring);
 	a->blocked = blocked_free(a->blocked);
 	(void)pthread_cond_destroy(&a->work);

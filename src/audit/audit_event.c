@@ -8,6 +8,7 @@
  */
 #include "audit/audit_event.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "util/compiler.h"
+#include "util/limits.h"
 #include "util/strutil.h"
 
 void
@@ -153,4 +156,55 @@ audit_event_json(const struct audit_event *ev, const struct audit_meta *meta)
 		out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return out;
+}
+
+/* Copy one metadata string: at most LIMIT_AUDIT_META_BYTES of UTF-8. */
+static int
+audit_event_meta_copy(const char *in, char **ret)
+{
+	json_t *probe;
+
+	*ret = NULL;
+	if (!in)
+		return 0;
+	if (strnlen(in, LIMIT_AUDIT_META_BYTES + 1) > LIMIT_AUDIT_META_BYTES)
+		return -EINVAL;
+	probe = json_string(in); /* NULL for invalid UTF-8 */
+	if (!probe)
+		return -EINVAL;
+	json_decref(probe);
+	*ret = strdup(in);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int
+audit_event_meta_set(struct audit_event_meta *m, const struct audit_meta *in)
+{
+	const char *from[4] = { in->conversation_id, in->app_version,
+		in->user_account_id, in->execution_id };
+	struct audit_event_meta copy = { 0 };
+
+	for (size_t i = 0; i < ELEMENTSOF(from); i++) {
+		int r = audit_event_meta_copy(from[i], &copy.text[i]);
+
+		if (r < 0) {
+			audit_event_meta_done(&copy);
+			return r;
+		}
+	}
+	copy.meta = (struct audit_meta){ .conversation_id = copy.text[0],
+		.app_version = copy.text[1],
+		.user_account_id = copy.text[2],
+		.execution_id = copy.text[3] };
+	audit_event_meta_done(m);
+	*m = copy;
+	return 0;
+}
+
+void
+audit_event_meta_done(struct audit_event_meta *m)
+{
+	for (size_t i = 0; i < ELEMENTSOF(m->text); i++)
+		free(m->text[i]);
+	*m = (struct audit_event_meta){ 0 };
 }

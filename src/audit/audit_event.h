@@ -49,6 +49,22 @@ struct audit_meta {
 	const char *execution_id;
 };
 
+/* An owned copy of a struct audit_meta: meta points into text. Zeroed, it
+ * is empty (every field absent). */
+struct audit_event_meta {
+	char *text[4];
+	struct audit_meta meta;
+};
+
+/* Replace m's contents by a copy of in. Each string is at most
+ * LIMIT_AUDIT_META_BYTES of valid UTF-8. Returns 0, or -EINVAL or -ENOMEM
+ * with m unchanged. */
+int audit_event_meta_set(struct audit_event_meta *m,
+    const struct audit_meta *in);
+
+/* Free m's strings and empty it. */
+void audit_event_meta_done(struct audit_event_meta *m);
+
 /* Fill ev from event i of verdict v, judged for request req. */
 void audit_event_init(struct audit_event *ev, const struct policy_request *req,
     const struct policy_verdict *v, size_t i, int64_t timestamp_ms);

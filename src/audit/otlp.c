@@ -47,8 +47,7 @@ struct otlp {
 	struct curl_slist *headers;
 	struct audit_event *batch; /* LIMIT_OTLP_BATCH */
 	struct buf body;
-	char *meta_text[4];
-	struct audit_meta meta; /* points into meta_text */
+	struct audit_event_meta meta;
 	uint64_t rng;
 	bool failing; /* the last attempt failed (logged once) */
 
@@ -370,7 +369,7 @@ otlp_encode(struct otlp *o, size_t k)
 	struct otlp_resource res = { .service_name = "paddock",
 		.service_version = PADDOCK_VERSION_STRING,
 		.environment = o->s->environment,
-		.meta = &o->meta };
+		.meta = &o->meta.meta };
 	uint64_t observed = otlp_now_ns(CLOCK_REALTIME);
 
 	buf_clear(&o->body);
@@ -559,27 +558,7 @@ fail:
 int
 otlp_set_meta(struct otlp *o, const struct audit_meta *meta)
 {
-	const char *in[4] = { meta->conversation_id, meta->app_version,
-		meta->user_account_id, meta->execution_id };
-	char *copy[4] = { NULL };
-
-	for (size_t i = 0; i < ELEMENTSOF(in); i++) {
-		copy[i] = in[i] ? strdup(in[i]) : NULL;
-		if (in[i] && !copy[i]) {
-			for (size_t k = 0; k < i; k++)
-				free(copy[k]);
-			return -ENOMEM;
-		}
-	}
-	for (size_t i = 0; i < ELEMENTSOF(in); i++) {
-		free(o->meta_text[i]);
-		o->meta_text[i] = copy[i];
-	}
-	o->meta = (struct audit_meta){ .conversation_id = copy[0],
-		.app_version = copy[1],
-		.user_account_id = copy[2],
-		.execution_id = copy[3] };
-	return 0;
+	return audit_event_meta_set(&o->meta, meta);
 }
 
 int
@@ -636,8 +615,7 @@ otlp_free(struct otlp *o)
 		o->cu->easy_cleanup(o->curl);
 	o->cu->slist_free_all(o->headers);
 	buf_done(&o->body);
-	for (size_t i = 0; i < ELEMENTSOF(o->meta_text); i++)
-		free(o->meta_text[i]);
+	audit_event_meta_done(&o->meta);
 	free(o->ring);
 	free(o->batch);
 	o->s = otlp_settings_free(o->s);

@@ -84,7 +84,8 @@ int otlp_new(const struct otlp_settings *s, struct otlp **ret, char *reterr,
 
 /* Attach the metadata every record carries (conversation.id, app.version,
  * user.account_id, execution.id; NULL fields absent), copied, replacing
- * any earlier. Only while the exporter is stopped. Returns 0 or -ENOMEM. */
+ * any earlier (audit_event_meta_set()). Only while the exporter is
+ * stopped. Returns 0, -EINVAL or -ENOMEM. */
 int otlp_set_meta(struct otlp *o, const struct audit_meta *meta);
 
 /* Start the exporter thread (every signal blocked). Returns 0 or -errno.
