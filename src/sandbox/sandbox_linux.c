@@ -826,16 +826,22 @@ sandbox_spawn(struct sandbox_plan *p, pid_t *ret_pid, int *ret_sync_fd,
 	return 0;
 }
 
-int
-sandbox_go(int sync_fd)
+/* Send the child its one-byte answer: 'g' (go) or 'q' (quit). */
+static int
+sandbox_answer(int sync_fd, char c)
 {
-	char c = 'g';
 	ssize_t n;
 
 	do
 		n = send(sync_fd, &c, 1, MSG_NOSIGNAL);
 	while (n < 0 && errno == EINTR);
 	return n == 1 ? 0 : -EPIPE;
+}
+
+int
+sandbox_go(int sync_fd)
+{
+	return sandbox_answer(sync_fd, 'g');
 }
 
 int
@@ -857,15 +863,10 @@ sandbox_wait_exec(int sync_fd, int go_result, struct sandbox_error *ret_error)
 int
 sandbox_release(int sync_fd, bool go, struct sandbox_error *ret_error)
 {
-	char c = 'q';
-	ssize_t n;
-
 	if (go)
 		return sandbox_wait_exec(sync_fd, sandbox_go(sync_fd),
 		    ret_error);
-	do
-		n = send(sync_fd, &c, 1, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
+	(void)sandbox_answer(sync_fd, 'q');
 	(void)close(sync_fd);
 	return 0;
 }
